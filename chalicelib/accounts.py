@@ -1,0 +1,139 @@
+"""An account's projects and users: the rules an admin works within.
+
+Every function takes the acting Principal and works inside its account only; an id from another
+account is reported as not found, never as forbidden, so accounts cannot probe each other.
+"""
+
+from chalicelib import credentials, problems
+from chalicelib.models import accounts, projects, users
+from chalicelib.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, ROLES, Principal, require
+
+
+def bootstrap(cur, account_name: str, admin_email: str, admin_password: str, project_name: str, app_id: str):
+    """First account, its admin and a project (the CLI and the local stack's demo data)."""
+    account = accounts.create(cur, account_name)
+    project = projects.create(cur, account["id"], project_name, app_id)
+    user_id = users.create(
+        cur, account["id"], admin_email, "Administrator", "admin", credentials.hash_password(admin_password)
+    )
+    users.set_projects(cur, account["id"], user_id, [project["id"]])
+    return {"account": account, "project": project, "user": users.get(cur, account["id"], user_id)}
+
+
+def get_account(cur, principal: Principal) -> dict:
+    require(principal, READ_ACCOUNT)
+    return accounts.get(cur, principal.account_id)
+
+
+def rename_account(cur, principal: Principal, name: str) -> dict:
+    require(principal, MANAGE_ACCOUNT)
+    return accounts.rename(cur, principal.account_id, name)
+
+
+# Projects
+
+
+def get_project(cur, principal: Principal, project_id: int) -> dict:
+    require(principal, READ_ACCOUNT)
+    return _found(projects.get(cur, principal.account_id, project_id), "project", project_id)
+
+
+def list_projects(cur, principal: Principal, after: int | None, limit: int) -> list[dict]:
+    require(principal, READ_ACCOUNT)
+    return projects.list_page(cur, principal.account_id, after, limit)
+
+
+def create_project(cur, principal: Principal, name: str, app_id: str, needs_authentication: bool) -> dict:
+    require(principal, MANAGE_ACCOUNT)
+    return projects.create(cur, principal.account_id, name, app_id, needs_authentication)
+
+
+def update_project(cur, principal: Principal, project_id: int, changes: dict) -> dict:
+    require(principal, MANAGE_ACCOUNT)
+    return _found(projects.update(cur, principal.account_id, project_id, changes), "project", project_id)
+
+
+def delete_project(cur, principal: Principal, project_id: int) -> None:
+    require(principal, MANAGE_ACCOUNT)
+    if not projects.delete(cur, principal.account_id, project_id):
+        raise problems.not_found("project", project_id)
+
+
+# Users and their profiles
+
+
+def get_user(cur, principal: Principal, user_id: int) -> dict:
+    if user_id != principal.user_id:
+        require(principal, MANAGE_ACCOUNT)
+    return _found(users.get(cur, principal.account_id, user_id), "user", user_id)
+
+
+def list_users(cur, principal: Principal, after: int | None, limit: int) -> list[dict]:
+    require(principal, MANAGE_ACCOUNT)
+    return users.list_page(cur, principal.account_id, after, limit)
+
+
+def create_user(
+    cur,
+    principal: Principal,
+    email: str,
+    full_name: str,
+    role: str,
+    password: str | None,
+    project_ids: list[int],
+) -> dict:
+    require(principal, MANAGE_ACCOUNT)
+    _check_projects(cur, principal, project_ids)
+    password_hash = credentials.hash_password(password) if password else None
+    user_id = users.create(cur, principal.account_id, email, full_name, role, password_hash)
+    users.set_projects(cur, principal.account_id, user_id, project_ids)
+    return users.get(cur, principal.account_id, user_id)
+
+
+def update_user(cur, principal: Principal, user_id: int, changes: dict) -> dict:
+    """`changes` may hold email, full_name, role, project_ids, password, is_active."""
+    require(principal, MANAGE_ACCOUNT)
+    _found(users.get(cur, principal.account_id, user_id), "user", user_id)
+    if user_id == principal.user_id and (
+        changes.get("role", "admin") != "admin" or changes.get("is_active") is False
+    ):
+        raise problems.conflict(
+            "user.self_lockout", "You cannot remove your own admin role or deactivate yourself."
+        )
+    users.update(cur, principal.account_id, user_id, changes.get("email"), changes.get("full_name"))
+    if "role" in changes:
+        users.set_role(cur, principal.account_id, user_id, changes["role"])
+    if "project_ids" in changes:
+        _check_projects(cur, principal, changes["project_ids"])
+        users.set_projects(cur, principal.account_id, user_id, changes["project_ids"])
+    if "password" in changes:
+        users.set_password(cur, user_id, credentials.hash_password(changes["password"]))
+    if "is_active" in changes:
+        users.set_active(cur, principal.account_id, user_id, changes["is_active"])
+    return users.get(cur, principal.account_id, user_id)
+
+
+def deactivate_user(cur, principal: Principal, user_id: int) -> dict:
+    return update_user(cur, principal, user_id, {"is_active": False})
+
+
+def change_own_password(cur, principal: Principal, current_password: str, new_password: str) -> None:
+    stored = users.login_by_email(cur, principal.email)
+    if not credentials.verify_password(current_password, stored["password_hash"]):
+        raise problems.invalid_field("current_password", "is wrong")
+    users.set_password(cur, principal.user_id, credentials.hash_password(new_password))
+
+
+def _check_projects(cur, principal: Principal, project_ids: list[int]) -> None:
+    missing = projects.missing_ids(cur, principal.account_id, project_ids)
+    if missing:
+        raise problems.invalid_field("project_ids", f"names unknown project(s) {missing}")
+
+
+def _found(row: dict | None, kind: str, identifier: int) -> dict:
+    if row is None:
+        raise problems.not_found(kind, identifier)
+    return row
+
+
+ROLE_NAMES = sorted(ROLES)

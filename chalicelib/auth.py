@@ -1,0 +1,89 @@
+"""Logging in, and turning an Authorization header into a Principal.
+
+`Authorization: Bearer <token>` carries either a session token from login or an API key
+(`grk_…`). The user row is read on every request, so deactivation and password changes take effect
+at once, not when a token expires.
+"""
+
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from chalicelib import aws, config, credentials, problems
+from chalicelib.models import api_keys, users
+from chalicelib.observability import logger
+from chalicelib.permissions import Principal
+
+
+def token_secret() -> str:
+    current = config.settings()
+    if current.token_secret:
+        return current.token_secret
+    if current.token_secret_arn:
+        return aws.secret_text(current.token_secret_arn)
+    raise RuntimeError("No token secret configured: set TOKEN_SECRET or TOKEN_SECRET_ARN.")
+
+
+def login(cur, email: str, password: str) -> dict:
+    user = users.login_by_email(cur, email)
+    valid = credentials.verify_password(password, user["password_hash"] if user else None)
+    if not (valid and user["is_active"]):
+        logger().info("login refused", extra={"reason": "bad credentials or inactive"})
+        raise problems.invalid_credentials()
+    if users.principal_row(cur, user["id"]) is None:
+        raise problems.invalid_credentials()  # a user without a profile belongs to no account
+    users.record_login(cur, user["id"])
+    ttl = config.settings().token_ttl_seconds
+    token = credentials.issue_token(user["id"], token_secret(), ttl)
+    return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+def authenticate(cur, authorization: str | None) -> Principal:
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise problems.unauthenticated("Send 'Authorization: Bearer <token or API key>'.")
+    value = value.strip()
+    if credentials.split_api_key(value):
+        return _from_api_key(cur, value)
+    return _from_token(cur, value)
+
+
+def _from_token(cur, token: str) -> Principal:
+    try:
+        claims = credentials.read_token(token, token_secret())
+    except credentials.InvalidToken as error:
+        raise problems.unauthenticated(f"The token is not valid ({error}); log in again.") from error
+    row = users.principal_row(cur, claims.user_id)
+    if row is None or not row["is_active"] or claims.issued_at < row["tokens_valid_after_epoch"]:
+        raise problems.unauthenticated("The token is no longer valid; log in again.")
+    return _principal(row, via="token")
+
+
+def _from_api_key(cur, key: str) -> Principal:
+    prefix, secret = credentials.split_api_key(key)
+    stored = api_keys.usable_by_prefix(cur, prefix)
+    if stored is None or not hmac.compare_digest(bytes(stored["secret_sha256"]), credentials.sha256(secret)):
+        raise problems.unauthenticated("The API key is unknown, revoked or expired.")
+    row = users.principal_row(cur, stored["user_id"])
+    if row is None or not row["is_active"]:
+        raise problems.unauthenticated("The API key's user is deactivated.")
+    api_keys.touch(cur, stored["id"])
+    return _principal(row, via="api_key")
+
+
+def _principal(row: dict, via: str) -> Principal:
+    return Principal(
+        user_id=row["id"],
+        email=row["email"],
+        account_id=row["account_id"],
+        role=row["role"],
+        project_ids=frozenset(row["project_ids"]),
+        via=via,
+    )
+
+
+def create_api_key(cur, principal: Principal, name: str, expires_in_days: int | None) -> dict:
+    """The new key, with its plaintext shown this once."""
+    new = credentials.new_api_key()
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+    row = api_keys.create(cur, principal.user_id, name, new.prefix, new.secret_sha256, expires_at)
+    return row | {"key": new.plaintext}

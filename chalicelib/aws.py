@@ -1,0 +1,35 @@
+"""boto3 clients, one per service per container, pointed at moto when AWS_ENDPOINT_URL is set."""
+
+from functools import cache
+
+import boto3
+from aws_lambda_powertools.utilities import parameters
+
+from chalicelib import config
+
+SECRET_MAX_AGE_SECONDS = 300
+
+
+@cache
+def client(service: str):
+    current = config.settings()
+    return boto3.client(service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url)
+
+
+@cache
+def _secrets() -> parameters.SecretsProvider:
+    return parameters.SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def secret_json(arn: str, refresh: bool = False) -> dict:
+    """A JSON secret, cached for a few minutes; `refresh` after a rotation made the cached one stale."""
+    return _secrets().get(arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=refresh)
+
+
+def secret_text(arn: str) -> str:
+    return _secrets().get(arn, max_age=SECRET_MAX_AGE_SECONDS)
+
+
+def reset() -> None:
+    client.cache_clear()
+    _secrets.cache_clear()

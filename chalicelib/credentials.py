@@ -1,0 +1,112 @@
+"""Passwords, session tokens and API keys: pure functions, no database.
+
+- Passwords: scrypt (hashlib), 16-byte random salt, stored as `scrypt$n$r$p$salt$hash`.
+- Tokens: `base64url(payload).base64url(HMAC-SHA256(secret, payload))`, payload {sub, iat, exp}.
+- API keys: `grk_<prefix>_<secret>`; the prefix finds the row, the secret's SHA-256 is compared.
+  The secret has 256 random bits, so a fast hash is enough (a KDF guards guessable passwords).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+API_KEY_MARK = "grk"
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    if not stored:
+        # Spend the same time as a real check so response times do not reveal unknown emails.
+        _scrypt(password, b"0" * 16, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return False
+    scheme, n, r, p, salt, digest = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    computed = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
+    return hmac.compare_digest(computed, _unb64(digest))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    issued_at: int
+    expires_at: int
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def issue_token(user_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
+    issued = int(now if now is not None else time.time())
+    payload = _b64(json.dumps({"sub": user_id, "iat": issued, "exp": issued + ttl_seconds}).encode())
+    return f"{payload}.{_sign(payload, secret)}"
+
+
+def read_token(token: str, secret: str, now: float | None = None) -> TokenClaims:
+    """Checks signature and expiry; raises InvalidToken with the reason."""
+    payload, _, signature = token.partition(".")
+    if not payload or not signature:
+        raise InvalidToken("malformed token")
+    if not hmac.compare_digest(signature, _sign(payload, secret)):
+        raise InvalidToken("bad signature")
+    try:
+        claims = json.loads(_unb64(payload))
+        parsed = TokenClaims(int(claims["sub"]), int(claims["iat"]), int(claims["exp"]))
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidToken("malformed payload") from error
+    if parsed.expires_at <= (now if now is not None else time.time()):
+        raise InvalidToken("expired")
+    return parsed
+
+
+def _sign(payload: str, secret: str) -> str:
+    return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    prefix: str
+    secret_sha256: bytes
+    plaintext: str  # shown to the user once, never stored
+
+
+def new_api_key() -> NewApiKey:
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    return NewApiKey(prefix, sha256(secret), f"{API_KEY_MARK}_{prefix}_{secret}")
+
+
+def split_api_key(key: str) -> tuple[str, str] | None:
+    """(prefix, secret) of a well-formed key, else None."""
+    mark, _, rest = key.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if mark != API_KEY_MARK or not prefix or not secret:
+        return None
+    return prefix, secret
+
+
+def sha256(text: str) -> bytes:
+    return hashlib.sha256(text.encode()).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

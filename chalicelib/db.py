@@ -1,0 +1,107 @@
+"""The one place that talks to psycopg2.
+
+A Lambda container keeps one lazy connection and reuses it across warm invocations; a broken one is
+dropped and replaced on next use. Every unit of work runs in `transaction()`, which commits or rolls
+back, so no connection is ever left idle in a transaction. Unique and foreign-key violations are
+turned into Problems by constraint name (see problems.CONSTRAINTS).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+from psycopg2 import errors as pg_errors
+from psycopg2.extensions import connection as Connection
+from psycopg2.extensions import register_adapter
+
+from chalicelib import aws, config, problems
+
+register_adapter(dict, psycopg2.extras.Json)
+
+_connection: Connection | None = None
+
+
+def dsn(refresh_secret: bool = False) -> str:
+    current = config.settings()
+    if current.database_url:
+        return current.database_url
+    if current.database_secret_arn:
+        secret = aws.secret_json(current.database_secret_arn, refresh=refresh_secret)
+        return psycopg2.extensions.make_dsn(
+            host=secret["host"],
+            port=secret.get("port", 5432),
+            user=secret["username"],
+            password=secret["password"],
+            dbname=secret.get("dbname", "georegistry"),
+        )
+    raise RuntimeError("No database configured: set DATABASE_URL or DB_SECRET_ARN.")
+
+
+def connect(refresh_secret: bool = False) -> Connection:
+    stage = config.settings().stage
+    return psycopg2.connect(dsn(refresh_secret), connect_timeout=5, application_name=f"georegistry-{stage}")
+
+
+def connection() -> Connection:
+    global _connection
+    if _connection is None or _connection.closed:
+        try:
+            _connection = connect()
+        except psycopg2.OperationalError as error:
+            if "password authentication failed" not in str(error):
+                raise
+            # The secret may have been rotated since we cached it.
+            _connection = connect(refresh_secret=True)
+    return _connection
+
+
+def close() -> None:
+    global _connection
+    if _connection is not None and not _connection.closed:
+        _connection.close()
+    _connection = None
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
+    conn = connection()
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            yield cur
+        conn.commit()
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        close()
+        raise
+    except BaseException as error:
+        if not conn.closed:
+            conn.rollback()
+        known = _constraint_problem(error)
+        if known:
+            raise known from error
+        raise
+
+
+def _constraint_problem(error: BaseException) -> problems.Problem | None:
+    """The Problem for a violated constraint that the catalogue names, if any."""
+    if not isinstance(error, pg_errors.IntegrityError):
+        return None
+    make = problems.CONSTRAINTS.get(error.diag.constraint_name or "")
+    return make() if make else None
+
+
+def one(cur, sql: str, params: dict[str, Any] | None = None) -> dict | None:
+    cur.execute(sql, params or {})
+    return cur.fetchone()
+
+
+def all_rows(cur, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
+    cur.execute(sql, params or {})
+    return cur.fetchall()
+
+
+def ping() -> str:
+    """The server's version string; raises when the database cannot be reached."""
+    with transaction() as cur:
+        return one(cur, "SELECT version() AS version")["version"]

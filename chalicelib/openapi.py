@@ -1,0 +1,235 @@
+"""The OpenAPI 3 description of the API, served at GET /api/openapi.json.
+
+OPERATIONS lists every route; a test checks that it and app.py's routes are the same set.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from chalicelib.permissions import ROLES
+
+VERSION = "0.1.0"
+
+
+def _obj(properties: dict, required: list[str] | None = None) -> dict:
+    schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page_of(name: str) -> dict:
+    return _obj(
+        {
+            "results": {"type": "array", "items": _ref(name)},
+            "next_cursor": {"type": "string", "nullable": True},
+        }
+    )
+
+
+STRING, INTEGER, BOOLEAN = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TIMESTAMP = {"type": "string", "format": "date-time", "nullable": True}
+IDS = {"type": "array", "items": INTEGER}
+ROLE = {"type": "string", "enum": sorted(ROLES)}
+
+SCHEMAS = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {"code": STRING, "message": STRING, "details": {"type": "object"}},
+                ["code", "message", "details"],
+            )
+        },
+        ["error"],
+    ),
+    "Login": _obj({"email": STRING, "password": STRING}, ["email", "password"]),
+    "Token": _obj({"token": STRING, "token_type": STRING, "expires_in": INTEGER}),
+    "PasswordChange": _obj(
+        {"current_password": STRING, "new_password": STRING}, ["current_password", "new_password"]
+    ),
+    "Account": _obj({"id": INTEGER, "name": STRING, "created_at": TIMESTAMP, "updated_at": TIMESTAMP}),
+    "AccountUpdate": _obj({"name": STRING}, ["name"]),
+    "Project": _obj(
+        {
+            "id": INTEGER,
+            "account_id": INTEGER,
+            "name": STRING,
+            "app_id": STRING,
+            "needs_authentication": BOOLEAN,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "ProjectCreate": _obj(
+        {"name": STRING, "app_id": STRING, "needs_authentication": BOOLEAN}, ["name", "app_id"]
+    ),
+    "ProjectUpdate": _obj({"name": STRING, "app_id": STRING, "needs_authentication": BOOLEAN}),
+    "User": _obj(
+        {
+            "id": INTEGER,
+            "email": STRING,
+            "full_name": STRING,
+            "is_active": BOOLEAN,
+            "account_id": INTEGER,
+            "role": ROLE,
+            "project_ids": IDS,
+            "last_login_at": TIMESTAMP,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "UserCreate": _obj(
+        {"email": STRING, "full_name": STRING, "role": ROLE, "password": STRING, "project_ids": IDS},
+        ["email", "role"],
+    ),
+    "UserUpdate": _obj(
+        {
+            "email": STRING,
+            "full_name": STRING,
+            "role": ROLE,
+            "password": STRING,
+            "project_ids": IDS,
+            "is_active": BOOLEAN,
+        }
+    ),
+    "Me": {
+        "allOf": [
+            _ref("User"),
+            _obj({"account": _ref("Account"), "permissions": {"type": "array", "items": STRING}}),
+        ]
+    },
+    "ApiKey": _obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "prefix": STRING,
+            "key": {"type": "string", "description": "Only in the response that creates the key."},
+            "created_at": TIMESTAMP,
+            "expires_at": TIMESTAMP,
+            "last_used_at": TIMESTAMP,
+            "revoked_at": TIMESTAMP,
+        }
+    ),
+    "ApiKeyCreate": _obj({"name": STRING, "expires_in_days": INTEGER}, ["name"]),
+    "Health": _obj(
+        {"status": STRING, "stage": STRING, "database": {"type": "object"}, "queues": {"type": "object"}}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    tag: str
+    request: str | None = None
+    response: str | None = None
+    status: int = 200
+    authenticated: bool = True
+
+
+OPERATIONS = {
+    ("/api/health", "GET"): Op("Database and queue health; 503 when the database is down", "system",
+                               response="Health", authenticated=False),
+    ("/api/openapi.json", "GET"): Op("This document", "system", authenticated=False),
+    ("/api/auth/login", "POST"): Op("Exchange email and password for a short-lived token", "auth",
+                                    "Login", "Token", authenticated=False),
+    ("/api/me", "GET"): Op("The caller, their account and permissions", "auth", response="Me"),
+    ("/api/me/password", "POST"): Op("Change one's own password (ends other sessions)", "auth",
+                                     "PasswordChange", status=204),
+    ("/api/me/api-keys", "GET"): Op("The caller's API keys (never their secrets)", "auth",
+                                    response="ApiKeyPage"),
+    ("/api/me/api-keys", "POST"): Op("Create an API key; its secret is shown once", "auth",
+                                     "ApiKeyCreate", "ApiKey", 201),
+    ("/api/me/api-keys/{key_id}", "DELETE"): Op("Revoke an API key", "auth", response="ApiKey"),
+    ("/api/account", "GET"): Op("The caller's account", "account", response="Account"),
+    ("/api/account", "PATCH"): Op("Rename the account (admin)", "account", "AccountUpdate", "Account"),
+    ("/api/projects", "GET"): Op("Projects of the account, paged", "account", response="ProjectPage"),
+    ("/api/projects", "POST"): Op("Create a project (admin)", "account", "ProjectCreate", "Project", 201),
+    ("/api/projects/{project_id}", "GET"): Op("One project", "account", response="Project"),
+    ("/api/projects/{project_id}", "PATCH"): Op("Change a project (admin)", "account",
+                                                "ProjectUpdate", "Project"),
+    ("/api/projects/{project_id}", "DELETE"): Op("Delete a project (admin)", "account", status=204),
+    ("/api/users", "GET"): Op("Users of the account with their profiles, paged (admin)", "account",
+                              response="UserPage"),
+    ("/api/users", "POST"): Op("Create a user and profile (admin)", "account", "UserCreate", "User", 201),
+    ("/api/users/{user_id}", "GET"): Op("One user (admin, or oneself)", "account", response="User"),
+    ("/api/users/{user_id}", "PATCH"): Op("Change a user's profile, role, projects, password (admin)",
+                                          "account", "UserUpdate", "User"),
+    ("/api/users/{user_id}", "DELETE"): Op("Deactivate a user; their tokens and keys stop working (admin)",
+                                           "account", response="User"),
+}  # fmt: skip
+
+ERRORS = {
+    "400": "Bad input; details name the field",
+    "401": "Missing, expired or invalid credentials",
+    "403": "The caller's role does not allow this",
+    "404": "No such object in the caller's account",
+    "409": "Conflicts with existing data",
+}
+
+
+def _operation(path: str, method: str) -> dict:
+    op = OPERATIONS[(path, method)]
+    success = {"description": "Success"}
+    if op.response:
+        success["content"] = {"application/json": {"schema": _ref(op.response)}}
+    errors = {code: _error_response(text) for code, text in ERRORS.items()}
+    operation = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": _operation_id(path, method),
+        "responses": {str(op.status): success} | errors,
+        "security": [{"bearer": []}] if op.authenticated else [],
+    }
+    parameters = [
+        {"name": segment.strip("{}"), "in": "path", "required": True, "schema": STRING}
+        for segment in path.split("/")
+        if segment.startswith("{")
+    ]
+    if method == "GET" and op.response and op.response.endswith("Page"):
+        parameters += [
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+            {"name": "cursor", "in": "query", "schema": STRING},
+        ]
+    if parameters:
+        operation["parameters"] = parameters
+    if op.request:
+        schema = {"application/json": {"schema": _ref(op.request)}}
+        operation["requestBody"] = {"required": True, "content": schema}
+    return operation
+
+
+def _operation_id(path: str, method: str) -> str:
+    words = path.removeprefix("/api/").replace("{", "").replace("}", "").replace("-", "_").replace(".", "_")
+    return f"{method.lower()}_{words.replace('/', '_')}"
+
+
+def _error_response(text: str) -> dict:
+    return {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+@cache
+def document() -> dict:
+    paths: dict[str, dict] = {}
+    for path, method in OPERATIONS:
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method)
+    schemas = SCHEMAS | {f"{name}Page": _page_of(name) for name in ("Project", "User", "ApiKey")}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "georegistry",
+            "version": VERSION,
+            "description": "Org-unit registry and field data collection. Errors are always "
+            '{"error": {"code", "message", "details"}}. Authenticate with "Authorization: Bearer '
+            '<token from /api/auth/login, or an API key>".',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

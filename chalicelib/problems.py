@@ -1,0 +1,88 @@
+"""One error type and its catalogue.
+
+Core modules raise `Problem`s; the HTTP edge (handlers/http.py) is the only place that turns them into
+`{"error": {"code", "message", "details"}}` responses. Codes are stable strings clients may match on.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Problem(Exception):
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def invalid_json(reason: str) -> Problem:
+    return Problem(400, "request.invalid_json", f"The request body is not valid JSON: {reason}.")
+
+
+def invalid_field(field_name: str, reason: str) -> Problem:
+    return Problem(400, "request.invalid_field", f"Field '{field_name}' {reason}.", {"field": field_name})
+
+
+def missing_field(field_name: str) -> Problem:
+    return Problem(400, "request.missing_field", f"Field '{field_name}' is required.", {"field": field_name})
+
+
+def unknown_fields(names: list[str]) -> Problem:
+    listed = ", ".join(sorted(names))
+    return Problem(400, "request.unknown_field", f"Unknown field(s): {listed}.", {"fields": sorted(names)})
+
+
+def invalid_parameter(name: str, reason: str) -> Problem:
+    return Problem(
+        400, "request.invalid_parameter", f"Query parameter '{name}' {reason}.", {"parameter": name}
+    )
+
+
+def unauthenticated(reason: str = "Authentication is required.") -> Problem:
+    return Problem(401, "auth.unauthenticated", reason)
+
+
+def invalid_credentials() -> Problem:
+    return Problem(401, "auth.invalid_credentials", "The email or password is wrong.")
+
+
+def forbidden(permission: str) -> Problem:
+    return Problem(
+        403,
+        "auth.forbidden",
+        f"Your role does not allow this action ({permission}).",
+        {"permission": permission},
+    )
+
+
+def not_found(kind: str, identifier: Any) -> Problem:
+    return Problem(404, f"{kind}.not_found", f"No {kind} with id {identifier}.", {"id": identifier})
+
+
+def conflict(code: str, message: str, **details: Any) -> Problem:
+    return Problem(409, code, message, details)
+
+
+def service_unavailable(code: str, message: str) -> Problem:
+    return Problem(503, code, message)
+
+
+# Database constraints that are business rules, by constraint name (db.transaction maps them).
+CONSTRAINTS = {
+    "accounts_name_key": lambda: conflict("account.name_taken", "An account with this name already exists."),
+    "users_email_key": lambda: conflict("user.email_taken", "A user with this email already exists."),
+    "projects_app_id_key": lambda: conflict(
+        "project.app_id_taken", "This app_id is used by another project."
+    ),
+    "projects_account_name_key": lambda: conflict("project.name_taken", "A project with this name exists."),
+    "projects_app_id_format": lambda: invalid_field(
+        "app_id", "must be 3 to 100 letters, digits, dots, dashes or underscores"
+    ),
+}

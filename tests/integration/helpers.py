@@ -1,0 +1,52 @@
+"""Small builders for tests: tenants with users of each role, and a JSON API caller."""
+
+import json
+from dataclasses import dataclass, field
+
+from chalicelib import accounts, credentials, db
+from chalicelib.models import users
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Tenant:
+    account_id: int
+    project_id: int
+    admin_email: str
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> token
+    user_ids: dict[str, int] = field(default_factory=dict)  # role -> user id
+
+
+def call(client, method: str, path: str, token: str | None = None, body=None, headers=None):
+    """(status, parsed JSON or None, headers)."""
+    sent = {"Content-Type": "application/json"} | (headers or {})
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, str | bytes) else json.dumps(body) if body is not None else None
+    response = client.http.request(method, path, headers=sent, body=raw or b"")
+    parsed = json.loads(response.body) if response.body else None
+    return response.status_code, parsed, response.headers
+
+
+def login(client, email: str, password: str = PASSWORD) -> str:
+    status, body, _ = call(client, "POST", "/api/auth/login", body={"email": email, "password": password})
+    assert status == 200, body
+    return body["token"]
+
+
+def make_tenant(client, name: str, roles: tuple[str, ...] = ()) -> Tenant:
+    """An account with an admin (and one user per extra role), each logged in."""
+    admin_email = f"admin@{name}.example.org"
+    with db.transaction() as cur:
+        created = accounts.bootstrap(cur, name, admin_email, PASSWORD, f"{name} project", f"org.{name}.app")
+        tenant = Tenant(created["account"]["id"], created["project"]["id"], admin_email)
+        tenant.user_ids["admin"] = created["user"]["id"]
+        for role in roles:
+            email = f"{role}@{name}.example.org"
+            hashed = credentials.hash_password(PASSWORD)
+            tenant.user_ids[role] = users.create(cur, tenant.account_id, email, role, role, hashed)
+    tenant.tokens["admin"] = login(client, admin_email)
+    for role in roles:
+        tenant.tokens[role] = login(client, f"{role}@{name}.example.org")
+    return tenant

@@ -168,7 +168,8 @@ def test_passwords_and_keys_are_never_stored_or_logged_in_clear(client, tenant, 
     secret = created["key"].split("_", 2)[2]
     with db.transaction() as cur:
         cur.execute(
-            "SELECT row_to_json(u)::text AS r FROM users u UNION ALL SELECT row_to_json(k)::text FROM api_keys k"
+            "SELECT row_to_json(u)::text AS r FROM users u"
+            " UNION ALL SELECT row_to_json(k)::text FROM api_keys k"
         )
         stored = " ".join(row["r"] for row in cur.fetchall())
     assert PASSWORD not in stored and secret not in stored

@@ -8,6 +8,10 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+# Names fixed at import time: Chalice's decorators (and infra/) need them before any settings exist.
+TASKS_QUEUE_NAME = "georegistry-tasks"
+TASKS_DLQ_NAME = "georegistry-tasks-dlq"
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -26,7 +26,13 @@ def test_migrate_command_is_a_no_op_on_a_migrated_database(database, capsys):
 
 def test_database_credentials_can_come_from_secrets_manager(database, monkeypatch):
     url = urlparse(database)
-    secret = {"host": url.hostname, "port": url.port, "username": url.username, "password": "", "dbname": "georegistry"}
+    secret = {
+        "host": url.hostname,
+        "port": url.port,
+        "username": url.username,
+        "password": "",
+        "dbname": "georegistry",
+    }
     with mock_aws():
         arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
             Name="georegistry-db", SecretString=json.dumps(secret)

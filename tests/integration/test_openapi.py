@@ -8,7 +8,9 @@ def _routes() -> set[tuple[str, str]]:
 
 
 def test_every_route_is_documented_and_every_documented_path_exists():
-    documented = {(path, method.upper()) for path, item in openapi.document()["paths"].items() for method in item}
+    documented = {
+        (path, method.upper()) for path, item in openapi.document()["paths"].items() for method in item
+    }
     assert _routes() == documented
 
 

@@ -1,0 +1,254 @@
+"""`make run`: the whole system on one machine.
+
+PostgreSQL + PostGIS under .local/pg (kept between runs), a moto server standing in for S3, SQS and
+Secrets Manager, `chalice local` serving the API, and a worker loop that feeds the local queues to
+the same handlers the SQS Lambdas run. Ctrl-C stops everything this started.
+
+Ports and the state directory can be moved with GEOREGISTRY_API_PORT, GEOREGISTRY_PG_PORT,
+GEOREGISTRY_MOTO_PORT and GEOREGISTRY_LOCAL_DIR.
+"""
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import psycopg2
+
+from devstack.postgres import Cluster, port_in_use
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCAL = Path(os.environ.get("GEOREGISTRY_LOCAL_DIR", ROOT / ".local")).absolute()
+API_PORT = int(os.environ.get("GEOREGISTRY_API_PORT", "8000"))
+PG_PORT = int(os.environ.get("GEOREGISTRY_PG_PORT", "54329"))
+MOTO_PORT = int(os.environ.get("GEOREGISTRY_MOTO_PORT", "5005"))
+REGION = "eu-west-1"
+
+DEMO_ACCOUNT = "Demo"
+DEMO_EMAIL = "demo@georegistry.local"
+DEMO_PASSWORD = "demo-password"
+
+BUCKETS = ("georegistry-local-uploads", "georegistry-local-exports", "georegistry-local-forms")
+
+
+def say(message: str) -> None:
+    print(f"[georegistry] {message}", flush=True)
+
+
+def wait_for(description: str, check, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{description} did not come up within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def token_secret() -> str:
+    """Random, made once and kept, so tokens stay valid across restarts of the local stack."""
+    path = LOCAL / "token_secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def start_postgres() -> tuple[Cluster, str]:
+    cluster = Cluster(LOCAL / "pg", PG_PORT, durable=True)
+    fresh = not cluster.initialised()
+    state = "new cluster" if fresh else "reusing"
+    say(f"PostgreSQL + PostGIS on 127.0.0.1:{PG_PORT} ({state} {cluster.data_dir})")
+    if cluster.running() and port_in_use(PG_PORT):
+        say("PostgreSQL was left running by an earlier run; using it")
+    else:
+        cluster.start()
+    return cluster, cluster.create_database("georegistry")
+
+
+def start_moto(log) -> subprocess.Popen:
+    if port_in_use(MOTO_PORT):
+        raise RuntimeError(f"Port {MOTO_PORT} is in use; set GEOREGISTRY_MOTO_PORT to a free one.")
+    command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(MOTO_PORT)]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for("moto server", lambda: port_in_use(MOTO_PORT))
+    say(f"moto (S3, SQS, Secrets Manager) on http://127.0.0.1:{MOTO_PORT}")
+    return process
+
+
+def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
+    """Buckets, the tasks queue with its DLQ, and the secrets; returns the environment that names them."""
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+    s3 = session.client("s3", endpoint_url=endpoint)
+    for bucket in BUCKETS:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+
+    dlq_url = sqs.create_queue(QueueName=TASKS_DLQ_NAME)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})
+    queue_url = sqs.create_queue(
+        QueueName=TASKS_QUEUE_NAME, Attributes={"VisibilityTimeout": "60", "RedrivePolicy": redrive}
+    )["QueueUrl"]
+    secrets_manager = session.client("secretsmanager", endpoint_url=endpoint)
+    database = psycopg2.extensions.parse_dsn(dsn)
+    db_secret = {"host": database["host"], "port": int(database["port"]), "username": database["user"],
+                 "password": "", "dbname": database["dbname"]}  # fmt: skip
+    db_arn = secrets_manager.create_secret(Name="georegistry-local-db", SecretString=json.dumps(db_secret))[
+        "ARN"
+    ]
+    token_arn = secrets_manager.create_secret(Name="georegistry-local-token", SecretString=token_secret())[
+        "ARN"
+    ]
+    return {
+        "DB_SECRET_ARN": db_arn,
+        "TOKEN_SECRET_ARN": token_arn,
+        "TASKS_QUEUE_URL": queue_url,
+        "TASKS_DLQ_URL": dlq_url,
+        "UPLOADS_BUCKET": BUCKETS[0],
+        "EXPORTS_BUCKET": BUCKETS[1],
+        "FORMS_BUCKET": BUCKETS[2],
+    }
+
+
+def stack_environment(endpoint: str, resources: dict[str, str]) -> dict[str, str]:
+    return {
+        "STAGE": "local",
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_SERVICE_NAME": "georegistry",
+        "POWERTOOLS_METRICS_NAMESPACE": "georegistry",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        **resources,
+    }
+
+
+def migrate_and_seed() -> None:
+    from chalicelib import accounts, cli, db
+    from chalicelib.models import accounts as account_rows
+
+    applied = cli.run_migrations()
+    say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
+    with db.transaction() as cur:
+        if account_rows.get_by_name(cur, DEMO_ACCOUNT) is None:
+            accounts.bootstrap(
+                cur, DEMO_ACCOUNT, DEMO_EMAIL, DEMO_PASSWORD, "Demo project", "org.georegistry.demo"
+            )
+            say("demo account created")
+        else:
+            say("demo account already there")
+
+
+def start_api(log) -> subprocess.Popen:
+    if port_in_use(API_PORT):
+        raise RuntimeError(f"Port {API_PORT} is in use; set GEOREGISTRY_API_PORT to a free one.")
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
+               "--port", str(API_PORT)]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    wait_for("chalice local", lambda: _health_answers() or process.poll() is not None)
+    if process.poll() is not None:
+        raise RuntimeError(f"chalice local exited with {process.returncode}; see {LOCAL / 'api.log'}")
+    return process
+
+
+def _health_answers() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{API_PORT}/api/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def stop_process(process: subprocess.Popen | None, name: str) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    say(f"stopped {name}")
+
+
+def banner() -> None:
+    url = f"http://127.0.0.1:{API_PORT}"
+    print(
+        f"""
+georegistry is running.
+  API          {url}/api   (OpenAPI: {url}/api/openapi.json)
+  health       curl {url}/api/health
+  demo login   {DEMO_EMAIL} / {DEMO_PASSWORD}
+  try          TOKEN=$(curl -s -X POST {url}/api/auth/login -H 'Content-Type: application/json' \\
+                 -d '{{"email": "{DEMO_EMAIL}", "password": "{DEMO_PASSWORD}"}}' \\
+                 | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
+               curl -s {url}/api/me -H "Authorization: Bearer $TOKEN"
+  logs         {LOCAL}/api.log, {LOCAL}/moto.log, {LOCAL / "pg" / "server.log"}
+Press Ctrl-C to stop.
+georegistry ready""",
+        flush=True,
+    )
+
+
+def main() -> int:
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    LOCAL.chmod(0o755)  # the database server may run as the postgres user
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    cluster = moto = api = worker = None
+    with open(LOCAL / "moto.log", "ab") as moto_log, open(LOCAL / "api.log", "ab") as api_log:
+        try:
+            cluster, dsn = start_postgres()
+            moto = start_moto(moto_log)
+            endpoint = f"http://127.0.0.1:{MOTO_PORT}"
+            os.environ.update(stack_environment(endpoint, create_aws_resources(endpoint, dsn)))
+            migrate_and_seed()
+            api = start_api(api_log)
+            worker = start_worker()
+            banner()
+            while not stopping.wait(0.5):
+                pass
+        except Exception as error:
+            say(f"could not start: {error}")
+            return 1
+        finally:
+            say("stopping")
+            if worker:
+                worker.stop()
+            stop_process(api, "API")
+            stop_process(moto, "moto")
+            if cluster:
+                cluster.stop()
+                say("stopped PostgreSQL")
+    return 0
+
+
+def start_worker():
+    import app
+    from chalicelib import aws
+    from devstack.worker import Worker
+
+    worker = Worker(app, aws.client("sqs"))
+    worker.start()
+    consumers = ", ".join(source.queue for source in worker.queue_consumers()) or "none yet"
+    say(f"worker loop: queues {consumers}; {len(worker.schedules())} schedule(s)")
+    return worker
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,9 +1,11 @@
+import json
 import logging
 import time
 
 import pytest
 
 from chalicelib import credentials, db
+from chalicelib.observability import logger
 from tests.integration.helpers import PASSWORD, call, login, make_tenant
 
 
@@ -177,3 +179,14 @@ def test_passwords_and_keys_are_never_stored_or_logged_in_clear(client, tenant, 
     logged = caplog.text + capsys.readouterr().out
     assert "login refused" in logged  # the logs were captured, so their silence means something
     assert PASSWORD not in logged and "wrong guess!" not in logged and secret not in logged
+
+
+def test_logs_are_json_lines_carrying_the_request_id(client, tenant, caplog):
+    caplog.set_level(logging.INFO)
+    _, _, headers = call(
+        client, "POST", "/api/auth/login", body={"email": tenant.admin_email, "password": "nope"}
+    )
+    records = [record for record in caplog.records if record.getMessage() == "login refused"]
+    line = json.loads(logger().registered_formatter.format(records[0]))
+    assert line["correlation_id"] == headers["X-Request-Id"]
+    assert line["service"] == "georegistry" and line["level"] == "INFO"

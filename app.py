@@ -1,8 +1,9 @@
 """georegistry: every route and trigger, and nothing else. The work is in chalicelib/."""
 
-from chalice import Chalice
+from chalice import Chalice, Rate
 
-from chalicelib.handlers import account, auth, system
+from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+from chalicelib.handlers import account, auth, system, tasks, workers
 
 app = Chalice(app_name="georegistry")
 
@@ -118,3 +119,54 @@ def update_user(user_id):
 @app.route("/api/users/{user_id}", methods=["DELETE"])
 def deactivate_user(user_id):
     return account.deactivate_user(_request(), user_id)
+
+
+# Tasks
+
+
+@app.route("/api/tasks", methods=["GET"])
+def list_tasks():
+    return tasks.list_tasks(_request())
+
+
+@app.route("/api/tasks/demo", methods=["POST"])
+def launch_demo_task():
+    return tasks.launch_demo(_request())
+
+
+@app.route("/api/tasks/{task_id}", methods=["GET"])
+def get_task(task_id):
+    return tasks.get_task(_request(), task_id)
+
+
+@app.route("/api/tasks/{task_id}/kill", methods=["POST"])
+def kill_task(task_id):
+    return tasks.kill_task(_request(), task_id)
+
+
+@app.route("/api/tasks/{task_id}/relaunch", methods=["POST"])
+def relaunch_task(task_id):
+    return tasks.relaunch_task(_request(), task_id)
+
+
+@app.route("/api/tasks/{task_id}/logs", methods=["GET"])
+def task_logs(task_id):
+    return tasks.task_logs(_request(), task_id)
+
+
+# Workers and schedules
+
+
+@app.on_sqs_message(queue=TASKS_QUEUE_NAME, batch_size=1)
+def run_task(event):
+    workers.run_tasks(event)
+
+
+@app.on_sqs_message(queue=TASKS_DLQ_NAME, batch_size=1)
+def task_dead_letter(event):
+    workers.task_dead_letters(event)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def task_housekeeping(event):
+    workers.housekeeping(event)

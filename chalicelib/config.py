@@ -30,16 +30,37 @@ class Settings:
     tasks_dlq_url: str | None
     statement_timeout_ms: int
     idle_in_transaction_timeout_ms: int
+    tasks: "TaskSettings"
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    progress_interval_seconds: float  # at most one progress write (and kill check) per interval
+    deadline_margin_seconds: float  # a task hands over to a new invocation this long before timeout
+    default_lease_seconds: int  # lease when no Lambda deadline is known
+    max_attempts: int  # claims before a task that keeps dying or failing is ERRORED
+    retry_base_seconds: int  # backoff of a transient failure: base * 2^(receive count - 1)
+    resend_after_seconds: int  # a QUEUED task whose message is older than this is sent again
+    retention_days: int  # logs and artifacts of ended tasks are purged after this
+    artifact_url_seconds: int  # lifetime of presigned download links
 
 
 def _int(name: str, default: int) -> int:
+    return _number(name, default, int)
+
+
+def _float(name: str, default: float) -> float:
+    return _number(name, default, float)
+
+
+def _number(name: str, default, parse):
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as error:
-        raise RuntimeError(f"environment variable {name} must be an integer, got {raw!r}") from error
+        raise RuntimeError(f"environment variable {name} must be a {parse.__name__}, got {raw!r}") from error
 
 
 def _str(name: str, default: str | None = None) -> str | None:
@@ -64,6 +85,16 @@ def settings() -> Settings:
         tasks_dlq_url=_str("TASKS_DLQ_URL"),
         statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 25_000),
         idle_in_transaction_timeout_ms=_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000),
+        tasks=TaskSettings(
+            progress_interval_seconds=_float("TASK_PROGRESS_INTERVAL_SECONDS", 1.0),
+            deadline_margin_seconds=_float("TASK_DEADLINE_MARGIN_SECONDS", 60.0),
+            default_lease_seconds=_int("TASK_DEFAULT_LEASE_SECONDS", 960),
+            max_attempts=_int("TASK_MAX_ATTEMPTS", 5),
+            retry_base_seconds=_int("TASK_RETRY_BASE_SECONDS", 30),
+            resend_after_seconds=_int("TASK_RESEND_AFTER_SECONDS", 3600),
+            retention_days=_int("TASK_RETENTION_DAYS", 30),
+            artifact_url_seconds=_int("ARTIFACT_URL_SECONDS", 3600),
+        ),
     )
 
 

@@ -1,12 +1,17 @@
 """The one place that talks to psycopg2.
 
 A Lambda container keeps one lazy connection and reuses it across warm invocations; a broken one is
-dropped and replaced on next use. Every unit of work runs in `transaction()`, which commits or rolls
-back, so no connection is ever left idle in a transaction. Unique and foreign-key violations are
-turned into Problems by constraint name (see problems.CONSTRAINTS).
+dropped and replaced on next use. (Connections are per thread: a Lambda has one thread, the local
+worker loop and the tests have several.) Every unit of work runs in `transaction()`, which commits
+or rolls back, so no connection is ever left idle in a transaction. Unique and foreign-key
+violations are turned into Problems by constraint name (see problems.CONSTRAINTS).
+
+`side_connection()` is a second, autocommit connection for writes that must be visible, and must
+survive, while the main transaction is still open: task progress and task logs.
 """
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +25,7 @@ from chalicelib import aws, config, problems
 
 register_adapter(dict, psycopg2.extras.Json)
 
-_connection: Connection | None = None
+_local = threading.local()
 
 
 def dsn(refresh_secret: bool = False) -> str:
@@ -45,28 +50,47 @@ def connect(refresh_secret: bool = False) -> Connection:
 
 
 def connection() -> Connection:
-    global _connection
-    if _connection is None or _connection.closed:
-        try:
-            _connection = connect()
-        except psycopg2.OperationalError as error:
-            if "password authentication failed" not in str(error):
-                raise
-            # The secret may have been rotated since we cached it.
-            _connection = connect(refresh_secret=True)
-    return _connection
+    conn = getattr(_local, "main", None)
+    if conn is None or conn.closed:
+        conn = _local.main = _connect_refreshing_secret()
+    return conn
+
+
+def side_connection() -> Connection:
+    conn = getattr(_local, "side", None)
+    if conn is None or conn.closed:
+        conn = _local.side = _connect_refreshing_secret()
+        conn.autocommit = True
+    return conn
+
+
+def _connect_refreshing_secret() -> Connection:
+    try:
+        return connect()
+    except psycopg2.OperationalError as error:
+        if "password authentication failed" not in str(error):
+            raise
+        # The secret may have been rotated since we cached it.
+        return connect(refresh_secret=True)
 
 
 def close() -> None:
-    global _connection
-    if _connection is not None and not _connection.closed:
-        _connection.close()
-    _connection = None
+    for name in ("main", "side"):
+        conn = getattr(_local, name, None)
+        if conn is not None and not conn.closed:
+            conn.close()
+        setattr(_local, name, None)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Runs `callback` once the current transaction has committed; dropped if it rolls back."""
+    _local.after_commit.append(callback)
 
 
 @contextmanager
 def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
     conn = connection()
+    _local.after_commit = []
     try:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             yield cur
@@ -80,6 +104,22 @@ def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
         known = _constraint_problem(error)
         if known:
             raise known from error
+        raise
+    finally:
+        callbacks, _local.after_commit = _local.after_commit, []
+    for callback in callbacks:
+        callback()
+
+
+@contextmanager
+def side_cursor() -> Iterator[psycopg2.extras.RealDictCursor]:
+    try:
+        with side_connection().cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            yield cur
+    except (psycopg2.OperationalError, psycopg2.InterfaceError):
+        side = getattr(_local, "side", None)
+        if side is not None:
+            side.close()
         raise
 
 

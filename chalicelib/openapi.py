@@ -115,6 +115,51 @@ SCHEMAS = {
         }
     ),
     "ApiKeyCreate": _obj({"name": STRING, "expires_in_days": INTEGER}, ["name"]),
+    "Task": _obj(
+        {
+            "id": INTEGER,
+            "kind": STRING,
+            "status": {"type": "string", "enum": ["QUEUED", "RUNNING", "SUCCESS", "ERRORED", "KILLED"]},
+            "params": {"type": "object"},
+            "progress": _obj(
+                {"value": INTEGER, "end": INTEGER, "percent": {"type": "number"}, "message": STRING}
+            ),
+            "result": {"nullable": True},
+            "error": {"type": "string", "nullable": True},
+            "artifacts": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "name": STRING,
+                        "content_type": STRING,
+                        "size": INTEGER,
+                        "url": STRING,
+                        "expires_in": INTEGER,
+                    }
+                ),
+            },
+            "attempts": INTEGER,
+            "launcher_id": INTEGER,
+            "unique_key": {"type": "string", "nullable": True},
+            "should_be_killed": BOOLEAN,
+            "relaunched_from": {"type": "integer", "nullable": True},
+            "created_at": TIMESTAMP,
+            "started_at": TIMESTAMP,
+            "ended_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "TaskLog": _obj({"id": INTEGER, "created_at": TIMESTAMP, "level": STRING, "message": STRING}),
+    "DemoTask": _obj(
+        {
+            "n": INTEGER,
+            "sleep_seconds": {"type": "number"},
+            "fail": {"type": "string", "enum": ["input", "transient"]},
+            "fail_times": INTEGER,
+            "unique_key": STRING,
+        },
+        ["n"],
+    ),
     "Health": _obj(
         {"status": STRING, "stage": STRING, "database": {"type": "object"}, "queues": {"type": "object"}}
     ),
@@ -161,6 +206,18 @@ OPERATIONS = {
                                           "account", "UserUpdate", "User"),
     ("/api/users/{user_id}", "DELETE"): Op("Deactivate a user; their tokens and keys stop working (admin)",
                                            "account", response="User"),
+    ("/api/tasks", "GET"): Op("Tasks of the account, newest first (admins: all; others: their own); "
+                              "filters status, kind, launcher", "tasks", response="TaskPage"),
+    ("/api/tasks/demo", "POST"): Op("Launch demo.count (local stages only)", "tasks",
+                                    "DemoTask", "Task", 201),
+    ("/api/tasks/{task_id}", "GET"): Op("One task: status, progress, result, error, artifact links",
+                                        "tasks", response="Task"),
+    ("/api/tasks/{task_id}/kill", "POST"): Op("Ask a task to stop; it ends KILLED at its next progress "
+                                              "report", "tasks", response="Task"),
+    ("/api/tasks/{task_id}/relaunch", "POST"): Op("Run an ERRORED or KILLED task again, as a new task",
+                                                  "tasks", response="Task", status=201),
+    ("/api/tasks/{task_id}/logs", "GET"): Op("What the task logged, oldest first", "tasks",
+                                             response="TaskLogPage"),
 }  # fmt: skip
 
 ERRORS = {
@@ -217,7 +274,9 @@ def document() -> dict:
     paths: dict[str, dict] = {}
     for path, method in OPERATIONS:
         paths.setdefault(path, {})[method.lower()] = _operation(path, method)
-    schemas = SCHEMAS | {f"{name}Page": _page_of(name) for name in ("Project", "User", "ApiKey")}
+    schemas = SCHEMAS | {
+        f"{name}Page": _page_of(name) for name in ("Project", "User", "ApiKey", "Task", "TaskLog")
+    }
     return {
         "openapi": "3.0.3",
         "info": {

@@ -1,0 +1,64 @@
+"""Event handlers: the tasks queue, its dead-letter queue, and the housekeeping schedule.
+
+Batch size is 1 (ARCHITECTURE.md §7: Chalice cannot report partial batch failures), so raising
+fails exactly the one message, which SQS then redelivers.
+"""
+
+import json
+
+from chalicelib import aws, config, task_kinds, task_sweeper, tasks  # noqa: F401 (task_kinds registers)
+from chalicelib.observability import logger
+
+MAX_VISIBILITY_SECONDS = 12 * 3600
+
+
+def run_tasks(event) -> None:
+    for record in event:
+        task_id = _task_id(record.body)
+        if task_id is None:
+            continue
+        receive_count = _receive_count(record)
+        logger().info("task message", extra={"task_id": task_id, "receive_count": receive_count})
+        try:
+            tasks.run(task_id, event.context)
+        except tasks.Retry:
+            _back_off(record.receipt_handle, receive_count)
+            raise
+
+
+def task_dead_letters(event) -> None:
+    for record in event:
+        task_id = _task_id(record.body)
+        if task_id is not None and tasks.give_up(task_id):
+            logger().error("task gave up after repeated failures", extra={"task_id": task_id})
+
+
+def housekeeping(event) -> None:
+    task_sweeper.sweep()
+    task_sweeper.purge()
+
+
+def _task_id(body: str) -> int | None:
+    try:
+        task_id = json.loads(body)["task_id"]
+        if isinstance(task_id, int) and not isinstance(task_id, bool):
+            return task_id
+    except (ValueError, KeyError, TypeError):
+        pass
+    logger().error("malformed task message dropped", extra={"body": body[:200]})
+    return None
+
+
+def _receive_count(record) -> int:
+    return int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
+
+
+def _back_off(receipt_handle: str, receive_count: int) -> None:
+    """Exponential backoff through the message's visibility timeout."""
+    delay = min(MAX_VISIBILITY_SECONDS, config.settings().tasks.retry_base_seconds * 2 ** (receive_count - 1))
+    try:
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=config.settings().tasks_queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay
+        )
+    except Exception:
+        logger().exception("could not set the retry backoff; the queue's visibility timeout applies")

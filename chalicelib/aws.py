@@ -4,16 +4,23 @@ from functools import cache
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
+from botocore.config import Config
 
 from chalicelib import config
 
 SECRET_MAX_AGE_SECONDS = 300
 
 
+# SigV4 everywhere: presigned S3 links then carry X-Amz-Expires and work in every region.
+CLIENT_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 3})
+
+
 @cache
 def client(service: str):
     current = config.settings()
-    return boto3.client(service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url)
+    return boto3.client(
+        service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url, config=CLIENT_CONFIG
+    )
 
 
 @cache

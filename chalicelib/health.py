@@ -1,6 +1,7 @@
 """What an operator or a load balancer asks first: can we reach the database and the queues?"""
 
 from chalicelib import aws, config, db
+from chalicelib.models import tasks as task_rows
 from chalicelib.observability import logger
 
 
@@ -22,7 +23,13 @@ def _database() -> dict:
                 "SELECT current_setting('server_version') AS server, postgis_lib_version() AS postgis"
             )
             versions = cur.fetchone()
-        return {"ok": True, "server": versions["server"], "postgis": versions["postgis"]}
+            oldest_queued = task_rows.oldest_queued_age_seconds(cur)
+        return {
+            "ok": True,
+            "server": versions["server"],
+            "postgis": versions["postgis"],
+            "oldest_queued_task_seconds": oldest_queued,
+        }
     except Exception as error:
         logger().warning("database unreachable", extra={"error": str(error)})
         db.close()

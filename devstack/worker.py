@@ -64,9 +64,11 @@ def scheduled_event(rule_name: str) -> dict:
 
 
 class Worker:
-    def __init__(self, app_module, sqs, schedule_every_seconds: float = 60.0):
-        """`app_module` is the module that defines the Chalice `app` (Lambda's handler module)."""
+    def __init__(self, app_module, sqs, schedule_every_seconds: float = 60.0, context_factory=LocalContext):
+        """`app_module` is the module that defines the Chalice `app` (Lambda's handler module);
+        `context_factory(function_name)` makes the Lambda context of each invocation."""
         self.module = app_module
+        self.context_factory = context_factory
         self.app = app_module.app
         self.sqs = sqs
         self.schedule_every_seconds = schedule_every_seconds
@@ -116,7 +118,7 @@ class Worker:
         ).get("Messages", [])
         for message in received:
             try:
-                handler(sqs_event(message, arn), LocalContext(name))
+                handler(sqs_event(message, arn), self.context_factory(name))
             except Exception:
                 logger().exception(
                     "local worker: handler failed; the message will be redelivered", extra={"handler": name}
@@ -133,6 +135,6 @@ class Worker:
         for source in self.schedules():
             event = scheduled_event(source.name)
             try:
-                self.handler(source)(event, LocalContext(source.name))
+                self.handler(source)(event, self.context_factory(source.name))
             except Exception:
                 logger().exception("local worker: scheduled handler failed", extra={"handler": source.name})

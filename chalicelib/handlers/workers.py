@@ -14,6 +14,7 @@ MAX_VISIBILITY_SECONDS = 12 * 3600
 
 def run_tasks(event) -> None:
     for record in event:
+        _fresh_log_context(record)
         task_id = _task_id(record.body)
         if task_id is None:
             continue
@@ -28,6 +29,7 @@ def run_tasks(event) -> None:
 
 def task_dead_letters(event) -> None:
     for record in event:
+        _fresh_log_context(record)
         task_id = _task_id(record.body)
         if task_id is not None and tasks.give_up(task_id):
             logger().error("task gave up after repeated failures", extra={"task_id": task_id})
@@ -36,6 +38,12 @@ def task_dead_letters(event) -> None:
 def housekeeping(event) -> None:
     task_sweeper.sweep()
     task_sweeper.purge()
+
+
+def _fresh_log_context(record) -> None:
+    """Log lines of this message carry its id, and nothing left by an earlier invocation."""
+    logger().remove_keys(["user_id", "account_id", "task_id", "task_kind"])
+    logger().set_correlation_id(record.to_dict().get("messageId"))
 
 
 def _task_id(body: str) -> int | None:

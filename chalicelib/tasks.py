@@ -282,6 +282,7 @@ def _record_metrics(kind: str, outcome: str, seconds: float) -> None:
     """EMF metrics by kind: TasksStarted, and one of TasksSucceeded, TasksErrored, TasksKilled,
     TasksRetried, TasksContinued, TasksLost; TaskDuration of the invocation."""
     recorder = metrics()
+    recorder.clear_metrics()  # flush leaves them in place when metrics are disabled (local stack)
     recorder.add_dimension(name="kind", value=kind)
     recorder.add_metric(name="TasksStarted", unit="Count", value=1)
     recorder.add_metric(name=f"Tasks{outcome.capitalize()}", unit="Count", value=1)

@@ -68,6 +68,18 @@ class Stack:
         return rest
 
 
+def _demo_task_succeeds(url: str, token: str) -> None:
+    """The API enqueues, the local worker loop runs it from the moto queue, the API shows SUCCESS."""
+    status, task = _request("POST", f"{url}/api/tasks/demo", {"n": 3}, token)
+    assert status == 201
+    deadline = time.monotonic() + 30
+    while task["status"] in ("QUEUED", "RUNNING") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        _, task = _request("GET", f"{url}/api/tasks/{task['id']}", token=token)
+    assert task["status"] == "SUCCESS" and task["result"] == {"counted": 3}
+    assert task["artifacts"][0]["url"].startswith("http://127.0.0.1:")
+
+
 def _demo_credentials(output: str) -> tuple[str, str]:
     email, password = re.search(r"demo login\s+(\S+) / (\S+)", output).groups()
     return email, password
@@ -100,6 +112,7 @@ def _bring_up_twice(local_dir: Path) -> None:
         assert status == 200 and me["account"]["name"] == "Demo"
         project = {"name": "Kept", "app_id": "org.demo.kept"}
         assert _request("POST", f"{first.url}/api/projects", project, login["token"])[0] == 201
+        _demo_task_succeeds(first.url, login["token"])
     finally:
         stopped = first.stop()
     assert "stopped PostgreSQL" in stopped

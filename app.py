@@ -3,7 +3,7 @@
 from chalice import Chalice, Rate
 
 from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
-from chalicelib.handlers import account, auth, system, tasks, workers
+from chalicelib.handlers import account, auth, orgunits, registry, system, tasks, workers
 
 app = Chalice(app_name="georegistry")
 
@@ -119,6 +119,157 @@ def update_user(user_id):
 @app.route("/api/users/{user_id}", methods=["DELETE"])
 def deactivate_user(user_id):
     return account.deactivate_user(_request(), user_id)
+
+
+# Registry: data sources, versions, types, groups
+
+
+@app.route("/api/data-sources", methods=["GET"])
+def list_data_sources():
+    return registry.list_sources(_request())
+
+
+@app.route("/api/data-sources", methods=["POST"])
+def create_data_source():
+    return registry.create_source(_request())
+
+
+@app.route("/api/data-sources/{source_id}", methods=["GET"])
+def get_data_source(source_id):
+    return registry.get_source(_request(), source_id)
+
+
+@app.route("/api/data-sources/{source_id}", methods=["PATCH"])
+def update_data_source(source_id):
+    return registry.update_source(_request(), source_id)
+
+
+@app.route("/api/data-sources/{source_id}/versions", methods=["GET"])
+def list_versions(source_id):
+    return registry.list_versions(_request(), source_id)
+
+
+@app.route("/api/data-sources/{source_id}/versions", methods=["POST"])
+def create_version(source_id):
+    return registry.create_version(_request(), source_id)
+
+
+@app.route("/api/versions/{version_id}", methods=["GET"])
+def get_version(version_id):
+    return registry.get_version(_request(), version_id)
+
+
+@app.route("/api/versions/{version_id}/make-default", methods=["POST"])
+def make_default_version(version_id):
+    return registry.make_default_version(_request(), version_id)
+
+
+@app.route("/api/orgunit-types", methods=["GET"])
+def list_orgunit_types():
+    return registry.list_types(_request())
+
+
+@app.route("/api/orgunit-types", methods=["POST"])
+def create_orgunit_type():
+    return registry.create_type(_request())
+
+
+@app.route("/api/orgunit-types/{type_id}", methods=["GET"])
+def get_orgunit_type(type_id):
+    return registry.get_type(_request(), type_id)
+
+
+@app.route("/api/orgunit-types/{type_id}", methods=["PATCH"])
+def update_orgunit_type(type_id):
+    return registry.update_type(_request(), type_id)
+
+
+@app.route("/api/orgunit-types/{type_id}", methods=["DELETE"])
+def delete_orgunit_type(type_id):
+    return registry.delete_type(_request(), type_id)
+
+
+@app.route("/api/groups", methods=["GET"])
+def list_groups():
+    return registry.list_groups(_request())
+
+
+@app.route("/api/groups", methods=["POST"])
+def create_group():
+    return registry.create_group(_request())
+
+
+@app.route("/api/groups/{group_id}", methods=["GET"])
+def get_group(group_id):
+    return registry.get_group(_request(), group_id)
+
+
+@app.route("/api/groups/{group_id}", methods=["PATCH"])
+def update_group(group_id):
+    return registry.update_group(_request(), group_id)
+
+
+@app.route("/api/groups/{group_id}", methods=["DELETE"])
+def delete_group(group_id):
+    return registry.delete_group(_request(), group_id)
+
+
+@app.route("/api/group-sets", methods=["GET"])
+def list_group_sets():
+    return registry.list_group_sets(_request())
+
+
+@app.route("/api/group-sets", methods=["POST"])
+def create_group_set():
+    return registry.create_group_set(_request())
+
+
+@app.route("/api/group-sets/{set_id}", methods=["GET"])
+def get_group_set(set_id):
+    return registry.get_group_set(_request(), set_id)
+
+
+@app.route("/api/group-sets/{set_id}", methods=["PATCH"])
+def update_group_set(set_id):
+    return registry.update_group_set(_request(), set_id)
+
+
+@app.route("/api/group-sets/{set_id}", methods=["DELETE"])
+def delete_group_set(set_id):
+    return registry.delete_group_set(_request(), set_id)
+
+
+# Org units
+
+
+@app.route("/api/orgunits", methods=["GET"])
+def list_orgunits():
+    return orgunits.list_orgunits(_request())
+
+
+@app.route("/api/orgunits", methods=["POST"])
+def create_orgunit():
+    return orgunits.create_orgunit(_request())
+
+
+@app.route("/api/orgunits/{unit_id}", methods=["GET"])
+def get_orgunit(unit_id):
+    return orgunits.get_orgunit(_request(), unit_id)
+
+
+@app.route("/api/orgunits/{unit_id}", methods=["PATCH"])
+def update_orgunit(unit_id):
+    return orgunits.update_orgunit(_request(), unit_id)
+
+
+@app.route("/api/orgunits/{unit_id}", methods=["DELETE"])
+def delete_orgunit(unit_id):
+    return orgunits.delete_orgunit(_request(), unit_id)
+
+
+@app.route("/api/orgunits/{unit_id}/history", methods=["GET"])
+def orgunit_history(unit_id):
+    return orgunits.orgunit_history(_request(), unit_id)
 
 
 # Tasks

@@ -5,7 +5,8 @@ account is reported as not found, never as forbidden, so accounts cannot probe e
 """
 
 from chalicelib import credentials, problems
-from chalicelib.models import accounts, projects, users
+from chalicelib.models import accounts, projects, sources, users
+from chalicelib.models import orgunits as orgunit_rows
 from chalicelib.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, ROLES, Principal, require
 
 
@@ -65,7 +66,8 @@ def delete_project(cur, principal: Principal, project_id: int) -> None:
 def get_user(cur, principal: Principal, user_id: int) -> dict:
     if user_id != principal.user_id:
         require(principal, MANAGE_ACCOUNT)
-    return _found(users.get(cur, principal.account_id, user_id), "user", user_id)
+    user = _found(users.get(cur, principal.account_id, user_id), "user", user_id)
+    return user | {"org_unit_ids": orgunit_rows.restriction_ids(cur, principal.account_id, user_id)}
 
 
 def list_users(cur, principal: Principal, after: int | None, limit: int) -> list[dict]:
@@ -87,7 +89,7 @@ def create_user(
     password_hash = credentials.hash_password(password) if password else None
     user_id = users.create(cur, principal.account_id, email, full_name, role, password_hash)
     users.set_projects(cur, principal.account_id, user_id, project_ids)
-    return users.get(cur, principal.account_id, user_id)
+    return get_user(cur, principal, user_id)
 
 
 def update_user(cur, principal: Principal, user_id: int, changes: dict) -> dict:
@@ -110,7 +112,9 @@ def update_user(cur, principal: Principal, user_id: int, changes: dict) -> dict:
         users.set_password(cur, user_id, credentials.hash_password(changes["password"]))
     if "is_active" in changes:
         users.set_active(cur, principal.account_id, user_id, changes["is_active"])
-    return users.get(cur, principal.account_id, user_id)
+    if "org_unit_ids" in changes:
+        _restrict(cur, principal, user_id, changes["org_unit_ids"])
+    return get_user(cur, principal, user_id)
 
 
 def deactivate_user(cur, principal: Principal, user_id: int) -> dict:
@@ -122,6 +126,16 @@ def change_own_password(cur, principal: Principal, current_password: str, new_pa
     if not credentials.verify_password(current_password, stored["password_hash"]):
         raise problems.invalid_field("current_password", "is wrong")
     users.set_password(cur, principal.user_id, credentials.hash_password(new_password))
+
+
+def _restrict(cur, principal: Principal, user_id: int, org_unit_ids: list[int]) -> None:
+    """Limits the user to the subtrees of these units (an empty list lifts the restriction)."""
+    versions = sources.account_version_ids(cur, principal.account_id)
+    found = orgunit_rows.paths_of(cur, versions, org_unit_ids)
+    missing = sorted(set(org_unit_ids) - {unit["id"] for unit in found})
+    if missing:
+        raise problems.invalid_field("org_unit_ids", f"names unknown org unit(s) {missing}")
+    orgunit_rows.set_restrictions(cur, principal.account_id, user_id, found)
 
 
 def _check_projects(cur, principal: Principal, project_ids: list[int]) -> None:

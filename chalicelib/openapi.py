@@ -93,6 +93,7 @@ SCHEMAS = {
             "role": ROLE,
             "password": STRING,
             "project_ids": IDS,
+            "org_unit_ids": IDS,
             "is_active": BOOLEAN,
         }
     ),
@@ -163,6 +164,111 @@ SCHEMAS = {
     "Health": _obj(
         {"status": STRING, "stage": STRING, "database": {"type": "object"}, "queues": {"type": "object"}}
     ),
+    "DataSource": _obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "description": STRING,
+            "read_only": BOOLEAN,
+            "default_version_id": INTEGER,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "DataSourceWrite": _obj(
+        {"name": STRING, "description": STRING, "read_only": BOOLEAN, "default_version_id": INTEGER}
+    ),
+    "Version": _obj(
+        {
+            "id": INTEGER,
+            "data_source_id": INTEGER,
+            "number": INTEGER,
+            "description": STRING,
+            "org_unit_count": INTEGER,
+            "created_at": TIMESTAMP,
+        }
+    ),
+    "VersionWrite": _obj({"description": STRING}),
+    "OrgUnitType": _obj(
+        {"id": INTEGER, "name": STRING, "short_name": STRING, "depth": INTEGER, "sub_type_ids": IDS}
+    ),
+    "OrgUnitTypeWrite": _obj({"name": STRING, "short_name": STRING, "depth": INTEGER, "sub_type_ids": IDS}),
+    "Group": _obj(
+        {
+            "id": INTEGER,
+            "version_id": INTEGER,
+            "name": STRING,
+            "source_ref": STRING,
+            "org_unit_count": INTEGER,
+        }
+    ),
+    "GroupWrite": _obj({"version_id": INTEGER, "name": STRING, "source_ref": STRING}),
+    "GroupSet": _obj({"id": INTEGER, "name": STRING, "group_ids": IDS}),
+    "GroupSetWrite": _obj({"name": STRING, "group_ids": IDS}),
+    "OrgUnit": _obj(
+        {
+            "id": INTEGER,
+            "uuid": STRING,
+            "version_id": INTEGER,
+            "parent_id": INTEGER,
+            "parent_name": STRING,
+            "org_unit_type_id": INTEGER,
+            "org_unit_type_name": STRING,
+            "name": STRING,
+            "code": STRING,
+            "source_ref": STRING,
+            "aliases": {"type": "array", "items": STRING},
+            "validation_status": {"type": "string", "enum": ["NEW", "VALID", "REJECTED"]},
+            "opening_date": {"type": "string", "format": "date", "nullable": True},
+            "closed_date": {"type": "string", "format": "date", "nullable": True},
+            "extra_fields": {"type": "object"},
+            "depth": INTEGER,
+            "ancestor_ids": IDS,
+            "location": {"type": "object", "nullable": True, "description": "GeoJSON Point"},
+            "has_territory": BOOLEAN,
+            "geom": {
+                "type": "object",
+                "nullable": True,
+                "description": "GeoJSON MultiPolygon, with with_geometry=true",
+            },
+            "group_ids": IDS,
+            "ancestors": {"type": "array", "items": {"type": "object"}},
+            "warnings": {"type": "array", "items": STRING},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "OrgUnitWrite": _obj(
+        {
+            "version_id": INTEGER,
+            "name": STRING,
+            "parent_id": INTEGER,
+            "org_unit_type_id": INTEGER,
+            "code": STRING,
+            "source_ref": STRING,
+            "aliases": {"type": "array", "items": STRING},
+            "validation_status": STRING,
+            "opening_date": STRING,
+            "closed_date": STRING,
+            "extra_fields": {"type": "object"},
+            "location": {"type": "object", "description": "GeoJSON Point, lon/lat"},
+            "geom": {"type": "object", "description": "GeoJSON Polygon or MultiPolygon"},
+            "group_ids": IDS,
+        }
+    ),
+    "AuditEntry": _obj(
+        {
+            "id": INTEGER,
+            "created_at": TIMESTAMP,
+            "user_id": INTEGER,
+            "user_email": STRING,
+            "task_id": INTEGER,
+            "source": STRING,
+            "action": STRING,
+            "before": {"type": "object"},
+            "after": {"type": "object"},
+        }
+    ),
 }
 
 
@@ -218,6 +324,46 @@ OPERATIONS = {
                                                   "tasks", response="Task", status=201),
     ("/api/tasks/{task_id}/logs", "GET"): Op("What the task logged, oldest first", "tasks",
                                              response="TaskLogPage"),
+    ("/api/data-sources", "GET"): Op("Data sources of the account", "registry", response="DataSourcePage"),
+    ("/api/data-sources", "POST"): Op("Create a data source with its first version", "registry",
+                                      "DataSourceWrite", "DataSource", 201),
+    ("/api/data-sources/{source_id}", "GET"): Op("One data source", "registry", response="DataSource"),
+    ("/api/data-sources/{source_id}", "PATCH"): Op("Change a data source (name, read_only, default version)",
+                                                   "registry", "DataSourceWrite", "DataSource"),
+    ("/api/data-sources/{source_id}/versions", "GET"): Op("Versions of a data source", "registry",
+                                                          response="VersionPage"),
+    ("/api/data-sources/{source_id}/versions", "POST"): Op("Create an empty version", "registry",
+                                                           "VersionWrite", "Version", 201),
+    ("/api/versions/{version_id}", "GET"): Op("One version, with its unit count", "registry",
+                                              response="Version"),
+    ("/api/versions/{version_id}/make-default", "POST"): Op("Make this the account's default version",
+                                                            "registry", response="Version"),
+    ("/api/orgunit-types", "GET"): Op("Org-unit types", "registry", response="OrgUnitTypePage"),
+    ("/api/orgunit-types", "POST"): Op("Create an org-unit type", "registry", "OrgUnitTypeWrite",
+                                       "OrgUnitType", 201),
+    ("/api/orgunit-types/{type_id}", "GET"): Op("One org-unit type", "registry", response="OrgUnitType"),
+    ("/api/orgunit-types/{type_id}", "PATCH"): Op("Change an org-unit type and its allowed sub-types",
+                                                  "registry", "OrgUnitTypeWrite", "OrgUnitType"),
+    ("/api/orgunit-types/{type_id}", "DELETE"): Op("Delete an unused org-unit type", "registry", status=204),
+    ("/api/groups", "GET"): Op("Groups (?version=)", "registry", response="GroupPage"),
+    ("/api/groups", "POST"): Op("Create a group in a version", "registry", "GroupWrite", "Group", 201),
+    ("/api/groups/{group_id}", "GET"): Op("One group", "registry", response="Group"),
+    ("/api/groups/{group_id}", "PATCH"): Op("Rename a group", "registry", "GroupWrite", "Group"),
+    ("/api/groups/{group_id}", "DELETE"): Op("Delete a group", "registry", status=204),
+    ("/api/group-sets", "GET"): Op("Group sets", "registry", response="GroupSetPage"),
+    ("/api/group-sets", "POST"): Op("Create a group set", "registry", "GroupSetWrite", "GroupSet", 201),
+    ("/api/group-sets/{set_id}", "GET"): Op("One group set", "registry", response="GroupSet"),
+    ("/api/group-sets/{set_id}", "PATCH"): Op("Change a group set", "registry", "GroupSetWrite", "GroupSet"),
+    ("/api/group-sets/{set_id}", "DELETE"): Op("Delete a group set", "registry", status=204),
+    ("/api/orgunits", "GET"): Op("Search and list org units (JSON, or GeoJSON with format=geojson)",
+                                 "orgunits", response="OrgUnitPage"),
+    ("/api/orgunits", "POST"): Op("Create an org unit", "orgunits", "OrgUnitWrite", "OrgUnit", 201),
+    ("/api/orgunits/{unit_id}", "GET"): Op("One org unit with its ancestors", "orgunits", response="OrgUnit"),
+    ("/api/orgunits/{unit_id}", "PATCH"): Op("Change an org unit; a new parent_id moves its whole subtree",
+                                             "orgunits", "OrgUnitWrite", "OrgUnit"),
+    ("/api/orgunits/{unit_id}", "DELETE"): Op("Delete an org unit without children", "orgunits", status=204),
+    ("/api/orgunits/{unit_id}/history", "GET"): Op("The audit trail of an org unit", "orgunits",
+                                                   response="AuditEntryPage"),
 }  # fmt: skip
 
 ERRORS = {
@@ -227,6 +373,23 @@ ERRORS = {
     "404": "No such object in the caller's account",
     "409": "Conflicts with existing data",
 }
+
+
+PAGED = ("Project", "User", "ApiKey", "Task", "TaskLog", "DataSource", "Version", "OrgUnitType", "Group",
+         "GroupSet", "OrgUnit", "AuditEntry")  # fmt: skip
+
+ORGUNIT_FILTERS = {
+    "search": "name contains (or starts with, match=prefix) this text, ignoring case and accents",
+    "match": "prefix or contains (default)",
+    "refs": "comma-separated source refs", "codes": "comma-separated codes", "ids": "comma-separated ids",
+    "type": "org-unit type ids", "parent": "direct children of this unit", "roots": "true: top-level units",
+    "descendants_of": "every unit below this one", "validation_status": "NEW, VALID, REJECTED (comma list)",
+    "group": "group ids", "version": "version id (default: the account's)",
+    "bbox": "west,south,east,north", "has_geometry": "true or false",
+    "open_at": "open on this date (YYYY-MM-DD)", "closed_at": "closed on or before this date",
+    "fields": "comma-separated fields to return", "with_geometry": "true: include territories",
+    "count": "true: include the total count", "format": "json or geojson",
+}  # fmt: skip
 
 
 def _operation(path: str, method: str) -> dict:
@@ -252,6 +415,9 @@ def _operation(path: str, method: str) -> dict:
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
             {"name": "cursor", "in": "query", "schema": STRING},
         ]
+    if (path, method) == ("/api/orgunits", "GET"):
+        parameters += [{"name": name, "in": "query", "description": text, "schema": STRING}
+                       for name, text in ORGUNIT_FILTERS.items()]  # fmt: skip
     if parameters:
         operation["parameters"] = parameters
     if op.request:
@@ -274,9 +440,7 @@ def document() -> dict:
     paths: dict[str, dict] = {}
     for path, method in OPERATIONS:
         paths.setdefault(path, {})[method.lower()] = _operation(path, method)
-    schemas = SCHEMAS | {
-        f"{name}Page": _page_of(name) for name in ("Project", "User", "ApiKey", "Task", "TaskLog")
-    }
+    schemas = SCHEMAS | {f"{name}Page": _page_of(name) for name in PAGED}
     return {
         "openapi": "3.0.3",
         "info": {

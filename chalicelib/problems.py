@@ -82,6 +82,22 @@ CONSTRAINTS = {
         "project.app_id_taken", "This app_id is used by another project."
     ),
     "projects_account_name_key": lambda: conflict("project.name_taken", "A project with this name exists."),
+    "data_sources_account_name_key": lambda: conflict(
+        "data_source.name_taken", "A data source with this name exists."
+    ),
+    "org_unit_types_account_name_key": lambda: conflict(
+        "org_unit_type.name_taken", "A type with this name exists."
+    ),
+    "group_sets_account_name_key": lambda: conflict(
+        "group_set.name_taken", "A group set with this name exists."
+    ),
+    "groups_version_ref_key": lambda: conflict(
+        "group.source_ref_taken", "A group of this version has this ref."
+    ),
+    "org_units_version_ref_key": lambda: conflict(
+        "orgunit.source_ref_taken", "Another org unit of this version has this source_ref."
+    ),
+    "org_units_dates_ordered": lambda: invalid_field("closed_date", "must not be before opening_date"),
     "projects_app_id_format": lambda: invalid_field(
         "app_id", "must be 3 to 100 letters, digits, dots, dashes or underscores"
     ),

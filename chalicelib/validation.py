@@ -1,5 +1,6 @@
 """Reading request bodies field by field, with errors that name the field."""
 
+import datetime
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -84,3 +85,38 @@ class Body:
         if not valid:
             raise problems.invalid_field(name, "must be a list of integer ids")
         return sorted(set(value))
+
+    def id(self, name: str, required: bool = False) -> int | None:
+        value = self._get(name, required)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise problems.invalid_field(name, "must be an id (a positive integer)")
+        return value
+
+    def date(self, name: str, required: bool = False) -> datetime.date | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        try:
+            return datetime.date.fromisoformat(value)
+        except (TypeError, ValueError) as error:
+            raise problems.invalid_field(name, "must be a date, YYYY-MM-DD") from error
+
+    def strings(self, name: str, required: bool = False, max_length: int = 200) -> list[str] | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= max_length for v in value):
+            raise problems.invalid_field(
+                name, f"must be a list of strings of at most {max_length} characters"
+            )
+        return [v.strip() for v in value if v.strip()]
+
+    def object(self, name: str, required: bool = False) -> dict | None:
+        value = self._get(name, required)
+        if value is not None and not isinstance(value, dict):
+            raise problems.invalid_field(name, "must be a JSON object")
+        return value
+
+    def raw(self, name: str):
+        """The value as sent, for fields checked elsewhere (GeoJSON geometries)."""
+        return self.data.get(name)

@@ -5,7 +5,7 @@ from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.permissions import ROLES
 
 PROJECT_FIELDS = ["name", "app_id", "needs_authentication"]
-USER_FIELDS = ["email", "full_name", "role", "password", "project_ids", "is_active"]
+USER_FIELDS = ["email", "full_name", "role", "password", "project_ids", "org_unit_ids", "is_active"]
 
 
 @endpoint()
@@ -63,7 +63,7 @@ def list_users(call: Call) -> dict:
 
 @endpoint(status=201)
 def create_user(call: Call) -> dict:
-    body = call.body(USER_FIELDS[:-1])
+    body = call.body(["email", "full_name", "role", "password", "project_ids"])
     return accounts.create_user(
         call.cur,
         call.principal,
@@ -89,6 +89,7 @@ def update_user(call: Call, user_id: str) -> dict:
         "role": lambda: body.choice("role", ROLES),
         "password": lambda: body.password("password"),
         "project_ids": lambda: body.ids("project_ids"),
+        "org_unit_ids": lambda: body.ids("org_unit_ids"),
         "is_active": lambda: body.boolean("is_active"),
     }
     changes = {name: read() for name, read in readers.items() if body.data.get(name) is not None}

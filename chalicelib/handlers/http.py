@@ -5,8 +5,6 @@ and turns Problems (and anything unexpected) into `{"error": {...}}` responses. 
 a view's exception into its own 500 before middleware runs (chalice #1884), hence a decorator.
 """
 
-import datetime
-import decimal
 import functools
 import json
 import uuid
@@ -16,7 +14,7 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib import auth, db, problems
+from chalicelib import auth, db, jsonutil, problems
 from chalicelib.observability import logger
 from chalicelib.permissions import Principal
 from chalicelib.validation import Body
@@ -97,12 +95,4 @@ def json_response(status: int, body: Any, request_id: str) -> Response:
     headers = {"Content-Type": JSON, "X-Request-Id": request_id}
     if status == 204:
         return Response(body="", status_code=204, headers={"X-Request-Id": request_id})
-    return Response(body=json.dumps(body, default=_encode), status_code=status, headers=headers)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return Response(body=jsonutil.dumps(body), status_code=status, headers=headers)

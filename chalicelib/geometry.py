@@ -1,0 +1,85 @@
+"""GeoJSON geometries in and out: checked, repaired when they can be, refused when they cannot.
+
+Input is RFC 7946 (longitude, latitude[, altitude]) in EPSG:4326. A point is a unit's location; a
+Polygon or MultiPolygon its territory. A self-intersecting polygon is repaired with make_valid and
+the caller is told; coordinates outside the globe, empty or unknown geometries are refused.
+"""
+
+import json
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.validation import explain_validity
+
+from chalicelib import problems
+
+
+@dataclass(frozen=True)
+class Parsed:
+    wkb: bytes | None  # None clears the geometry
+    warning: str | None = None
+
+
+def _shape(field: str, value) -> shapely.Geometry:
+    if not isinstance(value, dict) or "type" not in value:
+        raise problems.invalid_field(field, "must be a GeoJSON geometry object")
+    try:
+        geometry = shape(value)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        raise problems.invalid_field(field, f"is not valid GeoJSON ({error})") from error
+    if geometry.is_empty:
+        raise problems.invalid_field(field, "is empty")
+    _check_range(field, geometry)
+    return geometry
+
+
+def _check_range(field: str, geometry: shapely.Geometry) -> None:
+    min_x, min_y, max_x, max_y = geometry.bounds
+    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+        raise problems.invalid_field(
+            field,
+            "has coordinates outside longitude -180..180 / latitude -90..90 "
+            "(are they swapped, or not in EPSG:4326?)",
+        )
+
+
+def location(value) -> Parsed:
+    if value is None:
+        return Parsed(None)
+    geometry = _shape("location", value)
+    if not isinstance(geometry, Point):
+        raise problems.invalid_field("location", f"must be a Point, not a {geometry.geom_type}")
+    return Parsed(shapely.to_wkb(geometry, output_dimension=3))
+
+
+def territory(value) -> Parsed:
+    if value is None:
+        return Parsed(None)
+    geometry = _shape("geom", value)
+    if not isinstance(geometry, Polygon | MultiPolygon):
+        raise problems.invalid_field("geom", f"must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
+    warning = None
+    if not geometry.is_valid:
+        reason = explain_validity(geometry)
+        geometry = _polygons_only(shapely.make_valid(geometry))
+        if geometry.is_empty:
+            raise problems.invalid_field("geom", f"is invalid ({reason}) and cannot be repaired")
+        warning = f"geom was invalid ({reason}) and has been repaired"
+    return Parsed(shapely.to_wkb(geometry, output_dimension=2), warning)
+
+
+def _polygons_only(geometry: shapely.Geometry) -> MultiPolygon:
+    """make_valid may return a collection with lines and points: keep the areas."""
+    parts = getattr(geometry, "geoms", [geometry])
+    polygons = []
+    for part in parts:
+        if isinstance(part, Polygon):
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(part.geoms)
+    return MultiPolygon(polygons)
+
+
+def as_geojson(text: str | None) -> dict | None:
+    return json.loads(text) if text else None

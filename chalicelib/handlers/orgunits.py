@@ -1,0 +1,104 @@
+"""Org units over HTTP: JSON, or GeoJSON with ?format=geojson / Accept: application/geo+json."""
+
+from chalice.app import Response
+
+from chalicelib import jsonutil, orgunit_filters, orgunits, paging
+from chalicelib.handlers.http import Call, endpoint, path_id
+from chalicelib.validation import Body
+
+GEOJSON = "application/geo+json"
+WRITABLE = ["name", "parent_id", "org_unit_type_id", "code", "source_ref", "aliases", "validation_status",
+            "opening_date", "closed_date", "extra_fields", "location", "geom", "group_ids"]  # fmt: skip
+
+
+@endpoint()
+def list_orgunits(call: Call):
+    query, options = orgunit_filters.parse(
+        call.cur, call.principal, call.query, call.request.headers.get("accept")
+    )
+    page = paging.page_request(call.query)
+    rows = orgunits.list_page(
+        call.cur, call.principal, query, options.with_geometry, page.after, page.limit + 1
+    )
+    listed = paging.page(rows, page)
+    if options.count:
+        listed["count"] = orgunits.count(call.cur, query)
+    if options.geojson:
+        features = [_feature(row, options.fields) for row in listed.pop("results")]
+        return _geojson({"type": "FeatureCollection", "features": features} | listed)
+    listed["results"] = [orgunits.present(row, options.fields) for row in listed["results"]]
+    return listed
+
+
+@endpoint()
+def get_orgunit(call: Call, unit_id: str):
+    unit = orgunits.get(call.cur, call.principal, path_id(unit_id, "orgunit"))
+    if call.query.get("format") == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
+        return _geojson(_feature_of_presented(unit))
+    return unit
+
+
+@endpoint(status=201)
+def create_orgunit(call: Call) -> dict:
+    body = call.body([*WRITABLE, "version_id"])
+    version_id = orgunits.version_id_for(call.cur, call.principal, body.id("version_id"))
+    fields = _fields(body) | {"name": body.text("name", required=True)}
+    return orgunits.create(call.cur, call.principal, version_id, fields)
+
+
+@endpoint()
+def update_orgunit(call: Call, unit_id: str) -> dict:
+    body = call.body(WRITABLE)
+    changes = _fields(body)
+    if "name" in changes and changes["name"] is None:
+        changes["name"] = body.text("name", required=True)
+    return orgunits.update(call.cur, call.principal, path_id(unit_id, "orgunit"), changes)
+
+
+@endpoint(status=204)
+def delete_orgunit(call: Call, unit_id: str) -> None:
+    orgunits.delete(call.cur, call.principal, path_id(unit_id, "orgunit"))
+
+
+@endpoint()
+def orgunit_history(call: Call, unit_id: str) -> dict:
+    page = paging.page_request(call.query)
+    identifier = path_id(unit_id, "orgunit")
+    return paging.page(
+        orgunits.history(call.cur, call.principal, identifier, page.after, page.limit + 1), page
+    )
+
+
+def _fields(body: Body) -> dict:
+    """The fields the body carries (null included, meaning clear), each checked."""
+    readers = {
+        "name": lambda: body.text("name", max_length=500),
+        "parent_id": lambda: body.id("parent_id"),
+        "org_unit_type_id": lambda: body.id("org_unit_type_id"),
+        "code": lambda: body.text("code", max_length=100),
+        "source_ref": lambda: body.text("source_ref", max_length=255),
+        "aliases": lambda: body.strings("aliases") or [],
+        "validation_status": lambda: body.choice("validation_status", orgunits.STATUSES) or "NEW",
+        "opening_date": lambda: body.date("opening_date"),
+        "closed_date": lambda: body.date("closed_date"),
+        "extra_fields": lambda: body.object("extra_fields") or {},
+        "location": lambda: body.raw("location"),
+        "geom": lambda: body.raw("geom"),
+        "group_ids": lambda: body.ids("group_ids") or [],
+    }
+    return {name: read() for name, read in readers.items() if body.has(name)}
+
+
+def _feature(row: dict, fields) -> dict:
+    return _feature_of_presented(orgunits.present(row) | {"_fields": fields})
+
+
+def _feature_of_presented(unit: dict) -> dict:
+    fields = unit.pop("_fields", None)
+    territory, point = unit.pop("geom", None), unit.get("location")
+    properties = {k: v for k, v in unit.items() if k not in ("location",) and (not fields or k in fields)}
+    return {"type": "Feature", "id": unit["id"], "geometry": territory or point, "properties": properties}
+
+
+def _geojson(body: dict) -> Response:
+    return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})

@@ -1,0 +1,112 @@
+"""data_sources and source_versions. Creating a version also creates its org_units partition."""
+
+from chalicelib.db import all_rows, one
+
+SOURCE_COLUMNS = "id, account_id, name, description, read_only, default_version_id, created_at, updated_at"
+VERSION_COLUMNS = "id, account_id, data_source_id, number, description, created_by, created_at"
+
+INSERT_SOURCE = f"""
+INSERT INTO data_sources (account_id, name, description, read_only)
+VALUES (%(account_id)s, %(name)s, %(description)s, %(read_only)s)
+RETURNING {SOURCE_COLUMNS}
+"""
+GET_SOURCE = f"SELECT {SOURCE_COLUMNS} FROM data_sources WHERE account_id = %(account_id)s AND id = %(id)s"
+LIST_SOURCES = f"""
+SELECT {SOURCE_COLUMNS} FROM data_sources
+WHERE account_id = %(account_id)s AND id > %(after)s ORDER BY id LIMIT %(limit)s
+"""
+UPDATE_SOURCE = f"""
+UPDATE data_sources SET
+    name = coalesce(%(name)s, name),
+    description = coalesce(%(description)s, description),
+    read_only = coalesce(%(read_only)s, read_only),
+    default_version_id = CASE WHEN %(set_default)s THEN %(default_version_id)s ELSE default_version_id END,
+    updated_at = now()
+WHERE account_id = %(account_id)s AND id = %(id)s
+RETURNING {SOURCE_COLUMNS}
+"""
+
+INSERT_VERSION = f"""
+INSERT INTO source_versions (account_id, data_source_id, number, description, created_by)
+SELECT %(account_id)s, %(data_source_id)s, coalesce(max(number), 0) + 1, %(description)s, %(created_by)s
+FROM source_versions WHERE data_source_id = %(data_source_id)s
+RETURNING {VERSION_COLUMNS}
+"""
+GET_VERSION = (
+    f"SELECT {VERSION_COLUMNS} FROM source_versions WHERE account_id = %(account_id)s AND id = %(id)s"
+)
+LIST_VERSIONS = f"""
+SELECT {VERSION_COLUMNS} FROM source_versions
+WHERE account_id = %(account_id)s AND data_source_id = %(data_source_id)s AND id > %(after)s
+ORDER BY id LIMIT %(limit)s
+"""
+ACCOUNT_VERSION_IDS = "SELECT id FROM source_versions WHERE account_id = %(account_id)s ORDER BY id"
+VERSION_UNIT_COUNT = "SELECT count(*) AS n FROM org_units WHERE version_id = %(id)s AND deleted_at IS NULL"
+
+ACCOUNT_DEFAULT_VERSION = "SELECT default_version_id FROM accounts WHERE id = %(account_id)s"
+SET_ACCOUNT_DEFAULT_VERSION = """
+UPDATE accounts SET default_version_id = %(version_id)s, updated_at = now() WHERE id = %(account_id)s
+"""
+SET_ACCOUNT_DEFAULT_IF_NONE = """
+UPDATE accounts SET default_version_id = %(version_id)s, updated_at = now()
+WHERE id = %(account_id)s AND default_version_id IS NULL
+"""
+
+
+def create_source(cur, account_id: int, name: str, description: str, read_only: bool) -> dict:
+    params = {"account_id": account_id, "name": name, "description": description, "read_only": read_only}
+    return one(cur, INSERT_SOURCE, params)
+
+
+def get_source(cur, account_id: int, source_id: int) -> dict | None:
+    return one(cur, GET_SOURCE, {"account_id": account_id, "id": source_id})
+
+
+def list_sources(cur, account_id: int, after: int | None, limit: int) -> list[dict]:
+    return all_rows(cur, LIST_SOURCES, {"account_id": account_id, "after": after or 0, "limit": limit})
+
+
+def update_source(cur, account_id: int, source_id: int, changes: dict) -> dict | None:
+    params = {"name": None, "description": None, "read_only": None, "default_version_id": None}
+    params |= changes | {"set_default": "default_version_id" in changes}
+    return one(cur, UPDATE_SOURCE, params | {"account_id": account_id, "id": source_id})
+
+
+def create_version(cur, account_id: int, source_id: int, description: str, created_by: int | None) -> dict:
+    cur.execute("SELECT id FROM data_sources WHERE id = %(id)s FOR UPDATE", {"id": source_id})  # numbering
+    params = {"account_id": account_id, "data_source_id": source_id, "description": description}
+    version = one(cur, INSERT_VERSION, params | {"created_by": created_by})
+    create_partition(cur, version["id"])
+    return version
+
+
+def create_partition(cur, version_id: int) -> None:
+    # DDL takes no parameters; the id is an integer we just generated.
+    table = f"org_units_v{int(version_id)}"
+    cur.execute(f"CREATE TABLE {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})")
+
+
+def get_version(cur, account_id: int, version_id: int) -> dict | None:
+    return one(cur, GET_VERSION, {"account_id": account_id, "id": version_id})
+
+
+def list_versions(cur, account_id: int, source_id: int, after: int | None, limit: int) -> list[dict]:
+    params = {"account_id": account_id, "data_source_id": source_id, "after": after or 0, "limit": limit}
+    return all_rows(cur, LIST_VERSIONS, params)
+
+
+def account_version_ids(cur, account_id: int) -> list[int]:
+    return [row["id"] for row in all_rows(cur, ACCOUNT_VERSION_IDS, {"account_id": account_id})]
+
+
+def unit_count(cur, version_id: int) -> int:
+    return one(cur, VERSION_UNIT_COUNT, {"id": version_id})["n"]
+
+
+def account_default_version(cur, account_id: int) -> int | None:
+    return one(cur, ACCOUNT_DEFAULT_VERSION, {"account_id": account_id})["default_version_id"]
+
+
+def set_account_default_version(cur, account_id: int, version_id: int, only_if_unset: bool = False) -> None:
+    sql = SET_ACCOUNT_DEFAULT_IF_NONE if only_if_unset else SET_ACCOUNT_DEFAULT_VERSION
+    cur.execute(sql, {"account_id": account_id, "version_id": version_id})

@@ -5,7 +5,7 @@ account is reported as not found, never as forbidden, so accounts cannot probe e
 """
 
 from chalicelib import credentials, problems
-from chalicelib.models import accounts, projects, sources, users
+from chalicelib.models import accounts, api_keys, projects, sources, users
 from chalicelib.models import orgunits as orgunit_rows
 from chalicelib.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, ROLES, Principal, require
 
@@ -112,6 +112,8 @@ def update_user(cur, principal: Principal, user_id: int, changes: dict) -> dict:
         users.set_password(cur, user_id, credentials.hash_password(changes["password"]))
     if "is_active" in changes:
         users.set_active(cur, principal.account_id, user_id, changes["is_active"])
+        if not changes["is_active"]:
+            api_keys.revoke_all(cur, user_id)  # so that reactivating does not bring old keys back
     if "org_unit_ids" in changes:
         _restrict(cur, principal, user_id, changes["org_unit_ids"])
     return get_user(cur, principal, user_id)

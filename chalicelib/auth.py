@@ -33,7 +33,7 @@ def login(cur, email: str, password: str) -> dict:
         raise problems.invalid_credentials()  # a user without a profile belongs to no account
     users.record_login(cur, user["id"])
     ttl = config.settings().token_ttl_seconds
-    token = credentials.issue_token(user["id"], token_secret(), ttl)
+    token = credentials.issue_token(user["id"], token_secret(), ttl, version=user["token_version"])
     return {"token": token, "token_type": "Bearer", "expires_in": ttl}
 
 
@@ -53,7 +53,7 @@ def _from_token(cur, token: str) -> Principal:
     except credentials.InvalidToken as error:
         raise problems.unauthenticated(f"The token is not valid ({error}); log in again.") from error
     row = users.principal_row(cur, claims.user_id)
-    if row is None or not row["is_active"] or claims.issued_at < row["tokens_valid_after_epoch"]:
+    if row is None or not row["is_active"] or claims.version != row["token_version"]:
         raise problems.unauthenticated("The token is no longer valid; log in again.")
     return _principal(row, via="token")
 

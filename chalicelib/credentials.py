@@ -1,7 +1,7 @@
 """Passwords, session tokens and API keys: pure functions, no database.
 
 - Passwords: scrypt (hashlib), 16-byte random salt, stored as `scrypt$n$r$p$salt$hash`.
-- Tokens: `base64url(payload).base64url(HMAC-SHA256(secret, payload))`, payload {sub, iat, exp}.
+- Tokens: `base64url(payload).base64url(HMAC-SHA256(secret, payload))`, payload {sub, iat, exp, ver}.
 - API keys: `grk_<prefix>_<secret>`; the prefix finds the row, the secret's SHA-256 is compared.
   The secret has 256 random bits, so a fast hash is enough (a KDF guards guessable passwords).
 """
@@ -45,15 +45,19 @@ class TokenClaims:
     user_id: int
     issued_at: int
     expires_at: int
+    version: int  # the user's token_version when issued; a newer one invalidates the token
 
 
 class InvalidToken(Exception):
     pass
 
 
-def issue_token(user_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
+def issue_token(
+    user_id: int, secret: str, ttl_seconds: int, now: float | None = None, version: int = 1
+) -> str:
     issued = int(now if now is not None else time.time())
-    payload = _b64(json.dumps({"sub": user_id, "iat": issued, "exp": issued + ttl_seconds}).encode())
+    claims = {"sub": user_id, "iat": issued, "exp": issued + ttl_seconds, "ver": version}
+    payload = _b64(json.dumps(claims).encode())
     return f"{payload}.{_sign(payload, secret)}"
 
 
@@ -62,12 +66,12 @@ def read_token(token: str, secret: str, now: float | None = None) -> TokenClaims
     payload, _, signature = token.partition(".")
     if not payload or not signature:
         raise InvalidToken("malformed token")
-    if not hmac.compare_digest(signature, _sign(payload, secret)):
+    if not hmac.compare_digest(signature.encode(), _sign(payload, secret).encode()):
         raise InvalidToken("bad signature")
     try:
         claims = json.loads(_unb64(payload))
-        parsed = TokenClaims(int(claims["sub"]), int(claims["iat"]), int(claims["exp"]))
-    except (ValueError, KeyError, TypeError) as error:
+        parsed = TokenClaims(int(claims["sub"]), int(claims["iat"]), int(claims["exp"]), int(claims["ver"]))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
         raise InvalidToken("malformed payload") from error
     if parsed.expires_at <= (now if now is not None else time.time()):
         raise InvalidToken("expired")

@@ -29,8 +29,9 @@ CREATE TABLE users (
     -- scrypt$n$r$p$salt$hash; NULL means the user cannot log in with a password.
     password_hash  text,
     is_active      boolean NOT NULL DEFAULT true,
-    -- Tokens issued before this instant are refused (set on password change and deactivation).
-    tokens_valid_after timestamptz NOT NULL DEFAULT '-infinity',
+    -- Carried in every session token; bumped on password change and deactivation, which ends
+    -- every session issued before.
+    token_version  integer NOT NULL DEFAULT 1,
     last_login_at  timestamptz,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()

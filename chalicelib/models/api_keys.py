@@ -35,6 +35,13 @@ WHERE id = %(id)s AND (last_used_at IS NULL OR last_used_at < now() - interval '
 """
 
 
+REVOKE_ALL = "UPDATE api_keys SET revoked_at = now() WHERE user_id = %(user_id)s AND revoked_at IS NULL"
+
+
+def revoke_all(cur, user_id: int) -> None:
+    cur.execute(REVOKE_ALL, {"user_id": user_id})
+
+
 def create(cur, user_id: int, name: str, prefix: str, secret_sha256: bytes, expires_at=None) -> dict:
     params = {"user_id": user_id, "name": name, "prefix": prefix, "expires_at": expires_at}
     return one(cur, INSERT, params | {"secret_sha256": secret_sha256})

@@ -67,26 +67,26 @@ SELECT %(id)s, %(account_id)s, unnest(%(project_ids)s::bigint[])
 SET_ACTIVE = """
 UPDATE users SET
     is_active = %(active)s,
-    tokens_valid_after = CASE WHEN %(active)s THEN tokens_valid_after ELSE now() END,
+    token_version = CASE WHEN %(active)s THEN token_version ELSE token_version + 1 END,
     updated_at = now()
 WHERE id = %(id)s AND id IN (SELECT user_id FROM profiles WHERE account_id = %(account_id)s)
 RETURNING id
 """
 
 SET_PASSWORD = """
-UPDATE users SET password_hash = %(password_hash)s, tokens_valid_after = now(), updated_at = now()
+UPDATE users SET password_hash = %(password_hash)s, token_version = token_version + 1, updated_at = now()
 WHERE id = %(id)s
 """
 
 LOGIN_BY_EMAIL = """
-SELECT u.id, u.password_hash, u.is_active FROM users u WHERE lower(u.email) = lower(%(email)s)
+SELECT u.id, u.password_hash, u.is_active, u.token_version
+FROM users u WHERE lower(u.email) = lower(%(email)s)
 """
 
 RECORD_LOGIN = "UPDATE users SET last_login_at = now() WHERE id = %(id)s"
 
 PRINCIPAL = f"""
-SELECT {PUBLIC_COLUMNS},
-       floor(extract(epoch FROM u.tokens_valid_after)) AS tokens_valid_after_epoch
+SELECT {PUBLIC_COLUMNS}, u.token_version
 {FROM_ACCOUNT_USERS}
 WHERE u.id = %(id)s
 GROUP BY u.id, p.user_id

@@ -13,13 +13,17 @@ SECRET_MAX_AGE_SECONDS = 300
 
 # SigV4 everywhere: presigned S3 links then carry X-Amz-Expires and work in every region.
 CLIENT_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "max_attempts": 3})
+# Queue calls sit in API requests (enqueue after commit): fail fast and let the sweeper resend,
+# rather than outlast the request's own timeout with botocore's 60 s defaults.
+QUEUE_CONFIG = CLIENT_CONFIG.merge(Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}))
 
 
 @cache
 def client(service: str):
     current = config.settings()
+    settings = QUEUE_CONFIG if service == "sqs" else CLIENT_CONFIG
     return boto3.client(
-        service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url, config=CLIENT_CONFIG
+        service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url, config=settings
     )
 
 

@@ -22,6 +22,7 @@ from psycopg2.extensions import connection as Connection
 from psycopg2.extensions import register_adapter
 
 from chalicelib import aws, config, problems
+from chalicelib.observability import logger
 
 register_adapter(dict, psycopg2.extras.Json)
 
@@ -89,8 +90,13 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 @contextmanager
 def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
+    """One transaction on this thread's connection. Not re-entrant: an inner transaction() would
+    commit the outer one's work, so nesting is refused."""
+    if getattr(_local, "in_transaction", False):
+        raise RuntimeError("db.transaction() is already open on this thread; pass its cursor down instead")
     conn = connection()
     _local.after_commit = []
+    _local.in_transaction = True
     try:
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
             yield cur
@@ -107,8 +113,14 @@ def transaction() -> Iterator[psycopg2.extras.RealDictCursor]:
         raise
     finally:
         callbacks, _local.after_commit = _local.after_commit, []
+        _local.in_transaction = False
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception:
+            # The transaction has committed: its outcome stands; what the callback did is retried
+            # elsewhere (the task sweeper re-sends unsent messages).
+            logger().exception("after-commit callback failed", extra={"callback": repr(callback)})
 
 
 @contextmanager

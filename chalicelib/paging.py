@@ -38,9 +38,12 @@ def _decode(cursor: str | None) -> Any | None:
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise problems.invalid_parameter("cursor", "is not a cursor this API returned") from error
+    if not isinstance(key, int) or isinstance(key, bool):
+        raise problems.invalid_parameter("cursor", "is not a cursor this API returned")
+    return key
 
 
 def encode_cursor(key: Any) -> str:

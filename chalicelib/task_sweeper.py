@@ -15,8 +15,10 @@ def sweep(unsent_grace_seconds: int = 60) -> dict:
     requeued, errored = [], []
     with db.transaction() as cur:
         for row in rows.expired(cur, BATCH):
-            if row["attempts"] >= settings.max_attempts:
-                message = f"The worker stopped before finishing {row['attempts']} times (timeout or crash)."
+            if row["failures"] + 1 >= settings.max_attempts:
+                message = (
+                    f"The worker stopped before finishing; {row['failures'] + 1} failed attempt(s) in all."
+                )
                 rows.error_expired(cur, row["id"], message)
                 errored.append(row["id"])
             else:

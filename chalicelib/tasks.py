@@ -20,6 +20,7 @@ transient: the task goes back to QUEUED and the exception propagates so SQS rede
 (after a backoff), until the DLQ handler gives up on it.
 """
 
+import contextvars
 import functools
 import json
 import time
@@ -28,7 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib import aws, config, db, problems
+from psycopg2.errors import LockNotAvailable
+
+from chalicelib import aws, config, db, jsonutil, problems
 from chalicelib.models import tasks as rows
 from chalicelib.observability import logger, metrics
 
@@ -58,12 +61,17 @@ class TaskInputError(Exception):
     """The task's input is wrong: retrying cannot help. The message is shown to the user."""
 
 
-class Killed(Exception):
+# BaseException, like KeyboardInterrupt: a task's own `except Exception` must not swallow them.
+class Killed(BaseException):
     pass
 
 
-class LostLease(Exception):
+class LostLease(BaseException):
     """Another worker took this task over (our lease expired); nothing of ours may be committed."""
+
+
+_running_task_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("running_task_id", default=None)
+UNIQUE_KEY_LOCK_TIMEOUT = "5s"
 
 
 # Enqueueing
@@ -77,14 +85,33 @@ def enqueue(cur, account_id: int, launcher_id: int | None, kind: str, params: di
     if kind not in REGISTRY:
         raise ValueError(f"unknown task kind {kind!r}")
     while True:
-        created = rows.insert(cur, account_id, launcher_id, kind, params, unique_key, **extra)
+        created = _insert(cur, account_id, launcher_id, kind, params, unique_key, extra)
         if created:
             db.after_commit(functools.partial(send, created["id"]))
             return created
         live = rows.live_by_unique_key(cur, account_id, unique_key)
+        if live and live["id"] == _running_task_id.get():
+            raise ValueError(
+                f"task {live['id']} cannot enqueue a successor under its own unique key {unique_key!r}"
+            )
         if live:
             return live
         # The holder ended between our insert and our read: try again.
+
+
+def _insert(cur, account_id, launcher_id, kind, params, unique_key, extra) -> dict | None:
+    if unique_key is None:
+        return rows.insert(cur, account_id, launcher_id, kind, params, None, **extra)
+    # A transaction that is still creating a task with the same key holds us up, but not for long.
+    previous = db.one(cur, "SELECT current_setting('lock_timeout') AS value")["value"]
+    cur.execute("SELECT set_config('lock_timeout', %(value)s, true)", {"value": UNIQUE_KEY_LOCK_TIMEOUT})
+    try:
+        created = rows.insert(cur, account_id, launcher_id, kind, params, unique_key, **extra)
+    except LockNotAvailable as error:
+        message = f"A task with unique key {unique_key!r} is being created right now; try again."
+        raise problems.conflict("task.enqueue_busy", message) from error
+    cur.execute("SELECT set_config('lock_timeout', %(value)s, true)", {"value": previous})
+    return created
 
 
 def send(task_id: int) -> bool:
@@ -212,8 +239,10 @@ def _execute(claimed: dict, lambda_context) -> str:
         return _end(claimed, "ERRORED", f"Unknown task kind {claimed['kind']!r}.")
     if claimed["should_be_killed"]:
         return _end(claimed, "KILLED", "Killed before it started.")
+    running = _running_task_id.set(claimed["id"])
     try:
         with db.transaction() as cur:
+            _allow_until_deadline(cur, lambda_context)
             ctx = TaskContext(claimed, cur, lambda_context)
             returned = function(ctx)
             outcome = _settle(cur, ctx, returned)
@@ -230,24 +259,52 @@ def _execute(claimed: dict, lambda_context) -> str:
         return _end(claimed, "ERRORED", problem.message)
     except Exception as error:
         return _release(claimed, error)
+    finally:
+        _running_task_id.reset(running)
     if outcome == "continued":
         send(claimed["id"])
     logger().info(f"task {outcome}")
     return outcome
 
 
+def _allow_until_deadline(cur, lambda_context) -> None:
+    """The role's timeouts suit API requests; a task's transaction may last until its Lambda ends.
+    (SET LOCAL ends with the transaction; worker connections are never shared through a proxy.)"""
+    limit_ms = str(int(_lease_seconds(lambda_context) * 1000))
+    cur.execute(
+        "SELECT set_config('statement_timeout', %(ms)s, true),"
+        " set_config('idle_in_transaction_session_timeout', %(ms)s, true)",
+        {"ms": limit_ms},
+    )
+
+
 def _settle(cur, ctx: TaskContext, returned: Any) -> str:
-    """Records what the function returned, in its own transaction, fenced by the attempt."""
+    """Records what the function returned, in its transaction, fenced by the attempt and by kills."""
     task_row, progress = ctx.task, ctx.final_progress()
+    _check_returned(ctx, returned)
+    task_id, attempt = task_row["id"], task_row["attempts"]
     if isinstance(returned, Continue):
-        if not rows.continue_later(
-            cur, task_row["id"], task_row["attempts"], returned.cursor, ctx.artifacts, progress
-        ):
-            raise LostLease()
-        return "continued"
-    if not rows.succeed(cur, task_row["id"], task_row["attempts"], returned, ctx.artifacts, progress):
-        raise LostLease()
-    return "succeeded"
+        recorded = rows.continue_later(cur, task_id, attempt, returned.cursor, ctx.artifacts, progress)
+    else:
+        recorded = rows.succeed(cur, task_id, attempt, returned, ctx.artifacts, progress)
+    if not recorded:
+        with db.side_cursor() as side:
+            kill = rows.still_mine(side, task_id, attempt)
+        raise Killed() if kill else LostLease()
+    return "continued" if isinstance(returned, Continue) else "succeeded"
+
+
+def _check_returned(ctx: TaskContext, returned: Any) -> None:
+    """Mistakes in what a task returns cannot be fixed by running it again."""
+    value = returned.cursor if isinstance(returned, Continue) else returned
+    try:
+        jsonutil.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise TaskInputError(f"{ctx.task['kind']} returned something that is not JSON: {error}") from error
+    if isinstance(returned, Continue) and returned.cursor == ctx.cursor:
+        raise TaskInputError(
+            f"{ctx.task['kind']} made no progress before its deadline (cursor {ctx.cursor!r})."
+        )
 
 
 def _end(claimed: dict, status: str, message: str) -> str:
@@ -274,7 +331,7 @@ def give_up(task_id: int) -> bool:
         if current is None:
             return False
         reason = current["error_message"] or "its worker never finished"
-        message = f"Gave up after {current['attempts']} attempt(s). Last error: {reason}"
+        message = f"Gave up after {current['failures']} failed attempt(s). Last error: {reason}"
         return rows.give_up(cur, task_id, message)
 
 

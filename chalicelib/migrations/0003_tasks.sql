@@ -17,8 +17,11 @@ CREATE TABLE tasks (
     cursor           jsonb,
     error_message    text,
     error_traceback  text,
-    -- Claims so far; also the fencing token: a worker may only finish the attempt it claimed.
+    -- Claims so far (continuations included); also the fencing token: a worker may only finish
+    -- the attempt it claimed.
     attempts         integer NOT NULL DEFAULT 0,
+    -- Attempts that failed or whose worker died; the sweeper gives up after TASK_MAX_ATTEMPTS.
+    failures         integer NOT NULL DEFAULT 0,
     lease_until      timestamptz,
     heartbeat_at     timestamptz,
     unique_key       text,
@@ -27,6 +30,8 @@ CREATE TABLE tasks (
     -- Outbox: NULL until the SQS message is known to be sent; the sweeper re-sends stale ones.
     sent_at          timestamptz,
     created_at       timestamptz NOT NULL DEFAULT now(),
+    -- When it last went (back) to QUEUED: the queue age that health and alarms watch.
+    queued_at        timestamptz NOT NULL DEFAULT now(),
     started_at       timestamptz,
     ended_at         timestamptz,
     updated_at       timestamptz NOT NULL DEFAULT now()
@@ -41,6 +46,7 @@ CREATE INDEX tasks_launcher_id_idx ON tasks (launcher_id, id DESC);
 CREATE INDEX tasks_relaunched_from_idx ON tasks (relaunched_from);
 -- The sweeper's two scans stay small: only live rows are indexed.
 CREATE INDEX tasks_queued_idx ON tasks (sent_at NULLS FIRST) WHERE status = 'QUEUED';
+CREATE INDEX tasks_queued_at_idx ON tasks (queued_at) WHERE status = 'QUEUED';
 CREATE INDEX tasks_running_lease_idx ON tasks (lease_until) WHERE status = 'RUNNING';
 -- Retention purge.
 CREATE INDEX tasks_ended_at_idx ON tasks (ended_at) WHERE ended_at IS NOT NULL;

@@ -14,8 +14,8 @@ ENDED = ("SUCCESS", "ERRORED", "KILLED")
 
 COLUMNS = """
     id, account_id, launcher_id, kind, params, status, progress_value, end_value, progress_message,
-    result, artifacts, cursor, error_message, attempts, lease_until, heartbeat_at, unique_key,
-    should_be_killed, relaunched_from, sent_at, created_at, started_at, ended_at, updated_at
+    result, artifacts, cursor, error_message, attempts, failures, lease_until, heartbeat_at, unique_key,
+    should_be_killed, relaunched_from, sent_at, created_at, queued_at, started_at, ended_at, updated_at
 """
 
 INSERT = f"""
@@ -61,16 +61,25 @@ WHERE id = %(id)s
 RETURNING {COLUMNS}
 """
 
+# Never waits for a row lock: if someone holds the row (the API recording a kill, say), this report
+# is skipped and the next one goes through. STATE then tells a skipped report from a lost lease.
 PROGRESS = """
+WITH mine AS (
+    SELECT id FROM tasks
+    WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
+    FOR NO KEY UPDATE SKIP LOCKED
+)
 UPDATE tasks SET
     progress_value = %(value)s,
     end_value = coalesce(%(end)s, end_value),
     progress_message = coalesce(%(message)s, progress_message),
     heartbeat_at = now(),
     updated_at = now()
-WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
-RETURNING should_be_killed
+FROM mine WHERE tasks.id = mine.id
+RETURNING tasks.should_be_killed
 """
+
+STATE = "SELECT status, attempts, should_be_killed FROM tasks WHERE id = %(id)s"
 
 SUCCEED = """
 UPDATE tasks SET
@@ -82,7 +91,7 @@ UPDATE tasks SET
     progress_message = coalesce(%(message)s, progress_message),
     cursor = NULL, lease_until = NULL, error_message = NULL, error_traceback = NULL,
     ended_at = now(), updated_at = now()
-WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
+WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s AND NOT should_be_killed
 RETURNING id
 """
 
@@ -94,8 +103,8 @@ UPDATE tasks SET
     progress_value = coalesce(%(value)s, progress_value),
     end_value = coalesce(%(end)s, end_value),
     progress_message = coalesce(%(message)s, progress_message),
-    lease_until = NULL, sent_at = NULL, updated_at = now()
-WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
+    lease_until = NULL, sent_at = NULL, queued_at = now(), updated_at = now()
+WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s AND NOT should_be_killed
 RETURNING id
 """
 
@@ -113,9 +122,10 @@ RETURNING id
 RELEASE = """
 UPDATE tasks SET
     status = 'QUEUED',
+    failures = failures + 1,
     error_message = %(message)s,
     error_traceback = %(traceback)s,
-    lease_until = NULL, updated_at = now()
+    lease_until = NULL, queued_at = now(), updated_at = now()
 WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
 RETURNING id
 """
@@ -154,7 +164,7 @@ FOR UPDATE SKIP LOCKED
 """
 
 EXPIRED = """
-SELECT id, attempts FROM tasks
+SELECT id, failures FROM tasks
 WHERE status = 'RUNNING' AND lease_until < now()
 ORDER BY lease_until
 LIMIT %(limit)s
@@ -162,14 +172,15 @@ FOR UPDATE SKIP LOCKED
 """
 
 REQUEUE_EXPIRED = """
-UPDATE tasks SET status = 'QUEUED', lease_until = NULL, sent_at = NULL, updated_at = now(),
+UPDATE tasks SET status = 'QUEUED', lease_until = NULL, sent_at = NULL, failures = failures + 1,
+    queued_at = now(), updated_at = now(),
     error_message = 'The worker stopped before finishing (timeout or crash); retrying.'
 WHERE id = %(id)s AND status = 'RUNNING' AND lease_until < now()
 """
 
 ERROR_EXPIRED = """
 UPDATE tasks SET status = 'ERRORED', lease_until = NULL, ended_at = now(), updated_at = now(),
-    error_message = %(message)s
+    failures = failures + 1, error_message = %(message)s
 WHERE id = %(id)s AND status = 'RUNNING' AND lease_until < now()
 """
 
@@ -198,7 +209,7 @@ FOR UPDATE SKIP LOCKED
 CLEAR_ARTIFACTS = "UPDATE tasks SET artifacts = '[]'::jsonb, updated_at = now() WHERE id = %(id)s"
 
 OLDEST_QUEUED_AGE = """
-SELECT extract(epoch FROM now() - min(created_at)) AS seconds FROM tasks WHERE status = 'QUEUED'
+SELECT extract(epoch FROM now() - min(queued_at)) AS seconds FROM tasks WHERE status = 'QUEUED'
 """
 
 
@@ -238,7 +249,17 @@ def report_progress(cur, task_id: int, attempt: int, value: int, end: int | None
     """should_be_killed, or None when this attempt no longer holds the task."""
     params = {"id": task_id, "attempt": attempt, "value": value, "end": end, "message": message}
     row = one(cur, PROGRESS, params)
-    return None if row is None else row["should_be_killed"]
+    if row is not None:
+        return row["should_be_killed"]
+    return still_mine(cur, task_id, attempt)
+
+
+def still_mine(cur, task_id: int, attempt: int):
+    """should_be_killed if `attempt` still holds the task, else None."""
+    state = one(cur, STATE, {"id": task_id})
+    if state is None or state["status"] != "RUNNING" or state["attempts"] != attempt:
+        return None
+    return state["should_be_killed"]
 
 
 def succeed(cur, task_id: int, attempt: int, result, artifacts: list, progress: dict) -> bool:

@@ -1,5 +1,6 @@
 """Test support for the task engine: moto queues and bucket, a drained worker, probe task kinds."""
 
+import contextlib
 import json
 import sys
 import threading
@@ -57,6 +58,36 @@ def _register():
             gate(ctx.task["id"])["reached"].set()
             threading.Event().wait(0.01)
         return {"wrote": 500}
+
+    @tasks.task("test.timeouts")
+    def timeouts(ctx):
+        ctx.cur.execute("SHOW statement_timeout")
+        statement = ctx.cur.fetchone()["statement_timeout"]
+        ctx.cur.execute("SHOW idle_in_transaction_session_timeout")
+        return {"statement": statement, "idle": ctx.cur.fetchone()["idle_in_transaction_session_timeout"]}
+
+    @tasks.task("test.stuck")
+    def stuck(ctx):
+        return tasks.Continue(ctx.cursor or 0)
+
+    @tasks.task("test.locks_own_row")
+    def locks_own_row(ctx):
+        ctx.cur.execute("SELECT id FROM tasks WHERE id = %s FOR UPDATE", (ctx.task["id"],))
+        ctx.progress(1, 2, "own row locked")
+        return {"done": True}
+
+    @tasks.task("test.swallows_kill")
+    def swallows_kill(ctx):
+        _probe(ctx, 1)
+        with db.side_cursor() as side:  # the API records a kill request meanwhile
+            side.execute("UPDATE tasks SET should_be_killed = true WHERE id = %s", (ctx.task["id"],))
+        with contextlib.suppress(BaseException):  # a careless task swallows everything
+            ctx.progress(1, 2)
+        return {"finished": "anyway"}
+
+    @tasks.task("test.not_json")
+    def not_json(ctx):
+        return {"when": object()}
 
 
 _register()

@@ -129,7 +129,7 @@ def test_a_task_that_keeps_failing_ends_in_the_dlq_and_errored(client, alpha, ta
     failed = row(created["id"])
     assert failed["status"] == "ERRORED"
     assert failed["attempts"] == MAX_RECEIVES
-    assert "Gave up after 3 attempt(s)" in failed["error_message"]
+    assert "Gave up after 3 failed attempt(s)" in failed["error_message"]
     assert "transient failure on attempt 3" in failed["error_message"]
     assert task_aws.depth(task_aws.queue_url) == 0 and task_aws.depth(task_aws.dlq_url) == 0
     _, shown, _ = call(client, "GET", f"/api/tasks/{created['id']}", alpha.tokens["admin"])
@@ -214,7 +214,7 @@ def test_the_sweeper_gives_up_on_a_task_that_keeps_dying(alpha, task_aws, monkey
     with db.transaction() as cur:
         tasks.rows.claim(cur, created["id"], lease_seconds=0)
     assert task_sweeper.sweep()["errored"] == [created["id"]]
-    assert "stopped before finishing 1 times" in row(created["id"])["error_message"]
+    assert "stopped before finishing; 1 failed attempt(s)" in row(created["id"])["error_message"]
 
 
 def test_the_sweeper_resends_a_task_whose_message_was_never_sent(alpha, task_aws, monkeypatch):
@@ -245,6 +245,7 @@ def test_a_long_task_continues_over_several_invocations(client, alpha, task_aws)
     done = row(created["id"])
     assert done["status"] == "SUCCESS" and done["result"] == {"counted": 30}
     assert invocations >= 3 and done["attempts"] == invocations
+    assert done["failures"] == 0  # continuing is not failing
     body = task_aws.s3.get_object(Bucket=BUCKET, Key=f"tasks/{alpha.account_id}/{created['id']}/count.csv")
     assert body["Body"].read().decode().splitlines() == ["n"] + [str(i) for i in range(1, 31)]
     _, logs, _ = call(client, "GET", f"/api/tasks/{created['id']}/logs", alpha.tokens["admin"])
@@ -387,3 +388,84 @@ def test_purge_removes_old_logs_and_artifacts(client, alpha, task_aws):
     assert summary == {"logs_deleted": 1, "tasks_with_artifacts_purged": 1}
     assert task_aws.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert row(created["id"])["artifacts"] == []
+
+
+class ShortLambda:
+    """A Lambda context with two minutes left."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
+
+def test_a_tasks_transaction_may_last_until_its_lambda_ends(alpha, task_aws):
+    # The role's 25 s statement timeout suits requests; a task gets its Lambda's remaining time
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.timeouts")
+    drain(task_aws, context_factory=ShortLambda)
+    assert row(created["id"])["result"] == {"statement": "150s", "idle": "150s"}
+
+
+def test_a_task_that_makes_no_progress_across_invocations_ends_errored(alpha, task_aws):
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.stuck")
+    drain(task_aws)
+    stuck = row(created["id"])
+    assert stuck["status"] == "ERRORED" and "made no progress" in stuck["error_message"]
+    assert stuck["attempts"] == 2
+
+
+def test_progress_never_waits_for_a_lock_on_the_task_row(alpha, task_aws):
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.locks_own_row")
+    thread, outcome = run_in_thread(created["id"])
+    thread.join(10)
+    assert not thread.is_alive() and outcome == {"value": "succeeded"}
+
+
+def test_a_kill_swallowed_by_the_task_still_ends_it_killed(alpha, task_aws):
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.swallows_kill")
+    assert tasks.run(created["id"]) == "killed"
+    assert row(created["id"])["status"] == "KILLED" and probe_count(created["id"]) == 0
+
+
+def test_a_result_that_is_not_json_ends_errored_at_once(alpha, task_aws):
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.not_json")
+    drain(task_aws)
+    failed = row(created["id"])
+    assert failed["status"] == "ERRORED" and failed["attempts"] == 1 and "not JSON" in failed["error_message"]
+
+
+def test_a_task_cannot_enqueue_a_successor_under_its_own_unique_key(alpha, task_aws):
+    created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record", unique_key="k")
+    running = tasks._running_task_id.set(created["id"])
+    try:
+        with pytest.raises(ValueError, match="its own unique key"):
+            enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record", unique_key="k")
+    finally:
+        tasks._running_task_id.reset(running)
+
+
+def test_a_failing_send_after_commit_does_not_fail_the_request(client, alpha, task_aws, monkeypatch):
+    def broken(task_id):
+        raise RuntimeError("SQS is down")
+
+    monkeypatch.setattr(tasks, "send", broken)
+    created = _launch_demo(client, alpha, n=1)
+    monkeypatch.undo()
+    assert row(created["id"])["sent_at"] is None
+    assert task_sweeper.sweep(unsent_grace_seconds=0)["resent"] == [created["id"]]
+
+
+def test_nested_transactions_are_refused(database):
+    with db.transaction(), pytest.raises(RuntimeError, match="already open"), db.transaction():
+        pass
+
+
+def test_a_cursor_that_is_not_ours_is_a_400(client, alpha, task_aws):
+    from chalicelib import paging
+
+    for key in ("abc", [1, 2]):
+        status, error, _ = call(
+            client, "GET", f"/api/tasks?cursor={paging.encode_cursor(key)}", alpha.tokens["admin"]
+        )
+        assert status == 400 and error["error"]["details"] == {"parameter": "cursor"}

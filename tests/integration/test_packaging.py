@@ -57,3 +57,17 @@ def test_template_declares_the_api_function_on_python_312(package):
     assert "APIHandler" in functions
     assert {props["Runtime"] for props in functions.values()} == {"python3.12"}
     assert functions["APIHandler"]["Environment"]["Variables"]["STAGE"] == "dev"
+
+
+@pytest.mark.slow
+def test_task_workers_are_wired_to_their_queues_with_batch_size_one_and_a_long_timeout(package):
+    resources = json.loads((package / "sam.json").read_text())["Resources"]
+    run_task = resources["RunTask"]["Properties"]
+    event = run_task["Events"]["RunTaskSqsEventSource"]["Properties"]
+    assert event["BatchSize"] == 1
+    assert "georegistry-tasks" in json.dumps(event["Queue"])
+    assert run_task["Timeout"] == 900
+    dead_letters = resources["TaskDeadLetter"]["Properties"]["Events"]["TaskDeadLetterSqsEventSource"]
+    assert "georegistry-tasks-dlq" in json.dumps(dead_letters["Properties"]["Queue"])
+    schedule = resources["TaskHousekeeping"]["Properties"]["Events"]["TaskHousekeepingEvent"]["Properties"]
+    assert schedule["Schedule"] == "rate(5 minutes)"

@@ -10,6 +10,7 @@ violations are turned into Problems by constraint name (see problems.CONSTRAINTS
 survive, while the main transaction is still open: task progress and task logs.
 """
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,8 +140,13 @@ def _constraint_problem(error: BaseException) -> problems.Problem | None:
     """The Problem for a violated constraint that the catalogue names, if any."""
     if not isinstance(error, pg_errors.IntegrityError):
         return None
-    make = problems.CONSTRAINTS.get(error.diag.constraint_name or "")
+    make = problems.CONSTRAINTS.get(_partition_neutral(error.diag.constraint_name or ""))
     return make() if make else None
+
+
+def _partition_neutral(name: str) -> str:
+    """Indexes of a version's partition are named after it (org_units_v12_…): name them as one."""
+    return re.sub(r"^org_units_v\d+_", "org_units_vN_", name)
 
 
 def one(cur, sql: str, params: dict[str, Any] | None = None) -> dict | None:

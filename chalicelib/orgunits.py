@@ -142,9 +142,12 @@ def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
     unit, unit_scope = _visible_unit(cur, principal, unit_id)
     registry.writable_version(cur, principal, unit["version_id"])
     version_id, warnings = unit["version_id"], []
-    if "org_unit_type_id" in changes or "parent_id" in changes:
+    moving = "parent_id" in changes and changes["parent_id"] != unit["parent_id"]
+    if "org_unit_type_id" in changes or moving:
         parent_id = changes.get("parent_id", unit["parent_id"])
-        parent = _parent(cur, principal, unit_scope, parent_id) if parent_id else None
+        parent = _parent(cur, principal, unit_scope, parent_id) if parent_id or moving else None
+        if moving:
+            _refuse_cycle(unit, parent)
         _check_type(cur, principal, parent, changes.get("org_unit_type_id", unit["org_unit_type_id"]))
     orgunits.update_columns(cur, version_id, unit_id, changes, principal.user_id)
     if "location" in changes:
@@ -155,8 +158,8 @@ def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
         territory = geometry.territory(changes["geom"])
         warnings += [territory.warning] if territory.warning else []
         orgunits.set_geom(cur, version_id, unit_id, territory.wkb, principal.user_id)
-    if "parent_id" in changes and changes["parent_id"] != unit["parent_id"]:
-        _move(cur, principal, unit, unit_scope, changes["parent_id"])
+    if moving:
+        orgunits.move_subtree(cur, unit, parent, principal.user_id)
     if "group_ids" in changes:
         _change_groups(cur, principal, unit, changes["group_ids"])
     after = orgunits.get(cur, version_id, unit_id)
@@ -225,12 +228,10 @@ def _check_type(cur, principal: Principal, parent: dict | None, type_id: int | N
             )
 
 
-def _move(cur, principal: Principal, unit: dict, unit_scope: Scope, parent_id: int | None) -> None:
-    parent = _parent(cur, principal, unit_scope, parent_id)
+def _refuse_cycle(unit: dict, parent: dict | None) -> None:
     if parent and parent["path"].startswith(unit["path"]):
         message = f"Org unit {parent['id']} is inside {unit['id']}'s subtree: moving would make a cycle."
         raise problems.Problem(400, "orgunit.cycle", message, {"field": "parent_id"})
-    orgunits.move_subtree(cur, unit, parent, principal.user_id)
 
 
 def _set_groups(cur, principal: Principal, version_id: int, unit_id: int, group_ids: list[int]) -> None:

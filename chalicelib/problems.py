@@ -94,7 +94,7 @@ CONSTRAINTS = {
     "groups_version_ref_key": lambda: conflict(
         "group.source_ref_taken", "A group of this version has this ref."
     ),
-    "org_units_version_ref_key": lambda: conflict(
+    "org_units_vN_version_id_source_ref_idx": lambda: conflict(
         "orgunit.source_ref_taken", "Another org unit of this version has this source_ref."
     ),
     "org_units_dates_ordered": lambda: invalid_field("closed_date", "must not be before opening_date"),

@@ -83,7 +83,9 @@ def create_version(cur, account_id: int, source_id: int, description: str, creat
 def create_partition(cur, version_id: int) -> None:
     # DDL takes no parameters; the id is an integer we just generated.
     table = f"org_units_v{int(version_id)}"
-    cur.execute(f"CREATE TABLE {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})")
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})"
+    )
 
 
 def get_version(cur, account_id: int, version_id: int) -> dict | None:

@@ -58,6 +58,13 @@ def _truncate_all(dsn: str) -> None:
         tables = [name for (name,) in cur.fetchall() if name not in KEEP]
         if tables:
             cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        # Version partitions come and go with versions, whose ids restart: drop them too.
+        cur.execute(
+            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'org_units'::regclass"
+        )
+        for (partition,) in cur.fetchall():
+            cur.execute(f"ALTER TABLE org_units DETACH PARTITION {partition}")
+            cur.execute(f"DROP TABLE {partition}")
     conn.close()
 
 

@@ -3,7 +3,7 @@
 from chalice import Chalice, Rate
 
 from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
-from chalicelib.handlers import account, auth, orgunits, registry, system, tasks, workers
+from chalicelib.handlers import account, auth, mobile, orgunits, registry, system, tasks, workers
 
 app = Chalice(app_name="georegistry")
 
@@ -250,6 +250,16 @@ def list_orgunits():
 @app.route("/api/orgunits", methods=["POST"])
 def create_orgunit():
     return orgunits.create_orgunit(_request())
+
+
+@app.route("/api/orgunits/locate", methods=["GET"])
+def locate_orgunits():
+    return orgunits.locate_orgunits(_request())
+
+
+@app.route("/api/mobile/orgunits", methods=["GET"])
+def mobile_orgunits():
+    return mobile.orgunit_changes(_request())
 
 
 @app.route("/api/orgunits/{unit_id}", methods=["GET"])

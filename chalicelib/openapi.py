@@ -256,6 +256,17 @@ SCHEMAS = {
             "group_ids": IDS,
         }
     ),
+    "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
+    "MobileOrgUnitPage": _obj(
+        {
+            "results": {
+                "type": "array",
+                "items": {"type": "object", "description": "a unit, or {id, deleted: true}"},
+            },
+            "next_cursor": {"type": "string", "nullable": True},
+            "next_since": {"type": "string", "nullable": True, "description": "the since of the next sync"},
+        }
+    ),
     "AuditEntry": _obj(
         {
             "id": INTEGER,
@@ -358,6 +369,11 @@ OPERATIONS = {
     ("/api/orgunits", "GET"): Op("Search and list org units (JSON, or GeoJSON with format=geojson)",
                                  "orgunits", response="OrgUnitPage"),
     ("/api/orgunits", "POST"): Op("Create an org unit", "orgunits", "OrgUnitWrite", "OrgUnit", 201),
+    ("/api/orgunits/locate", "GET"): Op("Units whose territory contains ?lat=&lon= (optional type, version)",
+                                        "orgunits", response="OrgUnitList"),
+    ("/api/mobile/orgunits", "GET"): Op("Mobile sync: VALID units changed since ?since= for ?project=, "
+                                        "tombstones for removed ones", "mobile",
+                                        response="MobileOrgUnitPage"),
     ("/api/orgunits/{unit_id}", "GET"): Op("One org unit with its ancestors", "orgunits", response="OrgUnit"),
     ("/api/orgunits/{unit_id}", "PATCH"): Op("Change an org unit; a new parent_id moves its whole subtree",
                                              "orgunits", "OrgUnitWrite", "OrgUnit"),
@@ -392,6 +408,18 @@ ORGUNIT_FILTERS = {
 }  # fmt: skip
 
 
+QUERY_PARAMETERS = {
+    ("/api/orgunits", "GET"): ORGUNIT_FILTERS,
+    ("/api/orgunits/locate", "GET"): {"lat": "latitude", "lon": "longitude", "type": "type ids",
+                                      "version": "version id (default: the account's)"},
+    ("/api/mobile/orgunits", "GET"): {"project": "project id (required)",
+                                      "since": "ISO 8601 time of the last sync (the previous next_since)"},
+    ("/api/tasks", "GET"): {"status": "QUEUED, RUNNING, SUCCESS, ERRORED or KILLED", "kind": "task kind",
+                            "launcher": "user id"},
+    ("/api/groups", "GET"): {"version": "version id"},
+}  # fmt: skip
+
+
 def _operation(path: str, method: str) -> dict:
     op = OPERATIONS[(path, method)]
     success = {"description": "Success"}
@@ -415,9 +443,10 @@ def _operation(path: str, method: str) -> dict:
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
             {"name": "cursor", "in": "query", "schema": STRING},
         ]
-    if (path, method) == ("/api/orgunits", "GET"):
-        parameters += [{"name": name, "in": "query", "description": text, "schema": STRING}
-                       for name, text in ORGUNIT_FILTERS.items()]  # fmt: skip
+    parameters += [
+        {"name": name, "in": "query", "description": text, "schema": STRING}
+        for name, text in QUERY_PARAMETERS.get((path, method), {}).items()
+    ]
     if parameters:
         operation["parameters"] = parameters
     if op.request:

@@ -90,6 +90,23 @@ def list_page(cur, principal: Principal, query: Query, with_geometry: bool, afte
     return orgunits.list_page(cur, query, with_geometry, after, limit)
 
 
+def locate(
+    cur, principal: Principal, version_id: int, lon: float, lat: float, type_ids: list[int]
+) -> list[dict]:
+    """The units whose territory contains the point, largest first."""
+    require(principal, READ_REGISTRY)
+    query = Query(version_id)
+    query.where(
+        "ou.geom && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+        " AND ST_Intersects(ou.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))",
+        lon=lon, lat=lat,
+    )  # fmt: skip
+    if type_ids:
+        query.where("ou.org_unit_type_id = ANY(%(types)s)", types=type_ids)
+    scope(cur, principal, version_id).restrict(query)
+    return sorted(orgunits.list_page(cur, query, False, None, 100), key=lambda row: row["depth"])
+
+
 def count(cur, query: Query) -> int:
     return orgunits.count(cur, query)
 

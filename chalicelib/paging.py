@@ -22,8 +22,9 @@ class PageRequest:
     after: Any | None
 
 
-def page_request(params: Mapping[str, str]) -> PageRequest:
-    return PageRequest(_limit(params.get("limit")), _decode(params.get("cursor")))
+def page_request(params: Mapping[str, str], key_shape: tuple[type, ...] = (int,)) -> PageRequest:
+    """`key_shape`: the types of the key's parts, (int,) for an id, (str, int) for (timestamp, id)."""
+    return PageRequest(_limit(params.get("limit")), _decode(params.get("cursor"), key_shape))
 
 
 def _limit(raw: str | None) -> int:
@@ -34,16 +35,21 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-def _decode(cursor: str | None) -> Any | None:
+def _decode(cursor: str | None, key_shape: tuple[type, ...]) -> Any | None:
     if not cursor:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise problems.invalid_parameter("cursor", "is not a cursor this API returned") from error
-    if not isinstance(key, int) or isinstance(key, bool):
+    parts = key if isinstance(key, list) else [key]
+    if len(parts) != len(key_shape) or not all(map(_is, parts, key_shape)):
         raise problems.invalid_parameter("cursor", "is not a cursor this API returned")
     return key
+
+
+def _is(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not isinstance(value, bool)
 
 
 def encode_cursor(key: Any) -> str:

@@ -2,7 +2,7 @@
 
 from chalice.app import Response
 
-from chalicelib import jsonutil, orgunit_filters, orgunits, paging
+from chalicelib import jsonutil, orgunit_filters, orgunits, paging, problems
 from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.validation import Body
 
@@ -102,3 +102,26 @@ def _feature_of_presented(unit: dict) -> dict:
 
 def _geojson(body: dict) -> Response:
     return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})
+
+
+@endpoint()
+def locate_orgunits(call: Call) -> dict:
+    """?lat=&lon=[&type=][&version=]"""
+    lat, lon = _coordinate(call.query, "lat", 90), _coordinate(call.query, "lon", 180)
+    types = [path_id(part, "org_unit_type") for part in call.query.get("type", "").split(",") if part]
+    version = call.query.get("version")
+    version_id = orgunits.version_id_for(
+        call.cur, call.principal, path_id(version, "version") if version else None
+    )
+    found = orgunits.locate(call.cur, call.principal, version_id, lon, lat, types)
+    return {"results": [orgunits.present(row) for row in found]}
+
+
+def _coordinate(query: dict, name: str, bound: float) -> float:
+    try:
+        value = float(query[name])
+    except (KeyError, ValueError) as error:
+        raise problems.invalid_parameter(name, "is required, in decimal degrees") from error
+    if not -bound <= value <= bound:
+        raise problems.invalid_parameter(name, f"must be between -{bound} and {bound}")
+    return value

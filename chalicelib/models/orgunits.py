@@ -21,7 +21,7 @@ COLUMNS = """
     ou.geom IS NOT NULL AS has_territory,
     coalesce((SELECT array_agg(m.group_id ORDER BY m.group_id) FROM org_unit_groups m
               WHERE m.version_id = ou.version_id AND m.org_unit_id = ou.id), '{}') AS group_ids,
-    ou.created_at, ou.updated_at, ou.created_by, ou.updated_by
+    ou.created_at, ou.updated_at, ou.created_by, ou.updated_by, ou.deleted_at
 """
 
 FROM = """
@@ -121,13 +121,15 @@ class Query:
     version_id: int
     clauses: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    include_deleted: bool = False  # mobile sync sends deleted units as tombstones
 
     def where(self, clause: str, **params) -> None:
         self.clauses.append(clause)
         self.params.update(params)
 
     def sql_where(self) -> str:
-        return " AND ".join(["ou.version_id = %(version_id)s", "ou.deleted_at IS NULL", *self.clauses])
+        alive = [] if self.include_deleted else ["ou.deleted_at IS NULL"]
+        return " AND ".join(["ou.version_id = %(version_id)s", *alive, *self.clauses])
 
 
 def select(query: Query, with_geometry: bool, after: int | None, limit: int) -> tuple[str, dict]:
@@ -135,6 +137,19 @@ def select(query: Query, with_geometry: bool, after: int | None, limit: int) -> 
     where = f"{query.sql_where()} AND ou.id > %(after)s"
     sql = f"SELECT {columns} {FROM} WHERE {where} ORDER BY ou.id LIMIT %(limit)s"
     return sql, query.params | {"version_id": query.version_id, "after": after or 0, "limit": limit}
+
+
+def changed_since(cur, query: Query, since, after_id: int, limit: int) -> list[dict]:
+    """Units (deleted ones included) changed after (since, after_id), oldest change first."""
+    where = f"{query.sql_where()} AND (ou.updated_at, ou.id) > (%(since)s, %(after_id)s)"
+    sql = f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY ou.updated_at, ou.id LIMIT %(limit)s"
+    params = query.params | {
+        "version_id": query.version_id,
+        "since": since,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    return all_rows(cur, sql, params)
 
 
 def list_page(cur, query: Query, with_geometry: bool, after: int | None, limit: int) -> list[dict]:

@@ -1,0 +1,62 @@
+"""What the mobile app downloads: the VALID units a user may see, changed since its last sync.
+
+Units that were deleted, stopped being VALID, or changed while outside VALID come as tombstones
+({id, deleted: true}) so the phone drops them. Paging is by (updated_at, id). A page of changes
+may commit after a later one was read; clients pass back `next_since` (which looks back a few
+minutes) once they reach the last page, and apply what they receive idempotently.
+"""
+
+import datetime
+
+from chalicelib import orgunits, paging, problems
+from chalicelib.models import orgunits as rows
+from chalicelib.models import projects
+from chalicelib.models.orgunits import Query
+from chalicelib.permissions import READ_REGISTRY, Principal, require
+
+LOOK_BACK = datetime.timedelta(minutes=5)
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+FIELDS = ("id", "uuid", "name", "parent_id", "org_unit_type_id", "org_unit_type_name", "code", "source_ref",
+          "validation_status", "opening_date", "closed_date", "location", "ancestor_ids", "group_ids",
+          "updated_at")  # fmt: skip
+
+
+def check_project(cur, principal: Principal, project_id: int) -> None:
+    """The user must belong to the project (admins reach every project of their account)."""
+    project = projects.get(cur, principal.account_id, project_id)
+    member = principal.role == "admin" or project_id in principal.project_ids
+    if project is None or not member:
+        raise problems.not_found("project", project_id)
+
+
+def changes(cur, principal: Principal, project_id: int, since, after, limit: int) -> dict:
+    require(principal, READ_REGISTRY)
+    check_project(cur, principal, project_id)
+    version_id = orgunits.version_id_for(cur, principal, None)
+    query = Query(version_id, include_deleted=True)
+    orgunits.scope(cur, principal, version_id).restrict(query)
+    if after:
+        since, after_id = datetime.datetime.fromisoformat(after[0]), after[1]
+    else:
+        since, after_id = since or EPOCH, 0
+    found = rows.changed_since(cur, query, since, after_id, limit + 1)
+    page = found[:limit]
+    more = len(found) > limit
+    return {
+        "results": [_item(row) for row in page],
+        "next_cursor": paging.encode_cursor([page[-1]["updated_at"].isoformat(), page[-1]["id"]])
+        if more
+        else None,
+        "next_since": None if more else (_now(cur) - LOOK_BACK).isoformat(),
+    }
+
+
+def _item(row: dict) -> dict:
+    if row["deleted_at"] or row["validation_status"] != "VALID":
+        return {"id": row["id"], "deleted": True, "updated_at": row["updated_at"]}
+    return orgunits.present(row, FIELDS)
+
+
+def _now(cur) -> datetime.datetime:
+    cur.execute("SELECT now() AS now")
+    return cur.fetchone()["now"]

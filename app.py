@@ -3,7 +3,17 @@
 from chalice import Chalice, Rate
 
 from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
-from chalicelib.handlers import account, auth, mobile, orgunits, registry, system, tasks, workers
+from chalicelib.handlers import (
+    account,
+    auth,
+    change_requests,
+    mobile,
+    orgunits,
+    registry,
+    system,
+    tasks,
+    workers,
+)
 
 app = Chalice(app_name="georegistry")
 
@@ -255,6 +265,31 @@ def create_orgunit():
 @app.route("/api/orgunits/locate", methods=["GET"])
 def locate_orgunits():
     return orgunits.locate_orgunits(_request())
+
+
+@app.route("/api/change-requests", methods=["GET"])
+def list_change_requests():
+    return change_requests.list_change_requests(_request())
+
+
+@app.route("/api/change-requests", methods=["POST"])
+def create_change_request():
+    return change_requests.create_change_request(_request())
+
+
+@app.route("/api/change-requests/{request_id}", methods=["GET"])
+def get_change_request(request_id):
+    return change_requests.get_change_request(_request(), request_id)
+
+
+@app.route("/api/change-requests/{request_id}/approve", methods=["POST"])
+def approve_change_request(request_id):
+    return change_requests.approve_change_request(_request(), request_id)
+
+
+@app.route("/api/change-requests/{request_id}/reject", methods=["POST"])
+def reject_change_request(request_id):
+    return change_requests.reject_change_request(_request(), request_id)
 
 
 @app.route("/api/mobile/orgunits", methods=["GET"])

@@ -256,6 +256,28 @@ SCHEMAS = {
             "group_ids": IDS,
         }
     ),
+    "ChangeRequest": _obj(
+        {
+            "id": INTEGER,
+            "version_id": INTEGER,
+            "org_unit_id": INTEGER,
+            "org_unit_name": STRING,
+            "proposed": {"type": "object"},
+            "creates_unit": BOOLEAN,
+            "status": {"type": "string", "enum": ["new", "approved", "rejected"]},
+            "approved_fields": {"type": "array", "items": STRING},
+            "rejection_reason": {"type": "string", "nullable": True},
+            "created_by": INTEGER,
+            "reviewed_by": INTEGER,
+            "created_at": TIMESTAMP,
+            "reviewed_at": TIMESTAMP,
+        }
+    ),
+    "ChangeRequestCreate": _obj(
+        {"org_unit_id": INTEGER, "proposed": _ref("OrgUnitWrite"), "new_unit": _ref("OrgUnitWrite")}
+    ),
+    "ChangeRequestApproval": _obj({"fields": {"type": "array", "items": STRING}}),
+    "ChangeRequestRejection": _obj({"reason": STRING}, ["reason"]),
     "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
     "MobileOrgUnitPage": _obj(
         {
@@ -374,6 +396,18 @@ OPERATIONS = {
     ("/api/mobile/orgunits", "GET"): Op("Mobile sync: VALID units changed since ?since= for ?project=, "
                                         "tombstones for removed ones", "mobile",
                                         response="MobileOrgUnitPage"),
+    ("/api/change-requests", "GET"): Op("Change requests (?status=new|approved|rejected, ?org_unit=)",
+                                        "change requests", response="ChangeRequestPage"),
+    ("/api/change-requests", "POST"): Op("Propose new values for a unit ({org_unit_id, proposed}) or a new "
+                                         "unit ({new_unit})", "change requests", "ChangeRequestCreate",
+                                         "ChangeRequest", 201),
+    ("/api/change-requests/{request_id}", "GET"): Op("One change request", "change requests",
+                                                     response="ChangeRequest"),
+    ("/api/change-requests/{request_id}/approve", "POST"): Op("Apply the chosen proposed fields",
+                                                              "change requests", "ChangeRequestApproval",
+                                                              "ChangeRequest"),
+    ("/api/change-requests/{request_id}/reject", "POST"): Op("Reject, with a reason", "change requests",
+                                                             "ChangeRequestRejection", "ChangeRequest"),
     ("/api/orgunits/{unit_id}", "GET"): Op("One org unit with its ancestors", "orgunits", response="OrgUnit"),
     ("/api/orgunits/{unit_id}", "PATCH"): Op("Change an org unit; a new parent_id moves its whole subtree",
                                              "orgunits", "OrgUnitWrite", "OrgUnit"),
@@ -392,7 +426,7 @@ ERRORS = {
 
 
 PAGED = ("Project", "User", "ApiKey", "Task", "TaskLog", "DataSource", "Version", "OrgUnitType", "Group",
-         "GroupSet", "OrgUnit", "AuditEntry")  # fmt: skip
+         "GroupSet", "OrgUnit", "AuditEntry", "ChangeRequest")  # fmt: skip
 
 ORGUNIT_FILTERS = {
     "search": "name contains (or starts with, match=prefix) this text, ignoring case and accents",

@@ -123,6 +123,11 @@ def path_of_visible(cur, principal: Principal, unit_id: int, version_id: int) ->
 
 def create(cur, principal: Principal, version_id: int, fields: dict) -> dict:
     require(principal, WRITE_REGISTRY)
+    return create_unchecked(cur, principal, version_id, fields)
+
+
+def create_unchecked(cur, principal: Principal, version_id: int, fields: dict, source: str = "api") -> dict:
+    """`create` for callers that have checked the role themselves (change requests)."""
     registry.writable_version(cur, principal, version_id)
     unit_scope = scope(cur, principal, version_id)
     parent = _parent(cur, principal, unit_scope, fields.get("parent_id"))
@@ -149,13 +154,19 @@ def create(cur, principal: Principal, version_id: int, fields: dict) -> dict:
     if fields.get("group_ids"):
         _set_groups(cur, principal, version_id, unit_id, fields["group_ids"])
     created = orgunits.get(cur, version_id, unit_id)
-    audit.record(cur, principal.account_id, principal.user_id, "api", "org_unit", unit_id, "create", None,
+    audit.record(cur, principal.account_id, principal.user_id, source, "org_unit", unit_id, "create", None,
                  _audited(created))  # fmt: skip
     return present(created) | {"warnings": [w for w in (territory.warning,) if w]}
 
 
 def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
     require(principal, WRITE_REGISTRY)
+    return update_unchecked(cur, principal, unit_id, changes)
+
+
+def update_unchecked(cur, principal: Principal, unit_id: int, changes: dict, source: str = "api",
+                     task_id: int | None = None) -> dict:  # fmt: skip
+    """`update` for callers that have checked the role themselves (change requests, bulk updates)."""
     unit, unit_scope = _visible_unit(cur, principal, unit_id)
     registry.writable_version(cur, principal, unit["version_id"])
     version_id, warnings = unit["version_id"], []
@@ -178,12 +189,12 @@ def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
     if moving:
         orgunits.move_subtree(cur, unit, parent, principal.user_id)
     if "group_ids" in changes:
-        _change_groups(cur, principal, unit, changes["group_ids"])
+        _change_groups(cur, principal, unit, changes["group_ids"], source, task_id)
     after = orgunits.get(cur, version_id, unit_id)
     before_values, after_values = audit.changed_fields(_audited(unit), _audited(after))
     if after_values:
-        audit.record(cur, principal.account_id, principal.user_id, "api", "org_unit", unit_id, "update",
-                     before_values, after_values)  # fmt: skip
+        audit.record(cur, principal.account_id, principal.user_id, source, "org_unit", unit_id, "update",
+                     before_values, after_values, task_id)  # fmt: skip
     return present(after) | {"warnings": warnings}
 
 
@@ -258,11 +269,11 @@ def _set_groups(cur, principal: Principal, version_id: int, unit_id: int, group_
     groups.set_unit_groups(cur, principal.account_id, version_id, unit_id, group_ids)
 
 
-def _change_groups(cur, principal: Principal, unit: dict, group_ids: list[int]) -> None:
+def _change_groups(cur, principal: Principal, unit: dict, group_ids: list[int], source: str, task_id) -> None:
     _set_groups(cur, principal, unit["version_id"], unit["id"], group_ids)
     if sorted(group_ids) != sorted(unit["group_ids"]):
-        audit.record(cur, principal.account_id, principal.user_id, "api", "org_unit", unit["id"], "groups",
-                     {"group_ids": unit["group_ids"]}, {"group_ids": sorted(group_ids)})  # fmt: skip
+        audit.record(cur, principal.account_id, principal.user_id, source, "org_unit", unit["id"], "groups",
+                     {"group_ids": unit["group_ids"]}, {"group_ids": sorted(group_ids)}, task_id)  # fmt: skip
 
 
 def _audited(unit: dict) -> dict:

@@ -17,28 +17,19 @@ READ_SUBMISSIONS = "submissions.read"
 REVIEW_SUBMISSIONS = "submissions.review"
 COLLECT = "submissions.create"
 RUN_TASKS = "tasks.run"
+PROPOSE_CHANGES = "orgunits.propose"  # change requests: new units or new values
+REVIEW_CHANGES = "orgunits.review"  # approving or rejecting them
 
 _EVERYONE = {READ_ACCOUNT, READ_REGISTRY}
 
 ROLES: dict[str, frozenset[str]] = {
-    "admin": frozenset(
-        _EVERYONE
-        | {
-            MANAGE_ACCOUNT,
-            WRITE_REGISTRY,
-            MANAGE_FORMS,
-            READ_SUBMISSIONS,
-            REVIEW_SUBMISSIONS,
-            COLLECT,
-            RUN_TASKS,
-        }
-    ),
-    "registry_editor": frozenset(_EVERYONE | {WRITE_REGISTRY, RUN_TASKS}),
+    "registry_editor": frozenset(_EVERYONE | {WRITE_REGISTRY, RUN_TASKS, PROPOSE_CHANGES, REVIEW_CHANGES}),
     "viewer": frozenset(_EVERYONE | {READ_SUBMISSIONS}),
     "form_manager": frozenset(_EVERYONE | {MANAGE_FORMS, READ_SUBMISSIONS, RUN_TASKS}),
-    "reviewer": frozenset(_EVERYONE | {READ_SUBMISSIONS, REVIEW_SUBMISSIONS}),
-    "data_collector": frozenset(_EVERYONE | {COLLECT}),
+    "reviewer": frozenset(_EVERYONE | {READ_SUBMISSIONS, REVIEW_SUBMISSIONS, REVIEW_CHANGES}),
+    "data_collector": frozenset(_EVERYONE | {COLLECT, PROPOSE_CHANGES}),
 }
+ROLES["admin"] = frozenset(set().union(*ROLES.values(), {MANAGE_ACCOUNT}))
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,14 @@ def get_orgunit(call: Call, unit_id: str):
 def create_orgunit(call: Call) -> dict:
     body = call.body([*WRITABLE, "version_id"])
     version_id = orgunits.version_id_for(call.cur, call.principal, body.id("version_id"))
-    fields = _fields(body) | {"name": body.text("name", required=True)}
+    fields = read_unit_fields(body) | {"name": body.text("name", required=True)}
     return orgunits.create(call.cur, call.principal, version_id, fields)
 
 
 @endpoint()
 def update_orgunit(call: Call, unit_id: str) -> dict:
     body = call.body(WRITABLE)
-    changes = _fields(body)
+    changes = read_unit_fields(body)
     if "name" in changes and changes["name"] is None:
         changes["name"] = body.text("name", required=True)
     return orgunits.update(call.cur, call.principal, path_id(unit_id, "orgunit"), changes)
@@ -69,7 +69,7 @@ def orgunit_history(call: Call, unit_id: str) -> dict:
     )
 
 
-def _fields(body: Body) -> dict:
+def read_unit_fields(body: Body) -> dict:
     """The fields the body carries (null included, meaning clear), each checked."""
     readers = {
         "name": lambda: body.text("name", max_length=500),

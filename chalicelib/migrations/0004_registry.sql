@@ -197,6 +197,8 @@ CREATE TABLE org_unit_change_requests (
     org_unit_id      bigint NOT NULL,
     -- Proposed values by field name, e.g. {"name": "...", "parent_id": 12, "location": {GeoJSON}}.
     proposed         jsonb NOT NULL,
+    -- The request proposes a new unit (created NEW, made VALID on approval), not a change.
+    creates_unit     boolean NOT NULL DEFAULT false,
     status           text NOT NULL DEFAULT 'new'
                          CONSTRAINT change_requests_status_known CHECK (status IN ('new', 'approved', 'rejected')),
     approved_fields  text[] NOT NULL DEFAULT '{}',

@@ -262,6 +262,11 @@ def create_orgunit():
     return orgunits.create_orgunit(_request())
 
 
+@app.route("/api/orgunits/bulk-update", methods=["POST"])
+def bulk_update_orgunits():
+    return orgunits.bulk_update(_request())
+
+
 @app.route("/api/orgunits/locate", methods=["GET"])
 def locate_orgunits():
     return orgunits.locate_orgunits(_request())

@@ -70,6 +70,16 @@ def _from_api_key(cur, key: str) -> Principal:
     return _principal(row, via="api_key")
 
 
+def principal_of_launcher(cur, user_id: int | None) -> Principal:
+    """Who a task acts as: the user who launched it, with their role and subtrees as they are now."""
+    row = users.principal_row(cur, user_id) if user_id else None
+    if row is None or not row["is_active"]:
+        raise problems.Problem(
+            400, "task.launcher_inactive", "The user who launched this task is no longer active."
+        )
+    return _principal(row, via="task")
+
+
 def _principal(row: dict, via: str) -> Principal:
     return Principal(
         user_id=row["id"],

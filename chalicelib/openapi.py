@@ -278,6 +278,22 @@ SCHEMAS = {
     ),
     "ChangeRequestApproval": _obj({"fields": {"type": "array", "items": STRING}}),
     "ChangeRequestRejection": _obj({"reason": STRING}, ["reason"]),
+    "BulkUpdate": _obj(
+        {
+            "filters": {"type": "object", "description": "GET /api/orgunits parameters"},
+            "changes": _obj(
+                {
+                    "validation_status": STRING,
+                    "org_unit_type_id": INTEGER,
+                    "opening_date": STRING,
+                    "closed_date": STRING,
+                    "add_group_ids": IDS,
+                    "remove_group_ids": IDS,
+                }
+            ),
+        },
+        ["filters", "changes"],
+    ),
     "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
     "MobileOrgUnitPage": _obj(
         {
@@ -391,6 +407,8 @@ OPERATIONS = {
     ("/api/orgunits", "GET"): Op("Search and list org units (JSON, or GeoJSON with format=geojson)",
                                  "orgunits", response="OrgUnitPage"),
     ("/api/orgunits", "POST"): Op("Create an org unit", "orgunits", "OrgUnitWrite", "OrgUnit", 201),
+    ("/api/orgunits/bulk-update", "POST"): Op("A task applying a change to every unit matching filters",
+                                              "orgunits", "BulkUpdate", "Task", 201),
     ("/api/orgunits/locate", "GET"): Op("Units whose territory contains ?lat=&lon= (optional type, version)",
                                         "orgunits", response="OrgUnitList"),
     ("/api/mobile/orgunits", "GET"): Op("Mobile sync: VALID units changed since ?since= for ?project=, "

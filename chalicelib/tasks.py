@@ -27,7 +27,7 @@ import time
 import traceback as tracebacks
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from psycopg2.errors import LockNotAvailable
 
@@ -176,14 +176,20 @@ class TaskContext:
             rows.add_log(side, self.task["id"], level, message)
         logger().info(message, extra={"task_log": True})
 
-    def save_artifact(self, name: str, body: bytes | str, content_type: str) -> str:
-        """Stores a result file under the account's prefix; its download link appears on the task."""
-        data = body.encode() if isinstance(body, str) else body
+    def save_artifact(self, name: str, body: bytes | str | BinaryIO, content_type: str) -> str:
+        """Stores a result file under the account's prefix; its download link appears on the task.
+        A file object is streamed (multipart for big ones), so memory does not grow with its size."""
         key = artifact_key(self.task, name)
-        aws.client("s3").put_object(
-            Bucket=config.settings().exports_bucket, Key=key, Body=data, ContentType=content_type
-        )
-        self.artifacts.append({"name": name, "key": key, "content_type": content_type, "size": len(data)})
+        bucket = config.settings().exports_bucket
+        if isinstance(body, str | bytes):
+            data = body.encode() if isinstance(body, str) else body
+            aws.client("s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+            size = len(data)
+        else:
+            start = body.tell()
+            aws.client("s3").upload_fileobj(body, bucket, key, ExtraArgs={"ContentType": content_type})
+            size = body.tell() - start
+        self.artifacts.append({"name": name, "key": key, "content_type": content_type, "size": size})
         return key
 
     def deadline_near(self) -> bool:

@@ -2,7 +2,8 @@
 
 from chalice.app import Response
 
-from chalicelib import jsonutil, orgunit_filters, orgunits, paging, problems
+from chalicelib import bulk_update as bulk
+from chalicelib import jsonutil, orgunit_filters, orgunits, paging, problems, task_views
 from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.validation import Body
 
@@ -125,3 +126,34 @@ def _coordinate(query: dict, name: str, bound: float) -> float:
     if not -bound <= value <= bound:
         raise problems.invalid_parameter(name, f"must be between -{bound} and {bound}")
     return value
+
+
+@endpoint(status=201)
+def bulk_update(call: Call) -> dict:
+    """{filters: {GET /api/orgunits parameters}, changes: {validation_status, org_unit_type_id, opening_date,
+    closed_date, add_group_ids, remove_group_ids}} → the task that applies them."""
+    body = call.body(["filters", "changes"])
+    filters = body.object("filters", required=True)
+    if not all(isinstance(value, str | int | bool) for value in filters.values()):
+        raise problems.invalid_field("filters", "must map parameter names to values, as in GET /api/orgunits")
+    filters = {
+        name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in filters.items()
+    }
+    changes_body = call.nested_body(body.object("changes", required=True), list(bulk.CHANGEABLE))
+    readers = {
+        "validation_status": lambda: changes_body.choice(
+            "validation_status", orgunits.STATUSES, required=True
+        ),
+        "org_unit_type_id": lambda: changes_body.id("org_unit_type_id"),
+        "opening_date": lambda: _iso(changes_body.date("opening_date")),
+        "closed_date": lambda: _iso(changes_body.date("closed_date")),
+        "add_group_ids": lambda: changes_body.ids("add_group_ids", required=True),
+        "remove_group_ids": lambda: changes_body.ids("remove_group_ids", required=True),
+    }
+    changes = {name: read() for name, read in readers.items() if changes_body.has(name)}
+    created = bulk.launch(call.cur, call.principal, filters, changes)
+    return task_views.present(created)
+
+
+def _iso(value):
+    return value.isoformat() if value else None

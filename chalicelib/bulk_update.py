@@ -1,0 +1,70 @@
+"""`orgunits.bulk_update`: one change applied to every unit matching a filter, as a task.
+
+The filter is the one GET /api/orgunits takes, evaluated as the launcher (their account, role and
+subtrees). Each unit is updated through the same rules as PATCH and audited with the task's id.
+"""
+
+from chalicelib import auth, orgunit_filters, orgunits, problems, tasks
+from chalicelib.models import orgunits as rows
+from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
+from chalicelib.tasks import Continue, TaskContext, TaskInputError, task
+
+KIND = "orgunits.bulk_update"
+CHANGEABLE = ("validation_status", "org_unit_type_id", "opening_date", "closed_date", "add_group_ids",
+              "remove_group_ids")  # fmt: skip
+PAGE = 200
+
+
+def launch(cur, principal: Principal, filters: dict[str, str], changes: dict) -> dict:
+    """Checks the filter and the change now (400 at once, not a failed task later), then enqueues."""
+    require(principal, WRITE_REGISTRY)
+    require(principal, RUN_TASKS)
+    if not changes:
+        raise problems.invalid_field("changes", "must hold at least one change")
+    unknown = sorted(set(changes) - set(CHANGEABLE))
+    if unknown:
+        raise problems.invalid_field(
+            "changes", f"cannot change {unknown}; changeable: {', '.join(CHANGEABLE)}"
+        )
+    orgunit_filters.parse(
+        cur, principal, {k: v for k, v in filters.items() if k not in ("limit", "cursor")}, None
+    )
+    params = {"filters": filters, "changes": changes}
+    return tasks.enqueue(cur, principal.account_id, principal.user_id, KIND, params)
+
+
+@task(KIND)
+def bulk_update(ctx: TaskContext):
+    try:
+        principal = auth.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
+        query, _ = orgunit_filters.parse(ctx.cur, principal, ctx.params["filters"], None)
+    except problems.Problem as problem:
+        raise TaskInputError(problem.message) from problem
+    orgunits.scope(ctx.cur, principal, query.version_id).restrict(query)
+    state = ctx.cursor or {"after": 0, "done": 0, "total": rows.count(ctx.cur, query)}
+    while True:
+        page = rows.list_page(ctx.cur, query, False, state["after"], PAGE)
+        for unit in page:
+            _apply(ctx, principal, unit)
+            state = state | {"after": unit["id"], "done": state["done"] + 1}
+            ctx.progress(state["done"], state["total"], f"updated {state['done']} of {state['total']}")
+        if len(page) < PAGE:
+            return {"updated": state["done"]}
+        if ctx.deadline_near():
+            return Continue(state)
+
+
+def _apply(ctx: TaskContext, principal: Principal, unit: dict) -> None:
+    changes = {
+        k: v for k, v in ctx.params["changes"].items() if k not in ("add_group_ids", "remove_group_ids")
+    }
+    added, removed = (
+        ctx.params["changes"].get("add_group_ids", []),
+        ctx.params["changes"].get("remove_group_ids", []),
+    )
+    if added or removed:
+        changes["group_ids"] = sorted((set(unit["group_ids"]) | set(added)) - set(removed))
+    try:
+        orgunits.update_unchecked(ctx.cur, principal, unit["id"], changes, "bulk_update", ctx.task["id"])
+    except problems.Problem as problem:
+        raise TaskInputError(f"org unit {unit['id']} ({unit['name']}): {problem.message}") from problem

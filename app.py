@@ -164,6 +164,16 @@ def create_version(source_id):
     return registry.create_version(_request(), source_id)
 
 
+@app.route("/api/versions/diff", methods=["POST"])
+def diff_versions():
+    return registry.diff_versions(_request())
+
+
+@app.route("/api/versions/{version_id}/copy", methods=["POST"])
+def copy_version(version_id):
+    return registry.copy_version(_request(), version_id)
+
+
 @app.route("/api/versions/{version_id}", methods=["GET"])
 def get_version(version_id):
     return registry.get_version(_request(), version_id)

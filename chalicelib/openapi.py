@@ -294,6 +294,10 @@ SCHEMAS = {
         },
         ["filters", "changes"],
     ),
+    "VersionCopy": _obj({"version": _ref("Version"), "task": _ref("Task")}),
+    "VersionDiff": _obj(
+        {"before_version_id": INTEGER, "after_version_id": INTEGER}, ["before_version_id", "after_version_id"]
+    ),
     "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
     "MobileOrgUnitPage": _obj(
         {
@@ -383,6 +387,11 @@ OPERATIONS = {
                                                           response="VersionPage"),
     ("/api/data-sources/{source_id}/versions", "POST"): Op("Create an empty version", "registry",
                                                            "VersionWrite", "Version", 201),
+    ("/api/versions/{version_id}/copy", "POST"): Op("A new version of the same source, filled by a task "
+                                                    "with a copy of this one", "registry", "VersionWrite",
+                                                    "VersionCopy", 201),
+    ("/api/versions/diff", "POST"): Op("A task comparing two versions on source_ref; diff.json and diff.csv "
+                                       "artifacts", "registry", "VersionDiff", "Task", 201),
     ("/api/versions/{version_id}", "GET"): Op("One version, with its unit count", "registry",
                                               response="Version"),
     ("/api/versions/{version_id}/make-default", "POST"): Op("Make this the account's default version",

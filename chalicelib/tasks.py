@@ -23,6 +23,7 @@ transient: the task goes back to QUEUED and the exception propagates so SQS rede
 import contextvars
 import functools
 import json
+import os
 import time
 import traceback as tracebacks
 from collections.abc import Callable
@@ -187,8 +188,10 @@ class TaskContext:
             size = len(data)
         else:
             start = body.tell()
+            size = body.seek(0, os.SEEK_END) - start
+            body.seek(start)
+            # upload_fileobj may close the file when done: measure first
             aws.client("s3").upload_fileobj(body, bucket, key, ExtraArgs={"ContentType": content_type})
-            size = body.tell() - start
         self.artifacts.append({"name": name, "key": key, "content_type": content_type, "size": size})
         return key
 

@@ -1,6 +1,6 @@
 """Data sources, versions, org-unit types, groups and group sets over HTTP."""
 
-from chalicelib import paging, problems, registry
+from chalicelib import paging, problems, registry, task_views, versions
 from chalicelib.handlers.http import Call, endpoint, path_id
 
 
@@ -193,3 +193,18 @@ def update_group_set(call: Call, set_id: str) -> dict:
 @endpoint(status=204)
 def delete_group_set(call: Call, set_id: str) -> None:
     registry.delete_group_set(call.cur, call.principal, path_id(set_id, "group_set"))
+
+
+@endpoint(status=201)
+def copy_version(call: Call, version_id: str) -> dict:
+    body = call.body(["description"])
+    description = body.text("description", max_length=2000) or f"Copy of version {version_id}"
+    copied = versions.launch_copy(call.cur, call.principal, path_id(version_id, "version"), description)
+    return {"version": copied["version"], "task": task_views.present(copied["task"])}
+
+
+@endpoint(status=201)
+def diff_versions(call: Call) -> dict:
+    body = call.body(["before_version_id", "after_version_id"])
+    before, after = body.id("before_version_id", required=True), body.id("after_version_id", required=True)
+    return task_views.present(versions.launch_diff(call.cur, call.principal, before, after))

@@ -25,8 +25,10 @@ def _launch(client, token, body):
 
 def test_bulk_update_changes_every_matching_unit_with_progress_and_audit(client, alpha, tree, task_aws):
     token = alpha.tokens["registry_editor"]
-    body = {"filters": {"descendants_of": tree["Dakar"]},
-            "changes": {"validation_status": "VALID", "add_group_ids": [tree["public"]]}}  # fmt: skip
+    body = {
+        "filters": {"descendants_of": tree["Dakar"]},
+        "changes": {"validation_status": "VALID", "add_group_ids": [tree["public"]]},
+    }
     created = _launch(client, token, body)
     assert created["kind"] == "orgunits.bulk_update" and created["status"] == "QUEUED"
     drain(task_aws)
@@ -91,8 +93,16 @@ def test_bulk_update_input_is_checked_before_anything_is_queued(client, alpha, t
         status, error, _ = call(client, "POST", "/api/orgunits/bulk-update", token, body)
         assert status == 400 and error["error"]["details"].get(key) == value, (body, error)
     assert task_aws.depth(task_aws.queue_url) == 0
-    assert call(client, "POST", "/api/orgunits/bulk-update", alpha.tokens["viewer"],
-                {"filters": {}, "changes": {"validation_status": "VALID"}})[0] == 403  # fmt: skip
+    assert (
+        call(
+            client,
+            "POST",
+            "/api/orgunits/bulk-update",
+            alpha.tokens["viewer"],
+            {"filters": {}, "changes": {"validation_status": "VALID"}},
+        )[0]
+        == 403
+    )
 
 
 def test_another_account_cannot_bulk_update_our_units(client, alpha, tree, task_aws):

@@ -30,8 +30,13 @@ def test_approving_selected_fields_applies_them_and_audits(client, alpha, tree):
     # Nothing changes before review
     _, before, _ = call(client, "GET", f"/api/orgunits/{unit}", alpha.tokens["viewer"])
     assert before["name"] == "Centre de Santé Pikine"
-    status, approved, _ = call(client, "POST", f"/api/change-requests/{request['id']}/approve",
-                               alpha.tokens["reviewer"], {"fields": ["name", "location"]})  # fmt: skip
+    status, approved, _ = call(
+        client,
+        "POST",
+        f"/api/change-requests/{request['id']}/approve",
+        alpha.tokens["reviewer"],
+        {"fields": ["name", "location"]},
+    )
     assert (
         status == 200
         and approved["status"] == "approved"
@@ -53,8 +58,14 @@ def test_approving_selected_fields_applies_them_and_audits(client, alpha, tree):
 
 
 def test_a_proposed_new_unit_is_new_until_approved_then_valid(client, alpha, tree):
-    body = {"new_unit": {"name": "Case de Santé Keur Massar", "parent_id": tree["Pikine"],
-                         "org_unit_type_id": tree["Facility"], "location": point(-17.3, 14.78)}}  # fmt: skip
+    body = {
+        "new_unit": {
+            "name": "Case de Santé Keur Massar",
+            "parent_id": tree["Pikine"],
+            "org_unit_type_id": tree["Facility"],
+            "location": point(-17.3, 14.78),
+        }
+    }
     request = _propose(client, alpha.tokens["data_collector"], body)
     assert request["creates_unit"] is True
     _, unit, _ = call(client, "GET", f"/api/orgunits/{request['org_unit_id']}", alpha.tokens["viewer"])

@@ -130,8 +130,11 @@ def test_mobile_sync_only_for_the_users_projects_and_subtrees(client, alpha, tre
 
 def test_mobile_sync_input_errors(client, alpha, tree):
     token = alpha.tokens["admin"]
-    for query, parameter in (("", "project"), (f"project={alpha.project_id}&since=yesterday", "since"),
-                             (f"project={alpha.project_id}&cursor=abc", "cursor")):  # fmt: skip
+    for query, parameter in (
+        ("", "project"),
+        (f"project={alpha.project_id}&since=yesterday", "since"),
+        (f"project={alpha.project_id}&cursor=abc", "cursor"),
+    ):
         status, error, _ = call(client, "GET", f"/api/mobile/orgunits?{query}", token)
         assert status == 400 and error["error"]["details"] == {"parameter": parameter}, query
     future = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).isoformat()

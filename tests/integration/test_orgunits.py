@@ -156,8 +156,11 @@ def test_moving_a_unit_moves_its_whole_subtree(client, alpha, tree):
     assert [a["name"] for a in facility["ancestors"]] == ["Sénégal", "Kédougou", "Pikine"]
     assert _names(_list(client, token, f"descendants_of={tree['Dakar']}")) == ["Rufisque"]
     assert _names(_list(client, token, f"descendants_of={tree['Kédougou']}")) == [
-        "Pikine", "Centre de Santé Pikine", "Saraya", "Poste de Santé Saraya",
-    ]  # fmt: skip
+        "Pikine",
+        "Centre de Santé Pikine",
+        "Saraya",
+        "Poste de Santé Saraya",
+    ]
     # Up one level (as a region, the only type allowed under a country): depths follow
     body = {"parent_id": tree["Sénégal"], "org_unit_type_id": tree["Region"]}
     assert call(client, "PATCH", f"/api/orgunits/{tree['Pikine']}", token, body)[0] == 200

@@ -10,7 +10,7 @@ import io
 import json
 import tempfile
 
-from chalicelib import problems, registry, tasks
+from chalicelib import orgunits, problems, registry, tasks
 from chalicelib.models import sources
 from chalicelib.models import version_data as rows
 from chalicelib.permissions import READ_REGISTRY, RUN_TASKS, Principal, require
@@ -19,9 +19,20 @@ from chalicelib.tasks import TaskContext, TaskInputError, task
 COPY, DIFF = "versions.copy", "versions.diff"
 
 
+def _whole_versions_allowed(cur, principal: Principal, version_id: int) -> None:
+    """Copies and diffs hold every unit of a version: not for profiles restricted to subtrees."""
+    if orgunits.scope(cur, principal, version_id).root_paths is not None:
+        raise problems.Problem(
+            403,
+            "auth.restricted_profile",
+            "Profiles restricted to subtrees cannot copy or compare whole versions.",
+        )
+
+
 def launch_copy(cur, principal: Principal, version_id: int, description: str) -> dict:
     require(principal, RUN_TASKS)
     source_version = registry.get_version(cur, principal, version_id)
+    _whole_versions_allowed(cur, principal, version_id)
     target = registry.create_version(cur, principal, source_version["data_source_id"], description)
     params = {"source_version_id": version_id, "target_version_id": target["id"]}
     created = tasks.enqueue(cur, principal.account_id, principal.user_id, COPY, params)
@@ -35,6 +46,7 @@ def launch_diff(cur, principal: Principal, before: int, after: int) -> dict:
         raise problems.invalid_field("after_version_id", "must differ from before_version_id")
     for version_id in (before, after):
         registry.get_version(cur, principal, version_id)
+        _whole_versions_allowed(cur, principal, version_id)
     params = {"before_version_id": before, "after_version_id": after}
     return tasks.enqueue(cur, principal.account_id, principal.user_id, DIFF, params)
 

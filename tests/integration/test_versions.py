@@ -135,3 +135,21 @@ def test_version_tasks_check_input_and_tenancy(client, alpha, tree, task_aws):
     body = {"before_version_id": tree["version"], "after_version_id": other["version"]}
     assert call(client, "POST", "/api/versions/diff", beta.tokens["admin"], body)[0] == 404
     assert task_aws.depth(task_aws.queue_url) == 0
+
+
+def test_a_profile_restricted_to_a_subtree_cannot_copy_or_diff_whole_versions(client, alpha, tree, task_aws):
+    admin = alpha.tokens["admin"]
+    call(
+        client,
+        "PATCH",
+        f"/api/users/{alpha.user_ids['registry_editor']}",
+        admin,
+        {"org_unit_ids": [tree["Dakar"]]},
+    )
+    token = alpha.tokens["registry_editor"]
+    status, error, _ = call(client, "POST", f"/api/versions/{tree['version']}/copy", token, {})
+    assert status == 403 and error["error"]["code"] == "auth.restricted_profile"
+    other = call(client, "POST", f"/api/data-sources/{tree['source']}/versions", admin, {})[1]
+    body = {"before_version_id": tree["version"], "after_version_id": other["id"]}
+    assert call(client, "POST", "/api/versions/diff", token, body)[0] == 403
+    assert task_aws.depth(task_aws.queue_url) == 0

@@ -14,6 +14,7 @@ from chalice.test import Client
 
 from chalicelib import aws, config, db, migrate
 from devstack.postgres import Cluster, free_port
+from tests.integration.registrykit import build_registry
 from tests.integration.taskkit import task_aws  # noqa: F401 (a fixture for the task tests)
 
 KEEP = {"schema_migrations", "spatial_ref_sys"}
@@ -80,3 +81,9 @@ def client(database):
 def cur(database):
     with db.transaction() as cursor:
         yield cursor
+
+
+@pytest.fixture
+def tree(client, alpha):
+    """A small registry (see registrykit) built by the `alpha` tenant of the requesting module."""
+    return build_registry(client, alpha.tokens["admin"])

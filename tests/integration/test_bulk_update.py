@@ -12,11 +12,6 @@ def alpha(client, task_aws):
     return make_tenant(client, "alpha", roles=("viewer", "registry_editor"))
 
 
-@pytest.fixture
-def tree(client, alpha):
-    return build_registry(client, alpha.tokens["admin"])
-
-
 def _launch(client, token, body):
     status, created, _ = call(client, "POST", "/api/orgunits/bulk-update", token, body)
     assert status == 201, created

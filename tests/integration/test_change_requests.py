@@ -11,11 +11,6 @@ def alpha(client):
     return make_tenant(client, "alpha", roles=("viewer", "data_collector", "reviewer"))
 
 
-@pytest.fixture
-def tree(client, alpha):
-    return build_registry(client, alpha.tokens["admin"])
-
-
 def _propose(client, token, body):
     status, created, _ = call(client, "POST", "/api/change-requests", token, body)
     assert status == 201, created

@@ -14,11 +14,6 @@ def alpha(client):
     return make_tenant(client, "alpha", roles=("viewer", "data_collector"))
 
 
-@pytest.fixture
-def tree(client, alpha):
-    return build_registry(client, alpha.tokens["admin"])
-
-
 def test_locate_returns_the_territories_containing_a_point_largest_first(client, alpha, tree):
     token = alpha.tokens["viewer"]
     status, found, _ = call(client, "GET", "/api/orgunits/locate?lat=14.75&lon=-17.35", token)

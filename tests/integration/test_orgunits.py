@@ -12,11 +12,6 @@ def alpha(client):
     return make_tenant(client, "alpha", roles=("viewer", "registry_editor"))
 
 
-@pytest.fixture
-def tree(client, alpha):
-    return build_registry(client, alpha.tokens["admin"])
-
-
 def _list(client, token, query=""):
     status, body, _ = call(client, "GET", f"/api/orgunits?{query}", token)
     assert status == 200, body

@@ -16,11 +16,6 @@ def alpha(client, task_aws):
     return make_tenant(client, "alpha", roles=("viewer", "registry_editor"))
 
 
-@pytest.fixture
-def tree(client, alpha):
-    return build_registry(client, alpha.tokens["admin"])
-
-
 def _copy(client, token, version_id):
     status, copied, _ = call(
         client, "POST", f"/api/versions/{version_id}/copy", token, {"description": "2027"}

@@ -1,0 +1,276 @@
+"""Reading GeoPackages in Iaso's layout, with Python's sqlite3 and shapely (no GDAL in the Lambda).
+
+Layout (ARCHITECTURE.md §4): one feature layer per org-unit type, named `level-{depth}-{type name}`,
+with columns `ref` and `name` (required), `parent_ref`, `group_refs` (comma list), `code`,
+`opening_date`, `closed_date`, `uuid`; other columns are ignored. Points are locations,
+(Multi)Polygons territories. An attribute table `groups(ref, name)` names the groups.
+Refs written as `iaso#123` or `iaso:123` (Iaso's internal ids) are the same ref.
+
+Problems that make the file unusable raise GpkgError; problems of one feature are collected with
+their layer, row and field so that the importer can report them all at once.
+"""
+
+import datetime
+import re
+import sqlite3
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.validation import explain_validity
+
+LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+WGS84 = 4326
+
+
+class GpkgError(Exception):
+    """The file cannot be read as a GeoPackage in Iaso's layout."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    layer: str
+    row: int
+    field: str
+    message: str
+    fatal: bool = True  # False: repaired, reported as a warning
+
+    def __str__(self) -> str:
+        return f"{self.layer}, row {self.row}, {self.field}: {self.message}"
+
+
+@dataclass
+class Feature:
+    layer: str
+    row: int
+    depth: int
+    type_name: str
+    ref: str
+    name: str
+    parent_ref: str | None = None
+    group_refs: list[str] = field(default_factory=list)
+    code: str | None = None
+    opening_date: datetime.date | None = None
+    closed_date: datetime.date | None = None
+    uuid: str | None = None
+    location: Point | None = None
+    territory: MultiPolygon | None = None
+
+
+@dataclass
+class Package:
+    features: list[Feature] = field(default_factory=list)
+    groups: dict[str, str] = field(default_factory=dict)  # ref -> name
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if problem.fatal]
+
+    @property
+    def warnings(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if not problem.fatal]
+
+
+def normalise_ref(ref: str | None) -> str | None:
+    """`iaso:123` and `iaso#123` name the same unit; blanks are no ref."""
+    if ref is None:
+        return None
+    ref = str(ref).strip()
+    if not ref:
+        return None
+    return "iaso#" + ref[5:] if ref.startswith("iaso:") else ref
+
+
+def read(path: str | Path) -> Package:
+    _check_is_sqlite(Path(path))
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise GpkgError(f"cannot open the file as SQLite: {error}") from error
+    try:
+        return _read(connection)
+    except sqlite3.DatabaseError as error:
+        raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+    finally:
+        connection.close()
+
+
+def _check_is_sqlite(path: Path) -> None:
+    with path.open("rb") as file:
+        head = file.read(len(SQLITE_MAGIC))
+    if not head:
+        raise GpkgError("the file is empty")
+    if head != SQLITE_MAGIC:
+        raise GpkgError("this is not a GeoPackage (not an SQLite database)")
+
+
+def _read(connection: sqlite3.Connection) -> Package:
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
+        raise GpkgError("this SQLite file is not a GeoPackage (no gpkg_contents / gpkg_geometry_columns)")
+    package = Package(groups=_groups(connection, tables))
+    layers = connection.execute(
+        "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c"
+        " JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features'"
+        " ORDER BY c.table_name"
+    ).fetchall()
+    levels = [(LAYER_NAME.match(name), name, column, srs) for name, column, srs in layers]
+    usable = [(match, name, column, srs) for match, name, column, srs in levels if match]
+    if not usable:
+        names = ", ".join(name for _, name, _, _ in levels) or "none"
+        raise GpkgError(f"no layer named level-<depth>-<type> (layers found: {names})")
+    for match, name, column, srs in sorted(usable, key=lambda layer: int(layer[0].group(1))):
+        if srs != WGS84:
+            raise GpkgError(
+                f"layer {name!r} is in EPSG:{srs}; only EPSG:4326 (longitude/latitude) is accepted"
+            )
+        _read_layer(connection, package, name, column, int(match.group(1)), match.group(2))
+    return package
+
+
+def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
+    if "groups" not in tables:
+        return {}
+    columns = _columns(connection, "groups")
+    if not {"ref", "name"} <= columns:
+        raise GpkgError("the groups table needs columns ref and name")
+    rows = connection.execute('SELECT ref, name FROM "groups"').fetchall()
+    return {
+        normalise_ref(ref): (name or "").strip() or normalise_ref(ref)
+        for ref, name in rows
+        if normalise_ref(ref)
+    }
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")')}
+
+
+def _quoted(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _read_layer(
+    connection, package: Package, layer: str, geometry_column: str, depth: int, type_name: str
+) -> None:
+    columns = _columns(connection, layer)
+    missing = {"ref", "name"} - columns
+    if missing:
+        raise GpkgError(f"layer {layer!r} has no column {', '.join(sorted(missing))}")
+    wanted = ["ref", "name", "parent_ref", "group_refs", "code", "opening_date", "closed_date", "uuid"]
+    present = [column for column in wanted if column in columns]
+    selected = ", ".join(f'"{column}"' for column in [*present, geometry_column])
+    cursor = connection.execute(f'SELECT {selected} FROM "{_quoted(layer)}" ORDER BY rowid')
+    for row_number, values in enumerate(cursor, start=1):
+        record = dict(zip(present, values[:-1], strict=True))
+        feature = _feature(package, layer, row_number, depth, type_name.strip(), record, values[-1])
+        if feature:
+            package.features.append(feature)
+
+
+def _feature(
+    package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, blob
+) -> Feature | None:
+    def problem(field_name: str, message: str, fatal: bool = True) -> None:
+        package.problems.append(RowProblem(layer, row, field_name, message, fatal))
+
+    ref, name = normalise_ref(record.get("ref")), (str(record.get("name") or "")).strip()
+    if not ref:
+        problem("ref", "is missing")
+    if not name:
+        problem("name", "is missing")
+    if not ref or not name:
+        return None
+    feature = Feature(layer, row, depth, type_name, ref, name)
+    feature.parent_ref = normalise_ref(record.get("parent_ref"))
+    feature.group_refs = [normalise_ref(part) for part in str(record.get("group_refs") or "").split(",")]
+    feature.group_refs = [group for group in feature.group_refs if group]
+    feature.code = (str(record["code"]).strip() or None) if record.get("code") is not None else None
+    feature.uuid = (str(record["uuid"]).strip() or None) if record.get("uuid") else None
+    for date_field in ("opening_date", "closed_date"):
+        raw = record.get(date_field)
+        if raw not in (None, ""):
+            try:
+                setattr(feature, date_field, datetime.date.fromisoformat(str(raw)[:10]))
+            except ValueError:
+                problem(date_field, f"{raw!r} is not a date (YYYY-MM-DD)")
+                return None
+    unknown_groups = [group for group in feature.group_refs if group not in package.groups]
+    if unknown_groups:
+        problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
+        return None
+    try:
+        geometry = parse_geometry(blob)
+    except GpkgError as error:
+        problem("geom", str(error))
+        return None
+    return _place(feature, geometry, problem)
+
+
+def _place(feature: Feature, geometry, problem) -> Feature | None:
+    if geometry is None:
+        return feature
+    min_x, min_y, max_x, max_y = geometry.bounds
+    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+        problem("geom", "has coordinates outside longitude -180..180 / latitude -90..90")
+        return None
+    if isinstance(geometry, Point):
+        feature.location = geometry
+        return feature
+    if isinstance(geometry, Polygon | MultiPolygon):
+        if not geometry.is_valid:
+            reason = explain_validity(geometry)
+            geometry = _polygons(shapely.make_valid(geometry))
+            if geometry.is_empty:
+                problem("geom", f"is invalid ({reason}) and cannot be repaired")
+                return None
+            problem("geom", f"was invalid ({reason}) and has been repaired", fatal=False)
+        feature.territory = geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])
+        return feature
+    problem("geom", f"is a {geometry.geom_type}; a unit has a Point or a (Multi)Polygon")
+    return None
+
+
+def _polygons(geometry) -> MultiPolygon:
+    parts = getattr(geometry, "geoms", [geometry])
+    polygons = []
+    for part in parts:
+        if isinstance(part, Polygon):
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(part.geoms)
+    return MultiPolygon(polygons)
+
+
+def parse_geometry(blob: bytes | None):
+    """A GeoPackage geometry blob (header, envelope, then WKB) as a shapely geometry, or None."""
+    if blob is None:
+        return None
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise GpkgError("is not a GeoPackage geometry")
+    flags = blob[3]
+    envelope = ENVELOPE_BYTES.get((flags >> 1) & 0b111)
+    if envelope is None:
+        raise GpkgError("has an unknown envelope type")
+    if flags & 0b10000:  # the empty-geometry flag
+        return None
+    order = "<" if flags & 1 else ">"
+    srs_id = struct.unpack(f"{order}i", blob[4:8])[0]
+    if srs_id not in (WGS84, 0, -1):
+        raise GpkgError(f"is in EPSG:{srs_id}; only EPSG:4326 is accepted")
+    try:
+        geometry = shapely.from_wkb(bytes(blob[8 + envelope :]))
+    except shapely.errors.GEOSException as error:
+        raise GpkgError(f"has unreadable WKB ({error})") from error
+    return None if geometry.is_empty else geometry
+
+
+def iter_layers(package: Package) -> Iterator[tuple[int, str]]:
+    """(depth, type name) of each level present, top first."""
+    yield from sorted({(feature.depth, feature.type_name) for feature in package.features})

@@ -1,0 +1,109 @@
+"""Checking an imported tree before anything is written: refs, parents, cycles; then ids and paths.
+
+Works on gpkg.Feature objects (the CSV and GeoJSON readers produce the same), in memory: paths are
+computed from the parent refs here rather than by a recursive UPDATE in the database.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from chalicelib.gpkg import Feature, RowProblem
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A unit already in the target version, as a parent or a match for a ref."""
+
+    id: int
+    path: str
+    depth: int
+
+
+@dataclass
+class Plan:
+    ordered: list[Feature] = field(default_factory=list)  # parents before children
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[RowProblem]:
+        return [problem for problem in self.problems if problem.fatal]
+
+
+def check(
+    features: Iterable[Feature], existing: dict[str, Existing], rejected: frozenset[str] = frozenset()
+) -> Plan:
+    """Orders the features parents-first and reports duplicate refs, unknown parents and cycles.
+
+    A rejected feature (here, or by the reader: `rejected`) takes its descendants with it, each
+    reported. The caller imports `ordered` only if it may skip invalid rows, else nothing.
+    """
+    plan = Plan()
+    by_ref: dict[str, Feature] = {}
+    for feature in features:
+        if feature.ref in by_ref:
+            first = by_ref[feature.ref]
+            plan.problems.append(
+                _problem(feature, "ref", f"{feature.ref!r} is also on {first.layer} row {first.row}")
+            )
+        else:
+            by_ref[feature.ref] = feature
+    state: dict[str, str] = {}  # ref -> "visiting" | "ok" | "bad"
+    for feature in by_ref.values():
+        _visit(feature, by_ref, existing, rejected, state, plan)
+    return plan
+
+
+def _visit(feature: Feature, by_ref, existing, rejected, state, plan: Plan) -> None:
+    """Walks up the parent chain (without recursion: trees can be deep), then settles it top-down."""
+    chain: list[Feature] = []
+    bad_from: dict[str, str] = {}  # ref -> why, for the units that are wrong themselves
+    node, verdict = feature, "ok"
+    while True:
+        if node.ref in state:
+            if state[node.ref] == "visiting":
+                loop = chain[chain.index(node) :]
+                names = " -> ".join(member.ref for member in [*loop, node])
+                bad_from |= {member.ref: f"is part of a cycle of parents: {names}" for member in loop}
+                verdict = "bad"
+            else:
+                verdict = state[node.ref]
+            break
+        state[node.ref] = "visiting"
+        chain.append(node)
+        parent = node.parent_ref
+        if parent is None or (parent in existing and parent not in by_ref):
+            break
+        if parent not in by_ref:
+            if parent in rejected:
+                bad_from[node.ref] = f"its parent {parent!r} was rejected"
+            else:
+                bad_from[node.ref] = f"names no unit {parent!r} in the file or in the version"
+            verdict = "bad"
+            break
+        node = by_ref[parent]
+    for member in reversed(chain):  # ancestors first
+        if member.ref in bad_from:
+            plan.problems.append(_problem(member, "parent_ref", bad_from[member.ref]))
+        elif verdict == "bad":
+            plan.problems.append(_problem(member, "parent_ref", "its parent was rejected"))
+        else:
+            plan.ordered.append(member)
+        state[member.ref] = verdict
+
+
+def _problem(feature: Feature, field_name: str, message: str) -> RowProblem:
+    return RowProblem(feature.layer, feature.row, field_name, message)
+
+
+def paths(
+    ordered: list[Feature], ids: dict[str, int], existing: dict[str, Existing]
+) -> dict[str, tuple[str, int]]:
+    """ref -> (path, depth) for ordered features (parents first), given every feature's new id."""
+    placed: dict[str, tuple[str, int]] = {ref: (unit.path, unit.depth) for ref, unit in existing.items()}
+    for feature in ordered:
+        if feature.parent_ref is None:
+            placed[feature.ref] = (f"/{ids[feature.ref]}/", 0)
+        else:
+            parent_path, parent_depth = placed[feature.parent_ref]
+            placed[feature.ref] = (f"{parent_path}{ids[feature.ref]}/", parent_depth + 1)
+    return placed

@@ -7,6 +7,7 @@ from chalicelib.handlers import (
     account,
     auth,
     change_requests,
+    imports,
     mobile,
     orgunits,
     registry,
@@ -280,6 +281,16 @@ def bulk_update_orgunits():
 @app.route("/api/orgunits/locate", methods=["GET"])
 def locate_orgunits():
     return orgunits.locate_orgunits(_request())
+
+
+@app.route("/api/imports/upload-url", methods=["POST"])
+def import_upload_url():
+    return imports.upload_url(_request())
+
+
+@app.route("/api/imports", methods=["POST"])
+def start_import():
+    return imports.start_import(_request())
 
 
 @app.route("/api/change-requests", methods=["GET"])

@@ -39,6 +39,7 @@ class RowProblem:
     field: str
     message: str
     fatal: bool = True  # False: repaired, reported as a warning
+    ref: str | None = None  # the row's ref, when it has one
 
     def __str__(self) -> str:
         return f"{self.layer}, row {self.row}, {self.field}: {self.message}"
@@ -177,10 +178,11 @@ def _read_layer(
 def _feature(
     package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, blob
 ) -> Feature | None:
-    def problem(field_name: str, message: str, fatal: bool = True) -> None:
-        package.problems.append(RowProblem(layer, row, field_name, message, fatal))
-
     ref, name = normalise_ref(record.get("ref")), (str(record.get("name") or "")).strip()
+
+    def problem(field_name: str, message: str, fatal: bool = True) -> None:
+        package.problems.append(RowProblem(layer, row, field_name, message, fatal, ref))
+
     if not ref:
         problem("ref", "is missing")
     if not name:

@@ -298,6 +298,27 @@ SCHEMAS = {
     "VersionDiff": _obj(
         {"before_version_id": INTEGER, "after_version_id": INTEGER}, ["before_version_id", "after_version_id"]
     ),
+    "UploadRequest": _obj({"filename": STRING}, ["filename"]),
+    "UploadUrl": _obj(
+        {
+            "url": STRING,
+            "fields": {"type": "object"},
+            "s3_key": STRING,
+            "max_bytes": INTEGER,
+            "expires_in": INTEGER,
+        }
+    ),
+    "ImportRequest": _obj(
+        {
+            "s3_key": STRING,
+            "format": {"type": "string", "enum": ["gpkg"]},
+            "data_source_id": INTEGER,
+            "version_id": {"type": "integer", "description": "omit for a new version"},
+            "options": _obj({"skip_invalid": BOOLEAN, "close_missing": BOOLEAN}),
+            "dry_run": BOOLEAN,
+        },
+        ["s3_key", "format", "data_source_id"],
+    ),
     "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
     "MobileOrgUnitPage": _obj(
         {
@@ -423,6 +444,12 @@ OPERATIONS = {
     ("/api/mobile/orgunits", "GET"): Op("Mobile sync: VALID units changed since ?since= for ?project=, "
                                         "tombstones for removed ones", "mobile",
                                         response="MobileOrgUnitPage"),
+    ("/api/imports/upload-url", "POST"): Op("A presigned S3 POST for an import file (size-capped, under the "
+                                            "account's prefix)", "imports", "UploadRequest", "UploadUrl",
+                                            201),
+    ("/api/imports", "POST"): Op("Start an import task (GeoPackage in Iaso's layout) into a new or "
+                                 "existing version; dry_run reports without writing", "imports",
+                                 "ImportRequest", "Task", 201),
     ("/api/change-requests", "GET"): Op("Change requests (?status=new|approved|rejected, ?org_unit=)",
                                         "change requests", response="ChangeRequestPage"),
     ("/api/change-requests", "POST"): Op("Propose new values for a unit ({org_unit_id, proposed}) or a new "

@@ -72,11 +72,14 @@ def update_source(cur, account_id: int, source_id: int, changes: dict) -> dict |
     return one(cur, UPDATE_SOURCE, params | {"account_id": account_id, "id": source_id})
 
 
-def create_version(cur, account_id: int, source_id: int, description: str, created_by: int | None) -> dict:
+def create_version(cur, account_id: int, source_id: int, description: str, created_by: int | None,
+                   with_partition: bool = True) -> dict:  # fmt: skip
+    """A new version; without its partition when an import is about to load one (unit_loader)."""
     cur.execute("SELECT id FROM data_sources WHERE id = %(id)s FOR UPDATE", {"id": source_id})  # numbering
     params = {"account_id": account_id, "data_source_id": source_id, "description": description}
     version = one(cur, INSERT_VERSION, params | {"created_by": created_by})
-    create_partition(cur, version["id"])
+    if with_partition:
+        create_partition(cur, version["id"])
     return version
 
 

@@ -16,6 +16,7 @@ from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 from devstack.worker import LocalContext, Worker
 
 BUCKET = "georegistry-test-exports"
+UPLOADS = "georegistry-test-uploads"
 MAX_RECEIVES = 3
 
 # Probe kinds record each execution in task_probe (inside the task's transaction) so tests can
@@ -123,11 +124,13 @@ def task_aws(database, monkeypatch):
             QueueName=TASKS_QUEUE_NAME, Attributes={"VisibilityTimeout": "30", "RedrivePolicy": redrive}
         )["QueueUrl"]
         s3 = boto3.client("s3", region_name="eu-west-1")
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        for bucket in (BUCKET, UPLOADS):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         for name, value in {
             "TASKS_QUEUE_URL": queue_url,
             "TASKS_DLQ_URL": dlq_url,
             "EXPORTS_BUCKET": BUCKET,
+            "UPLOADS_BUCKET": UPLOADS,
             "TASK_PROGRESS_INTERVAL_SECONDS": "0",
             "TASK_RETRY_BASE_SECONDS": "0",
         }.items():

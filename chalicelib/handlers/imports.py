@@ -1,0 +1,26 @@
+"""Imports over HTTP: get an upload URL, then start the import task."""
+
+from chalicelib import imports, task_views
+from chalicelib.handlers.http import Call, endpoint
+
+
+@endpoint(status=201)
+def upload_url(call: Call) -> dict:
+    body = call.body(["filename"])
+    return imports.upload_url(call.principal, body.text("filename", required=True, max_length=255))
+
+
+@endpoint(status=201)
+def start_import(call: Call) -> dict:
+    body = call.body(["s3_key", "format", "data_source_id", "version_id", "options", "dry_run"])
+    options = call.nested_body(body.object("options") or {}, ["skip_invalid", "close_missing"])
+    request = imports.Request(
+        s3_key=body.text("s3_key", required=True, max_length=1024),
+        format=body.choice("format", imports.FORMATS, required=True),
+        data_source_id=body.id("data_source_id", required=True),
+        version_id=body.id("version_id"),
+        skip_invalid=bool(options.boolean("skip_invalid")),
+        close_missing=bool(options.boolean("close_missing")),
+        dry_run=bool(body.boolean("dry_run")),
+    )
+    return task_views.present(imports.launch(call.cur, call.principal, request))

@@ -1,0 +1,248 @@
+"""Writing a checked import: into a new version (COPY into its own partition) or an existing one
+(new units copied in, changed ones updated and audited field by field, paths recomputed)."""
+
+import datetime
+import uuid as uuids
+from dataclasses import dataclass
+
+import shapely
+
+from chalicelib import audit, tree_plan
+from chalicelib.gpkg import Feature, Package
+from chalicelib.models import groups, sources, unit_types
+from chalicelib.models import unit_loader as loader
+from chalicelib.tree_plan import Plan
+
+SIMPLIFY_DEGREES = 0.0005
+PLAIN_COLUMNS = ("name", "code", "opening_date", "closed_date", "org_unit_type_id")
+
+
+@dataclass(frozen=True)
+class Target:
+    account_id: int
+    version_id: int | None  # None: a new version of the data source
+    data_source_id: int
+    user_id: int
+
+
+def write(cur, target: Target, package: Package, plan: Plan, existing: dict, close_missing: bool,
+          dry_run: bool) -> dict:  # fmt: skip
+    """Writes (or, in a dry run, only counts) what the import changes; returns the counts."""
+    type_ids = _types(cur, target.account_id, package, create=not dry_run)
+    if target.version_id is None:
+        counts = {"version_id": None, "created": len(plan.ordered), "updated": 0, "unchanged": 0, "closed": 0}
+        if dry_run:
+            return counts
+        version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
+                                         target.user_id, with_partition=False)  # fmt: skip
+        target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
+        group_ids = _groups(cur, target, package, create=True)
+        units, memberships = _rows(cur, target, plan.ordered, type_ids, group_ids, {})
+        loader.load_new_version(cur, target.version_id, units, memberships)
+        return counts | {"version_id": target.version_id}
+    group_ids = _groups(cur, target, package, create=not dry_run)
+    matched = {f.ref: f for f in plan.ordered if f.ref in existing}
+    changed = {ref: c for ref, f in matched.items() if (c := _changes(f, existing[ref], type_ids, group_ids))}
+    created = [f for f in plan.ordered if f.ref not in existing]
+    in_file = {f.ref for f in package.features}
+    missing = [row for ref, row in existing.items() if ref not in in_file and row["closed_date"] is None]
+    counts = {
+        "version_id": target.version_id,
+        "created": len(created),
+        "updated": len(changed),
+        "unchanged": len(matched) - len(changed),
+        "closed": len(missing) if close_missing else 0,
+    }
+    if dry_run:
+        return counts
+    units, memberships = _rows(cur, target, created, type_ids, group_ids, existing)
+    loader.insert_units(cur, units, memberships)
+    _apply_changes(cur, target, matched, changed, existing)
+    if close_missing:
+        _close(cur, target, missing)
+    if any("parent_ref" in c for c in changed.values()):
+        _recompute_paths(cur, target.version_id)
+    return counts
+
+
+def _types(cur, account_id: int, package: Package, create: bool) -> dict[str, int | None]:
+    """Type ids by name, created (with the layer's depth) when missing, or None in a dry run."""
+    ids: dict[str, int | None] = {}
+    for depth, name in sorted({(f.depth, f.type_name) for f in package.features}):
+        found = unit_types.get_by_name(cur, account_id, name)
+        if found:
+            ids[name] = found["id"]
+        else:
+            ids[name] = unit_types.create(cur, account_id, name, "", min(depth, 20)) if create else None
+    return ids
+
+
+def _groups(cur, target: Target, package: Package, create: bool) -> dict[str, int | None]:
+    listed = groups.list_groups(cur, target.account_id, target.version_id, None, 10**6)
+    known: dict[str, int | None] = {row["source_ref"]: row["id"] for row in listed}
+    for ref, name in package.groups.items():
+        if ref not in known:
+            known[ref] = (
+                groups.create_group(cur, target.account_id, target.version_id, name, ref) if create else None
+            )
+    return known
+
+
+def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids: dict, existing: dict):
+    """Row tuples for COPY (units, then group memberships), produced lazily."""
+    ids = dict(zip((f.ref for f in created), loader.reserve_ids(cur, len(created)), strict=True))
+    parents = {ref: tree_plan.Existing(row["id"], row["path"], row["depth"]) for ref, row in existing.items()}
+    placed = tree_plan.paths(created, ids, parents)
+    id_of = {ref: parent.id for ref, parent in parents.items()} | ids
+    seen_uuids: set[str] = set()
+
+    def unit_row(f: Feature) -> tuple:
+        path, depth = placed[f.ref]
+        return (ids[f.ref], target.version_id, target.account_id, _uuid(f.uuid, seen_uuids),
+                id_of.get(f.parent_ref), type_ids[f.type_name], f.name, f.code, f.ref, "VALID",
+                _ewkb(f.location, True), _ewkb(f.territory, False), _simplified(f.territory), f.opening_date,
+                f.closed_date, path, depth, target.user_id, target.user_id)  # fmt: skip
+
+    units = (unit_row(f) for f in created)
+    memberships = (
+        (target.account_id, target.version_id, ids[f.ref], group_ids[ref])
+        for f in created
+        for ref in f.group_refs
+    )
+    return units, memberships
+
+
+def _uuid(given: str | None, seen: set[str]) -> str:
+    """The file's uuid when it is one and not already used in this import, else a new one."""
+    try:
+        value = str(uuids.UUID(given)) if given else None
+    except ValueError:
+        value = None
+    if value is None or value in seen:
+        value = str(uuids.uuid4())
+    seen.add(value)
+    return value
+
+
+def _ewkb(geometry, three_d: bool) -> str | None:
+    if geometry is None:
+        return None
+    geometry = shapely.force_3d(geometry) if three_d else shapely.force_2d(geometry)
+    return shapely.to_wkb(shapely.set_srid(geometry, 4326), hex=True, include_srid=True,
+                          output_dimension=3 if three_d else 2)  # fmt: skip
+
+
+def _simplified(territory) -> str | None:
+    if territory is None:
+        return None
+    simpler = shapely.simplify(territory, SIMPLIFY_DEGREES, preserve_topology=True)
+    if simpler.is_empty:
+        return None
+    if simpler.geom_type == "Polygon":
+        simpler = shapely.MultiPolygon([simpler])
+    return _ewkb(simpler, False)
+
+
+def _changes(feature: Feature, current: dict, type_ids: dict, group_ids: dict) -> dict:
+    """Field -> (before, after) for what the file changes (a type or group still to create: None)."""
+    wanted = {
+        "name": feature.name,
+        "code": feature.code,
+        "parent_ref": feature.parent_ref,
+        "opening_date": feature.opening_date,
+        "closed_date": feature.closed_date,
+        "org_unit_type_id": type_ids[feature.type_name],
+        "group_ids": sorted((group_ids[ref] or 0) for ref in feature.group_refs),
+    }
+    changes = {name: (current[name], value) for name, value in wanted.items() if current[name] != value}
+    if not _same_geometry(current["location"], feature.location):
+        changes["location"] = (current["location"], _ewkb(feature.location, True))
+    if not _same_geometry(current["geom"], feature.territory):
+        changes["geom"] = (current["geom"], _ewkb(feature.territory, False))
+    return changes
+
+
+def _same_geometry(stored_hex: str | None, geometry) -> bool:
+    if stored_hex is None or geometry is None:
+        return stored_hex is None and geometry is None
+    stored = shapely.from_wkb(bytes.fromhex(stored_hex))
+    return shapely.equals_exact(shapely.force_2d(stored), shapely.force_2d(geometry), tolerance=1e-9)
+
+
+def _apply_changes(cur, target: Target, features: dict, changed: dict, existing: dict) -> None:
+    ids = {ref: row["id"] for ref, row in existing.items()}
+    for ref, changes in changed.items():
+        unit_id, feature = ids[ref], features[ref]
+        columns = {name: after for name, (_, after) in changes.items() if name in PLAIN_COLUMNS}
+        if "parent_ref" in changes:
+            columns["parent_id"] = ids.get(feature.parent_ref)
+        if "location" in changes:
+            columns["location"] = changes["location"][1]
+        if "geom" in changes:
+            columns["geom"] = changes["geom"][1]
+            columns["simplified_geom"] = _simplified(feature.territory)
+        if columns:
+            _update(cur, target.version_id, unit_id, columns, target.user_id)
+        if "group_ids" in changes:
+            groups.set_unit_groups(
+                cur, target.account_id, target.version_id, unit_id, changes["group_ids"][1]
+            )
+        before = {name: _plain(old) for name, (old, _) in changes.items()}
+        after = {name: _plain(new) for name, (_, new) in changes.items()}
+        audit.record(
+            cur, target.account_id, target.user_id, "import", "org_unit", unit_id, "update", before, after
+        )
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _update(cur, version_id: int, unit_id: int, columns: dict, user_id: int) -> None:
+    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+    cur.execute(
+        f"UPDATE org_units SET {assignments}, updated_at = now(), updated_by = %(user_id)s"
+        " WHERE version_id = %(version_id)s AND id = %(id)s",
+        columns | {"version_id": version_id, "id": unit_id, "user_id": user_id},
+    )
+
+
+def _close(cur, target: Target, units: list[dict]) -> None:
+    today = datetime.date.today()
+    for unit in units:
+        if unit["closed_date"] is None:
+            _update(cur, target.version_id, unit["id"], {"closed_date": today}, target.user_id)
+            audit.record(cur, target.account_id, target.user_id, "import", "org_unit", unit["id"], "update",
+                         {"closed_date": None}, {"closed_date": today.isoformat()})  # fmt: skip
+
+
+def _recompute_paths(cur, version_id: int) -> None:
+    """After parents changed: every path and depth from the parent ids, in memory, then one UPDATE."""
+    cur.execute(
+        "SELECT id, parent_id, path, depth FROM org_units WHERE version_id = %(v)s AND deleted_at IS NULL",
+        {"v": version_id},
+    )
+    rows = {row["id"]: row for row in cur.fetchall()}
+    placed: dict[int, tuple[str, int]] = {}
+    for unit_id in rows:
+        chain, node = [], unit_id
+        while node is not None and node not in placed:
+            chain.append(node)
+            node = rows[node]["parent_id"]
+        base_path, base_depth = placed[node] if node is not None else ("/", -1)
+        for member in reversed(chain):
+            base_path, base_depth = f"{base_path}{member}/", base_depth + 1
+            placed[member] = (base_path, base_depth)
+    moved = [
+        (i, path, depth)
+        for i, (path, depth) in placed.items()
+        if (rows[i]["path"], rows[i]["depth"]) != (path, depth)
+    ]
+    if moved:
+        cur.execute("CREATE TEMP TABLE moved_paths (id bigint, path text, depth smallint) ON COMMIT DROP")
+        loader.copy_rows(cur, "moved_paths", ("id", "path", "depth"), moved)
+        cur.execute(
+            "UPDATE org_units ou SET path = m.path, depth = m.depth, updated_at = now() FROM moved_paths m"
+            " WHERE ou.version_id = %(v)s AND ou.id = m.id",
+            {"v": version_id},
+        )

@@ -1,0 +1,141 @@
+"""Importing org units from a file into a version, as a task.
+
+The file is uploaded to S3 first (`upload_url`, a presigned POST under the account's prefix), then
+`launch` checks the request and enqueues `orgunits.import`. The task reads and checks the whole file
+before writing anything; a dry run stops there with its report. With errors, nothing is imported
+unless `skip_invalid` is set, in which case the valid rows are imported and the rest reported.
+Everything is written in the task's one transaction: a failed or killed import leaves no trace.
+"""
+
+import os
+import tempfile
+import uuid as uuids
+from dataclasses import dataclass
+
+from chalicelib import audit, auth, aws, config, gpkg, problems, registry, tasks, tree_plan
+from chalicelib.import_writer import Target, write
+from chalicelib.jsonutil import dumps
+from chalicelib.models import sources
+from chalicelib.models import unit_loader as loader
+from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
+from chalicelib.tasks import TaskContext, TaskInputError, task
+
+KIND = "orgunits.import"
+FORMATS = ("gpkg",)
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+UPLOAD_URL_SECONDS = 3600
+REPORTED_PROBLEMS = 20  # in the task's error message; the report artifact has them all
+
+
+def upload_url(principal: Principal, filename: str) -> dict:
+    """A presigned POST for one file under the account's prefix, size-capped."""
+    require(principal, WRITE_REGISTRY)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[-120:] or "upload"
+    key = f"imports/{principal.account_id}/{uuids.uuid4()}/{safe}"
+    post = aws.client("s3").generate_presigned_post(
+        Bucket=config.settings().uploads_bucket,
+        Key=key,
+        Conditions=[["content-length-range", 1, MAX_UPLOAD_BYTES]],
+        ExpiresIn=UPLOAD_URL_SECONDS,
+    )
+    return {"url": post["url"], "fields": post["fields"], "s3_key": key, "max_bytes": MAX_UPLOAD_BYTES,
+            "expires_in": UPLOAD_URL_SECONDS}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Request:
+    s3_key: str
+    format: str
+    data_source_id: int
+    version_id: int | None  # None: into a new version of the data source
+    skip_invalid: bool = False
+    close_missing: bool = False
+    dry_run: bool = False
+
+
+def launch(cur, principal: Principal, request: Request) -> dict:
+    require(principal, WRITE_REGISTRY)
+    require(principal, RUN_TASKS)
+    if not request.s3_key.startswith(f"imports/{principal.account_id}/"):
+        raise problems.invalid_field("s3_key", "must be a key returned by POST /api/imports/upload-url")
+    source = registry.get_source(cur, principal, request.data_source_id)
+    if request.version_id is not None:
+        version = registry.writable_version(cur, principal, request.version_id)
+        if version["data_source_id"] != source["id"]:
+            raise problems.invalid_field("version_id", "must be a version of the data source")
+    elif source["read_only"]:
+        raise problems.conflict("data_source.read_only", f"Data source {source['id']} is read-only.")
+    target = f"version:{request.version_id}" if request.version_id else f"source:{source['id']}:new"
+    unique_key = None if request.dry_run else f"import:{target}"
+    return tasks.enqueue(cur, principal.account_id, principal.user_id, KIND, request.__dict__, unique_key)
+
+
+@task(KIND)
+def run_import(ctx: TaskContext) -> dict:
+    request = Request(**ctx.params)
+    try:
+        principal = auth.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
+    except problems.Problem as problem:
+        raise TaskInputError(problem.message) from problem
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "upload")
+        _download(request.s3_key, path)
+        ctx.progress(0, 4, "reading the file")
+        package = _read(path)
+    existing = _existing(ctx, request)
+    ctx.progress(1, 4, f"checking {len(package.features)} units")
+    plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
+    found = package.problems + plan.problems
+    errors = [problem for problem in found if problem.fatal]
+    report = {"errors": [_shown(p) for p in errors], "warnings": [_shown(p) for p in found if not p.fatal]}
+    if errors and not request.skip_invalid and not request.dry_run:
+        ctx.save_artifact("report.json", dumps(report), "application/json")
+        raise TaskInputError(_summary(errors))
+    ctx.progress(2, 4, "writing" if not request.dry_run else "planning")
+    target = Target(ctx.task["account_id"], request.version_id, request.data_source_id, principal.user_id)
+    counts = write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run)
+    ctx.progress(3, 4, "recording")
+    result = counts | {"errors": len(errors), "warnings": len(report["warnings"]), "dry_run": request.dry_run}
+    if not request.dry_run:
+        audit.record(ctx.cur, target.account_id, principal.user_id, "import", "version", counts["version_id"],
+                     "import", None, result, ctx.task["id"])  # fmt: skip
+    ctx.save_artifact("report.json", dumps(report | {"result": result}), "application/json")
+    ctx.progress(4, 4, "done")
+    return result
+
+
+def _download(key: str, path: str) -> None:
+    try:
+        aws.client("s3").download_file(config.settings().uploads_bucket, key, path)
+    except aws.client("s3").exceptions.ClientError as error:
+        raise TaskInputError(f"The uploaded file {key} cannot be read: {error}") from error
+
+
+def _read(path: str) -> gpkg.Package:
+    try:
+        return gpkg.read(path)
+    except gpkg.GpkgError as error:
+        raise TaskInputError(f"The file cannot be imported: {error}") from error
+
+
+def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existing]:
+    if request.version_id is None:
+        return {}
+    if sources.get_version(ctx.cur, ctx.task["account_id"], request.version_id) is None:
+        raise TaskInputError(f"Version {request.version_id} no longer exists.")
+    return {row["source_ref"]: row for row in loader.existing_units(ctx.cur, request.version_id)}
+
+
+def _shown(problem: gpkg.RowProblem) -> dict:
+    return {"layer": problem.layer, "row": problem.row, "field": problem.field, "ref": problem.ref,
+            "message": problem.message}  # fmt: skip
+
+
+def _summary(errors: list[gpkg.RowProblem]) -> str:
+    listed = "; ".join(str(problem) for problem in errors[:REPORTED_PROBLEMS])
+    more = (
+        f" (and {len(errors) - REPORTED_PROBLEMS} more in report.json)"
+        if len(errors) > REPORTED_PROBLEMS
+        else ""
+    )
+    return f"{len(errors)} error(s), nothing imported: {listed}{more}"

@@ -1,0 +1,266 @@
+"""GeoPackage imports as tasks: real Iaso files, new and existing versions, dry runs, bad input."""
+
+import contextlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from chalicelib import db
+from tests.integration.helpers import call, make_tenant
+from tests.integration.registrykit import post
+from tests.integration.taskkit import UPLOADS, drain, row
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture
+def alpha(client, task_aws):
+    return make_tenant(client, "alpha", roles=("viewer", "registry_editor"))
+
+
+@pytest.fixture
+def source(client, alpha):
+    return post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Iaso pyramid"})
+
+
+def _upload(client, task_aws, tenant, content: bytes, filename: str = "units.gpkg") -> str:
+    status, upload, _ = call(
+        client, "POST", "/api/imports/upload-url", tenant.tokens["registry_editor"], {"filename": filename}
+    )
+    assert status == 201 and upload["s3_key"].startswith(f"imports/{tenant.account_id}/")
+    conditions = upload["fields"]
+    assert upload["fields"]["key"] == upload["s3_key"] and "policy" in conditions
+    task_aws.s3.put_object(Bucket=UPLOADS, Key=upload["s3_key"], Body=content)
+    return upload["s3_key"]
+
+
+def _import(client, task_aws, tenant, source, content, **extra) -> dict:
+    key = _upload(client, task_aws, tenant, content)
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]} | extra
+    status, created, _ = call(client, "POST", "/api/imports", tenant.tokens["registry_editor"], body)
+    assert status == 201, created
+    drain(task_aws)
+    return row(created["id"])
+
+
+def _units(version_id: int) -> dict[str, dict]:
+    with db.transaction() as cur:
+        cur.execute(
+            """SELECT ou.*, t.name AS type_name, p.source_ref AS parent_ref, ST_AsText(ou.location) AS point,
+                      ST_GeometryType(ou.geom) AS territory,
+                      (SELECT array_agg(g.source_ref ORDER BY g.source_ref)
+                       FROM org_unit_groups m JOIN groups g ON g.id = m.group_id
+                       WHERE m.version_id = ou.version_id AND m.org_unit_id = ou.id) AS groups
+               FROM org_units ou JOIN org_unit_types t ON t.id = ou.org_unit_type_id
+               LEFT JOIN org_units p ON p.version_id = ou.version_id AND p.id = ou.parent_id
+               WHERE ou.version_id = %s""",
+            (version_id,),
+        )
+        return {unit["source_ref"]: unit for unit in cur.fetchall()}
+
+
+def _versions(source_id: int) -> int:
+    with db.transaction() as cur:
+        return db.one(
+            cur, "SELECT count(*) AS n FROM source_versions WHERE data_source_id = %(s)s", {"s": source_id}
+        )["n"]
+
+
+def test_iaso_minimal_imports_into_a_new_version(client, alpha, source, task_aws):
+    done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
+    assert done["status"] == "SUCCESS", done["error_message"]
+    result = done["result"]
+    assert (result["created"], result["errors"], result["warnings"]) == (3, 0, 0)
+    units = _units(result["version_id"])
+    district = units["cdd3e94c-3c2a-4ab1-8900-be97f82347de"]
+    area = units["cc5421f2-2003-4f01-be4f-5f64463ab456"]
+    facility = units["3c24c6ca-3012-4d38-abe8-6d620fe1deb8"]
+    assert (district["type_name"], district["depth"], district["parent_ref"]) == ("DS", 0, None)
+    assert area["parent_ref"] == district["source_ref"] and facility["parent_ref"] == area["source_ref"]
+    assert facility["path"] == f"/{district['id']}/{area['id']}/{facility['id']}/" and facility["depth"] == 2
+    assert district["territory"] == "ST_MultiPolygon" and facility["point"].startswith("POINT Z (13.9993")
+    assert facility["groups"] == ["group_a", "group_b"] and facility["code"] == "ES0025"
+    assert str(district["opening_date"]) == "2020-01-01" and facility["validation_status"] == "VALID"
+    # The new version is served like any other, through the API
+    _, listed, _ = call(
+        client, "GET", f"/api/orgunits?version={result['version_id']}&search=garga", alpha.tokens["viewer"]
+    )
+    assert [u["name"] for u in listed["results"]] == ["CSI de Garga-Sarali"]
+    _, shown, _ = call(client, "GET", f"/api/tasks/{done['id']}", alpha.tokens["registry_editor"])
+    assert [a["name"] for a in shown["artifacts"]] == ["report.json"]
+
+
+def test_refs_in_every_iaso_format_link_parents_and_groups(client, alpha, source, task_aws):
+    done = _import(
+        client, task_aws, alpha, source, (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
+    )
+    assert done["status"] == "SUCCESS", done["error_message"]
+    units = _units(done["result"]["version_id"])
+    assert len(units) == 7
+    assert units["awG7snlrjVy"]["parent_ref"] == "iaso#6688"
+    assert units["iaso#178465"]["groups"] == ["FnGKoaZpj4u", "iaso#49591", "iaso#49592"]
+    assert (
+        units["iaso#178465"]["location"] is None
+        and units["O8KHatHm4dw"]["point"] == "POINT Z (-4.3167 13.1 0)"
+    )
+    assert {u["depth"] for u in units.values()} == {0, 1, 2, 3, 4}
+
+
+def test_reimporting_the_same_file_into_its_version_changes_nothing(client, alpha, source, task_aws):
+    content = (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
+    first = _import(client, task_aws, alpha, source, content)
+    version_id = first["result"]["version_id"]
+    again = _import(client, task_aws, alpha, source, content, version_id=version_id)
+    assert again["status"] == "SUCCESS", again["error_message"]
+    assert (again["result"]["created"], again["result"]["updated"], again["result"]["unchanged"]) == (0, 0, 7)
+
+
+def _edited(tmp_path, sql: list[str]) -> bytes:
+    path = tmp_path / "edited.gpkg"
+    shutil.copy(FIXTURES / "iaso_multiple_ref_formats.gpkg", path)
+    with contextlib.closing(sqlite3.connect(path)) as gpkg, gpkg:
+        gpkg.execute("PRAGMA journal_mode = DELETE")  # the file alone must hold the edits
+        # GDAL's R-tree triggers call these spatial functions; plain sqlite3 lacks them
+        gpkg.create_function("ST_IsEmpty", 1, lambda blob: 1 if blob is None else 0)
+        for name in ("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):
+            gpkg.create_function(name, 1, lambda blob: 0.0)
+        for statement in sql:
+            gpkg.execute(statement)
+    return path.read_bytes()
+
+
+def test_an_existing_version_is_updated_field_by_field_and_audited(client, alpha, source, task_aws, tmp_path):
+    first = _import(
+        client, task_aws, alpha, source, (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
+    )
+    version_id = first["result"]["version_id"]
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    # A rename, a move up to the district, a unit gone from the file, a new one
+    content = _edited(
+        tmp_path,
+        [
+            f"UPDATE {hf} SET name = 'CSPS Madouba (new)' WHERE ref = 'O8KHatHm4dw'",
+            f"UPDATE {hf} SET parent_ref = 'B4Ra7K6HuCE' WHERE ref IN ('iaso#178466', 'iaso:178466')",
+            f"DELETE FROM {hf} WHERE ref = 'iaso#178465'",
+            f"INSERT INTO {hf} (name, ref, parent_ref) VALUES ('CSPS Nouveau', 'NEW1', 'cfke3S7Q8Vo')",
+        ],
+    )
+    done = _import(
+        client, task_aws, alpha, source, content, version_id=version_id, options={"close_missing": True}
+    )
+    assert done["status"] == "SUCCESS", done["error_message"]
+    assert {k: done["result"][k] for k in ("created", "updated", "unchanged", "closed")} == {
+        "created": 1,
+        "updated": 2,
+        "unchanged": 4,
+        "closed": 1,
+    }
+    units = _units(version_id)
+    assert units["O8KHatHm4dw"]["name"] == "CSPS Madouba (new)"
+    moved, district = units["iaso#178466"], units["B4Ra7K6HuCE"]
+    assert moved["parent_ref"] == "B4Ra7K6HuCE" and moved["path"] == district["path"] + f"{moved['id']}/"
+    assert moved["depth"] == district["depth"] + 1
+    assert units["iaso#178465"]["closed_date"] is not None
+    assert units["NEW1"]["parent_ref"] == "cfke3S7Q8Vo" and units["NEW1"]["depth"] == 4
+    _, history, _ = call(
+        client, "GET", f"/api/orgunits/{units['O8KHatHm4dw']['id']}/history", alpha.tokens["viewer"]
+    )
+    change = history["results"][-1]
+    assert change["source"] == "import" and change["before"] == {"name": "CSPS Madouba"}
+    assert change["after"] == {"name": "CSPS Madouba (new)"}
+
+
+def test_a_dry_run_reports_without_writing(client, alpha, source, task_aws):
+    done = _import(
+        client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes(), dry_run=True
+    )
+    assert done["status"] == "SUCCESS"
+    assert (
+        done["result"]["dry_run"] is True
+        and done["result"]["created"] == 3
+        and done["result"]["version_id"] is None
+    )
+    assert _versions(source["id"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"ref,name\nA,B\n", "not a GeoPackage"), (None, "damaged")],
+)
+def test_unreadable_files_end_errored_and_leave_nothing(client, alpha, source, task_aws, content, message):
+    if content is None:
+        content = (FIXTURES / "iaso_minimal.gpkg").read_bytes()[:20_000]
+    done = _import(client, task_aws, alpha, source, content)
+    assert done["status"] == "ERRORED" and message in done["error_message"] and done["attempts"] == 1
+    assert _versions(source["id"]) == 1
+
+
+def test_row_errors_import_nothing_unless_skip_invalid(client, alpha, source, task_aws, tmp_path):
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    content = _edited(
+        tmp_path,
+        [
+            f"UPDATE {hf} SET parent_ref = 'nowhere' WHERE ref = 'O8KHatHm4dw'",
+            f"UPDATE {hf} SET name = NULL WHERE ref = 'iaso#178465'",
+        ],
+    )
+    failed = _import(client, task_aws, alpha, source, content)
+    assert failed["status"] == "ERRORED"
+    assert "2 error(s), nothing imported" in failed["error_message"]
+    assert "row 1, parent_ref: names no unit 'nowhere'" in failed["error_message"]
+    assert "row 2, name: is missing" in failed["error_message"]
+    assert _versions(source["id"]) == 1
+    partial = _import(client, task_aws, alpha, source, content, options={"skip_invalid": True})
+    assert (
+        partial["status"] == "SUCCESS"
+        and partial["result"]["created"] == 5
+        and partial["result"]["errors"] == 2
+    )
+
+
+def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeypatch):
+    from chalicelib import gpkg as reader
+
+    original = reader.read
+
+    def read_then_get_killed(path):
+        with db.side_cursor() as side:
+            side.execute("UPDATE tasks SET should_be_killed = true WHERE kind = 'orgunits.import'")
+        return original(path)
+
+    monkeypatch.setattr(reader, "read", read_then_get_killed)
+    done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
+    assert done["status"] == "KILLED"
+    assert _versions(source["id"]) == 1
+
+
+def test_a_duplicate_delivery_imports_once(client, alpha, source, task_aws):
+    key = _upload(client, task_aws, alpha, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}
+    _, created, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    task_aws.sqs.send_message(QueueUrl=task_aws.queue_url, MessageBody=f'{{"task_id": {created["id"]}}}')
+    drain(task_aws)
+    assert row(created["id"])["status"] == "SUCCESS" and _versions(source["id"]) == 2
+
+
+def test_imports_check_keys_sources_and_roles(client, alpha, source, task_aws):
+    beta = make_tenant(client, "beta", roles=("registry_editor",))
+    beta_source = post(client, beta.tokens["admin"], "/api/data-sources", {"name": "Beta"})
+    key = _upload(client, task_aws, alpha, b"x")
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": beta_source["id"]}
+    status, error, _ = call(client, "POST", "/api/imports", beta.tokens["registry_editor"], body)
+    assert status == 400 and error["error"]["details"]["field"] == "s3_key"  # another account's upload
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": beta_source["id"]}
+    assert call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)[0] == 404
+    body = {"s3_key": key, "format": "shp", "data_source_id": source["id"]}
+    status, error, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    assert status == 400 and error["error"]["details"]["field"] == "format"
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}
+    assert call(client, "POST", "/api/imports", alpha.tokens["viewer"], body)[0] == 403
+    assert (
+        call(client, "POST", "/api/imports/upload-url", alpha.tokens["viewer"], {"filename": "x.gpkg"})[0]
+        == 403
+    )
+    assert task_aws.depth(task_aws.queue_url) == 0

@@ -212,10 +212,11 @@ def _feature(
     except GpkgError as error:
         problem("geom", str(error))
         return None
-    return _place(feature, geometry, problem)
+    return place_geometry(feature, geometry, problem)
 
 
-def _place(feature: Feature, geometry, problem) -> Feature | None:
+def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
+    """Sets the point or territory of `feature`; reports (through `problem`) what cannot be used."""
     if geometry is None:
         return feature
     min_x, min_y, max_x, max_y = geometry.bounds

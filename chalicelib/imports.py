@@ -12,7 +12,7 @@ import tempfile
 import uuid as uuids
 from dataclasses import dataclass
 
-from chalicelib import audit, auth, aws, config, gpkg, problems, registry, tasks, tree_plan
+from chalicelib import audit, auth, aws, config, csv_units, gpkg, problems, registry, tasks, tree_plan
 from chalicelib.import_writer import Target, write
 from chalicelib.jsonutil import dumps
 from chalicelib.models import sources
@@ -21,7 +21,8 @@ from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
 from chalicelib.tasks import TaskContext, TaskInputError, task
 
 KIND = "orgunits.import"
-FORMATS = ("gpkg",)
+READERS = {"gpkg": gpkg.read, "csv": csv_units.read}
+FORMATS = tuple(READERS)
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600
 REPORTED_PROBLEMS = 20  # in the task's error message; the report artifact has them all
@@ -81,7 +82,7 @@ def run_import(ctx: TaskContext) -> dict:
         path = os.path.join(folder, "upload")
         _download(request.s3_key, path)
         ctx.progress(0, 4, "reading the file")
-        package = _read(path)
+        package = _read(path, request.format)
     existing = _existing(ctx, request)
     ctx.progress(1, 4, f"checking {len(package.features)} units")
     plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
@@ -111,9 +112,9 @@ def _download(key: str, path: str) -> None:
         raise TaskInputError(f"The uploaded file {key} cannot be read: {error}") from error
 
 
-def _read(path: str) -> gpkg.Package:
+def _read(path: str, file_format: str) -> gpkg.Package:
     try:
-        return gpkg.read(path)
+        return READERS[file_format](path)
     except gpkg.GpkgError as error:
         raise TaskInputError(f"The file cannot be imported: {error}") from error
 

@@ -264,3 +264,31 @@ def test_imports_check_keys_sources_and_roles(client, alpha, source, task_aws):
         == 403
     )
     assert task_aws.depth(task_aws.queue_url) == 0
+
+
+def test_a_csv_imports_with_types_parents_and_points(client, alpha, source, task_aws):
+    content = (
+        "ref,name,parent_ref,type,latitude,longitude\n"
+        "KD,Kédougou,,Region,,\n"
+        "SR,Saraya,KD,District,,\n"
+        "PS,Poste de Santé Saraya,SR,Facility,12.8,-11.8\n"
+    ).encode()
+    key = _upload(client, task_aws, alpha, content, "units.csv")
+    body = {"s3_key": key, "format": "csv", "data_source_id": source["id"]}
+    _, created, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    drain(task_aws)
+    done = row(created["id"])
+    assert done["status"] == "SUCCESS", done["error_message"]
+    units = _units(done["result"]["version_id"])
+    assert units["PS"]["parent_ref"] == "SR" and units["PS"]["type_name"] == "Facility"
+    assert units["PS"]["point"] == "POINT Z (-11.8 12.8 0)" and units["PS"]["depth"] == 2
+
+
+def test_a_latin1_csv_ends_errored_with_advice(client, alpha, source, task_aws):
+    key = _upload(client, task_aws, alpha, "ref,name\nA,Thiès\n".encode("latin-1"), "units.csv")
+    body = {"s3_key": key, "format": "csv", "data_source_id": source["id"]}
+    _, created, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    drain(task_aws)
+    failed = row(created["id"])
+    assert failed["status"] == "ERRORED" and "not UTF-8" in failed["error_message"]
+    assert _versions(source["id"]) == 1

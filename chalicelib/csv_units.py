@@ -1,0 +1,117 @@
+"""Reading org units from CSV: one row per unit.
+
+Columns (English, case-insensitive): `ref` and `name` (required), `parent_ref`, `type` (default
+"Org unit"), `code`, `opening_date`, `closed_date`, `group_refs` (comma list), `uuid`, and a geometry
+as `latitude` + `longitude`, or `wkt`, or `geojson`. Delimiter `,` or `;` (sniffed from the header),
+UTF-8 with or without a BOM. Problems are reported per row and field like the GeoPackage reader's.
+"""
+
+import csv
+import datetime
+import io
+import json
+from pathlib import Path
+
+import shapely
+from shapely.geometry import Point, shape
+
+from chalicelib.gpkg import Feature, GpkgError, Package, RowProblem, normalise_ref, place_geometry
+
+LAYER = "csv"
+KNOWN = {"ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs", "uuid",
+         "latitude", "longitude", "wkt", "geojson"}  # fmt: skip
+DEFAULT_TYPE = "Org unit"
+
+
+class CsvError(GpkgError):
+    """The file cannot be read as a CSV of org units."""
+
+
+def read(path: str | Path) -> Package:
+    text = _decode(Path(path).read_bytes())
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    _check_columns(columns)
+    reader.fieldnames = columns
+    package = Package()
+    for row_number, record in enumerate(reader, start=2):  # row 1 is the header
+        if None in record:
+            package.problems.append(
+                RowProblem(LAYER, row_number, "row", "has more values than the header has columns")
+            )
+            continue
+        feature = _feature(package, row_number, record)
+        if feature:
+            package.features.append(feature)
+    for group in {ref for feature in package.features for ref in feature.group_refs}:
+        package.groups[group] = group
+    return package
+
+
+def _decode(raw: bytes) -> str:
+    if not raw:
+        raise CsvError("the file is empty")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CsvError(
+            f"the file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8' and upload it again"
+        ) from error
+
+
+def _check_columns(columns: list[str]) -> None:
+    missing = {"ref", "name"} - set(columns)
+    if missing:
+        raise CsvError(
+            f"the header lacks column(s) {', '.join(sorted(missing))} (found: {', '.join(columns)})"
+        )
+    unknown = sorted(set(columns) - KNOWN - {""})
+    if unknown:
+        raise CsvError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN))}")
+    if ("latitude" in columns) != ("longitude" in columns):
+        raise CsvError("latitude and longitude come together")
+
+
+def _feature(package: Package, row: int, record: dict) -> Feature | None:
+    values = {key: (value or "").strip() for key, value in record.items()}
+    ref, name = normalise_ref(values.get("ref")), values.get("name", "")
+
+    def problem(field_name: str, message: str, fatal: bool = True) -> None:
+        package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, ref))
+
+    if not ref or not name:
+        problem("ref" if not ref else "name", "is missing")
+        return None
+    feature = Feature(LAYER, row, 0, values.get("type") or DEFAULT_TYPE, ref, name)
+    feature.parent_ref = normalise_ref(values.get("parent_ref"))
+    feature.code = values.get("code") or None
+    feature.uuid = values.get("uuid") or None
+    feature.group_refs = [
+        g for g in (normalise_ref(part) for part in values.get("group_refs", "").split(",")) if g
+    ]
+    for date_field in ("opening_date", "closed_date"):
+        if values.get(date_field):
+            try:
+                setattr(feature, date_field, datetime.date.fromisoformat(values[date_field]))
+            except ValueError:
+                problem(date_field, f"{values[date_field]!r} is not a date (YYYY-MM-DD)")
+                return None
+    try:
+        geometry = _geometry(values)
+    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
+        field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
+        problem(field_name, f"is not a readable geometry ({error})")
+        return None
+    return place_geometry(feature, geometry, problem)
+
+
+def _geometry(values: dict):
+    if values.get("latitude") or values.get("longitude"):
+        return Point(float(values["longitude"]), float(values["latitude"]))
+    if values.get("wkt"):
+        return shapely.from_wkt(values["wkt"])
+    if values.get("geojson"):
+        return shape(json.loads(values["geojson"]))
+    return None

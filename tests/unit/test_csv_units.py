@@ -1,0 +1,74 @@
+import pytest
+
+from chalicelib import csv_units
+
+
+def _read(tmp_path, content: bytes):
+    path = tmp_path / "units.csv"
+    path.write_bytes(content)
+    return csv_units.read(path)
+
+
+def test_comma_or_semicolon_with_or_without_bom_and_every_geometry_column(tmp_path):
+    text = (
+        "ref;name;parent_ref;type;latitude;longitude;code\n"
+        "SN;Sénégal;;Country;;;\n"
+        "DK;Dakar;SN;Region;14.7;-17.4;DK\n"
+    )
+    package = _read(tmp_path, "\ufeff".encode() + text.encode())
+    assert package.problems == []
+    senegal, dakar = package.features
+    assert (senegal.name, senegal.type_name, senegal.location) == ("Sénégal", "Country", None)
+    assert (
+        dakar.parent_ref == "SN"
+        and (dakar.location.x, dakar.location.y) == (-17.4, 14.7)
+        and dakar.code == "DK"
+    )
+    wkt = _read(tmp_path, b'ref,name,wkt\nA,Area,"POLYGON((0 0,1 0,1 1,0 1,0 0))"\n')
+    assert wkt.features[0].territory.geom_type == "MultiPolygon"
+    geojson = _read(
+        tmp_path,
+        b'ref,name,geojson,group_refs\nB,Point,"{""type"": ""Point"", ""coordinates"": [2, 3]}","g1, g2"\n',
+    )
+    assert geojson.features[0].location.x == 2 and geojson.features[0].group_refs == ["g1", "g2"]
+    assert geojson.groups == {"g1": "g1", "g2": "g2"}
+
+
+def test_latin1_is_refused_with_advice(tmp_path):
+    with pytest.raises(csv_units.CsvError, match="not UTF-8.*CSV UTF-8"):
+        _read(tmp_path, "ref,name\nA,Thiès\n".encode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"id,label\n1,x\n", "lacks column"),
+        (b"ref,name,colour\nA,B,red\n", "unknown column"),
+        (b"ref,name,latitude\nA,B,1\n", "come together"),
+    ],
+)
+def test_unusable_headers_are_refused(tmp_path, content, message):
+    with pytest.raises(csv_units.CsvError, match=message):
+        _read(tmp_path, content)
+
+
+def test_row_problems_name_the_row_and_field(tmp_path):
+    content = (
+        b"ref,name,latitude,longitude,opening_date\n"
+        b"A,Alpha,1,1,2020-01-01\n"
+        b",No ref,,,\n"
+        b"C,Bad lat,abc,1,\n"
+        b"D,Off globe,95,1,\n"
+        b"E,Bad date,,,01/02/2020\n"
+        b"F,Extra,1,1,2020-01-01,surplus\n"
+    )
+    package = _read(tmp_path, content)
+    assert [f.ref for f in package.features] == ["A"]
+    assert [(p.row, p.field) for p in package.errors] == [
+        (3, "ref"),
+        (4, "latitude"),
+        (5, "geom"),
+        (6, "opening_date"),
+        (7, "row"),
+    ]

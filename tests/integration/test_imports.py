@@ -221,16 +221,16 @@ def test_row_errors_import_nothing_unless_skip_invalid(client, alpha, source, ta
 
 
 def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeypatch):
-    from chalicelib import gpkg as reader
+    from chalicelib import imports
 
-    original = reader.read
+    original = imports.READERS["gpkg"]
 
     def read_then_get_killed(path):
         with db.side_cursor() as side:
             side.execute("UPDATE tasks SET should_be_killed = true WHERE kind = 'orgunits.import'")
         return original(path)
 
-    monkeypatch.setattr(reader, "read", read_then_get_killed)
+    monkeypatch.setitem(imports.READERS, "gpkg", read_then_get_killed)
     done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
     assert done["status"] == "KILLED"
     assert _versions(source["id"]) == 1

@@ -76,15 +76,34 @@ def _check_columns(columns: list[str]) -> None:
 
 def _feature(package: Package, row: int, record: dict) -> Feature | None:
     values = {key: (value or "").strip() for key, value in record.items()}
-    ref, name = normalise_ref(values.get("ref")), values.get("name", "")
+    feature = feature_from_values(package, LAYER, row, values)
+    if feature is None:
+        return None
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
-        package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, ref))
+        package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, feature.ref))
+
+    try:
+        geometry = _geometry(values)
+    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
+        field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
+        problem(field_name, f"is not a readable geometry ({error})")
+        return None
+    return place_geometry(feature, geometry, problem)
+
+
+def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
+    """A feature from its attributes (geometry aside); problems go to `package`."""
+    values = {key: (value or "").strip() for key, value in values.items()}
+    ref, name = normalise_ref(values.get("ref")), values.get("name", "")
+
+    def problem(field_name: str, message: str) -> None:
+        package.problems.append(RowProblem(layer, row, field_name, message, True, ref))
 
     if not ref or not name:
         problem("ref" if not ref else "name", "is missing")
         return None
-    feature = Feature(LAYER, row, 0, values.get("type") or DEFAULT_TYPE, ref, name)
+    feature = Feature(layer, row, 0, values.get("type") or DEFAULT_TYPE, ref, name)
     feature.parent_ref = normalise_ref(values.get("parent_ref"))
     feature.code = values.get("code") or None
     feature.uuid = values.get("uuid") or None
@@ -98,13 +117,7 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
             except ValueError:
                 problem(date_field, f"{values[date_field]!r} is not a date (YYYY-MM-DD)")
                 return None
-    try:
-        geometry = _geometry(values)
-    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
-        field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
-        problem(field_name, f"is not a readable geometry ({error})")
-        return None
-    return place_geometry(feature, geometry, problem)
+    return feature
 
 
 def _geometry(values: dict):

@@ -22,6 +22,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.validation import explain_validity
 
+from chalicelib.geometry import outside_globe
+
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -219,8 +221,10 @@ def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
     """Sets the point or territory of `feature`; reports (through `problem`) what cannot be used."""
     if geometry is None:
         return feature
-    min_x, min_y, max_x, max_y = geometry.bounds
-    if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
+    if geometry.is_empty:
+        problem("geom", "is an empty geometry")
+        return None
+    if outside_globe(geometry):
         problem("geom", "has coordinates outside longitude -180..180 / latitude -90..90")
         return None
     if isinstance(geometry, Point):

@@ -12,7 +12,19 @@ import tempfile
 import uuid as uuids
 from dataclasses import dataclass
 
-from chalicelib import audit, auth, aws, config, csv_units, gpkg, problems, registry, tasks, tree_plan
+from chalicelib import (
+    audit,
+    auth,
+    aws,
+    config,
+    csv_units,
+    geojson_units,
+    gpkg,
+    problems,
+    registry,
+    tasks,
+    tree_plan,
+)
 from chalicelib.import_writer import Target, write
 from chalicelib.jsonutil import dumps
 from chalicelib.models import sources
@@ -21,7 +33,7 @@ from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
 from chalicelib.tasks import TaskContext, TaskInputError, task
 
 KIND = "orgunits.import"
-READERS = {"gpkg": gpkg.read, "csv": csv_units.read}
+READERS = {"gpkg": gpkg.read, "csv": csv_units.read, "geojson": geojson_units.read}
 FORMATS = tuple(READERS)
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600

@@ -311,7 +311,7 @@ SCHEMAS = {
     "ImportRequest": _obj(
         {
             "s3_key": STRING,
-            "format": {"type": "string", "enum": ["gpkg", "csv"]},
+            "format": {"type": "string", "enum": ["gpkg", "csv", "geojson"]},
             "data_source_id": INTEGER,
             "version_id": {"type": "integer", "description": "omit for a new version"},
             "options": _obj({"skip_invalid": BOOLEAN, "close_missing": BOOLEAN}),

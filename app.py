@@ -293,6 +293,11 @@ def start_import():
     return imports.start_import(_request())
 
 
+@app.route("/api/exports", methods=["POST"])
+def start_export():
+    return imports.start_export(_request())
+
+
 @app.route("/api/change-requests", methods=["GET"])
 def list_change_requests():
     return change_requests.list_change_requests(_request())

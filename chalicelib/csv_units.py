@@ -10,16 +10,44 @@ import csv
 import datetime
 import io
 import json
+import re
 from pathlib import Path
 
 import shapely
 from shapely.geometry import Point, shape
 
-from chalicelib.gpkg import Feature, GpkgError, Package, RowProblem, normalise_ref, place_geometry
+from chalicelib.gpkg import (
+    VALIDATION_STATUSES,
+    Feature,
+    GpkgError,
+    Package,
+    RowProblem,
+    normalise_ref,
+    place_geometry,
+)
 
 LAYER = "csv"
-KNOWN = {"ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs", "uuid",
-         "latitude", "longitude", "wkt", "geojson"}  # fmt: skip
+KNOWN = {
+    "ref",
+    "name",
+    "parent_ref",
+    "type",
+    "code",
+    "opening_date",
+    "closed_date",
+    "group_refs",
+    "uuid",
+    "latitude",
+    "longitude",
+    "wkt",
+    "geojson",
+    "validation_status",
+    "groups",
+}
+# Our own CSV export's columns, so that an export imports back unchanged: read or deliberately ignored.
+EXPORT_ALIASES = {"org_unit_type": "type"}
+EXPORT_IGNORED = {"id", "parent_id", "parent_name", "altitude", "depth"}
+ANCESTOR_COLUMN = re.compile(r"^level_\d+_(name|ref)$")
 DEFAULT_TYPE = "Org unit"
 
 
@@ -32,7 +60,7 @@ def read(path: str | Path) -> Package:
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    columns = [_column(name) for name in reader.fieldnames or []]
     _check_columns(columns)
     reader.fieldnames = columns
     package = Package()
@@ -45,8 +73,6 @@ def read(path: str | Path) -> Package:
         feature = _feature(package, row_number, record)
         if feature:
             package.features.append(feature)
-    for group in {ref for feature in package.features for ref in feature.group_refs}:
-        package.groups[group] = group
     return package
 
 
@@ -61,13 +87,18 @@ def _decode(raw: bytes) -> str:
         ) from error
 
 
+def _column(name: str | None) -> str:
+    name = (name or "").strip().lower()
+    return EXPORT_ALIASES.get(name, name)
+
+
 def _check_columns(columns: list[str]) -> None:
     missing = {"ref", "name"} - set(columns)
     if missing:
         raise CsvError(
             f"the header lacks column(s) {', '.join(sorted(missing))} (found: {', '.join(columns)})"
         )
-    unknown = sorted(set(columns) - KNOWN - {""})
+    unknown = sorted(c for c in set(columns) - KNOWN - EXPORT_IGNORED - {""} if not ANCESTOR_COLUMN.match(c))
     if unknown:
         raise CsvError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN))}")
     if ("latitude" in columns) != ("longitude" in columns):
@@ -84,12 +115,15 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
         package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, feature.ref))
 
     try:
-        geometry = _geometry(values)
+        shapes = _geometries(values)
     except (ValueError, TypeError, shapely.errors.GEOSException) as error:
         field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
         problem(field_name, f"is not a readable geometry ({error})")
         return None
-    return place_geometry(feature, geometry, problem)
+    for geometry in shapes:  # a territory (wkt or geojson) and a point (latitude/longitude) may both be given
+        if place_geometry(feature, geometry, problem) is None:
+            return None
+    return feature
 
 
 def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
@@ -110,6 +144,12 @@ def feature_from_values(package: Package, layer: str, row: int, values: dict) ->
     feature.group_refs = [
         g for g in (normalise_ref(part) for part in values.get("group_refs", "").split(",")) if g
     ]
+    _name_groups(package, feature.group_refs, values.get("groups", ""))
+    status = values.get("validation_status", "").upper() or None
+    if status and status not in VALIDATION_STATUSES:
+        problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
+        return None
+    feature.validation_status = status
     for date_field in ("opening_date", "closed_date"):
         if values.get(date_field):
             try:
@@ -120,11 +160,21 @@ def feature_from_values(package: Package, layer: str, row: int, values: dict) ->
     return feature
 
 
-def _geometry(values: dict):
-    if values.get("latitude") or values.get("longitude"):
-        return Point(float(values["longitude"]), float(values["latitude"]))
+def _name_groups(package: Package, refs: list[str], names: str) -> None:
+    """Group names come from a `groups` column listing them in the order of `group_refs` (our exports
+    do); otherwise a group is named after its ref."""
+    listed = [name.strip() for name in names.split(",")] if names else []
+    for index, ref in enumerate(refs):
+        named = listed[index] if len(listed) == len(refs) and listed[index] else ref
+        package.groups.setdefault(ref, named)
+
+
+def _geometries(values: dict) -> list:
+    found = []
     if values.get("wkt"):
-        return shapely.from_wkt(values["wkt"])
-    if values.get("geojson"):
-        return shape(json.loads(values["geojson"]))
-    return None
+        found.append(shapely.from_wkt(values["wkt"]))
+    elif values.get("geojson"):
+        found.append(shape(json.loads(values["geojson"])))
+    if values.get("latitude") or values.get("longitude"):
+        found.append(Point(float(values["longitude"]), float(values["latitude"])))
+    return found

@@ -7,7 +7,7 @@ Each feature's properties are the CSV's columns (`ref`, `name`, `parent_ref`, `t
 import json
 from pathlib import Path
 
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 
 from chalicelib import csv_units
 from chalicelib.gpkg import GpkgError, Package, RowProblem, place_geometry
@@ -32,7 +32,6 @@ def read(path: str | Path) -> Package:
     package = Package()
     for index, item in enumerate(document.get("features") or [], start=1):
         _add(package, index, item)
-    package.groups = {ref: ref for feature in package.features for ref in feature.group_refs}
     return package
 
 
@@ -40,9 +39,8 @@ def _add(package: Package, index: int, item) -> None:
     if not isinstance(item, dict) or item.get("type") != "Feature":
         package.problems.append(RowProblem(LAYER, index, "feature", "is not a GeoJSON Feature"))
         return
-    properties = {
-        key: "" if value is None else str(value) for key, value in (item.get("properties") or {}).items()
-    }
+    raw = item.get("properties") or {}
+    properties = {csv_units.EXPORT_ALIASES.get(k, k): "" if v is None else str(v) for k, v in raw.items()}
     without_geometry = {key: value for key, value in properties.items() if key in csv_units.KNOWN}
     feature = csv_units.feature_from_values(package, LAYER, index, without_geometry)
     if feature is None:
@@ -55,7 +53,16 @@ def _add(package: Package, index: int, item) -> None:
             RowProblem(LAYER, index, "geometry", f"is not valid GeoJSON ({error})", True, feature.ref)
         )
         return
-    placed = place_geometry(feature, parsed, _reporter(package, index, feature.ref))
+    report = _reporter(package, index, feature.ref)
+    placed = place_geometry(feature, parsed, report)
+    if placed and placed.location is None and properties.get("latitude") and properties.get("longitude"):
+        # Our exports carry a unit's point in properties when its geometry is the territory
+        try:
+            point = Point(float(properties["longitude"]), float(properties["latitude"]))
+        except ValueError:
+            report("latitude", "is not a number")
+            return
+        placed = place_geometry(placed, point, report)
     if placed:
         package.features.append(placed)
 

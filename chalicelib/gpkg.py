@@ -28,6 +28,7 @@ LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 WGS84 = 4326
+VALIDATION_STATUSES = ("NEW", "VALID", "REJECTED")
 
 
 class GpkgError(Exception):
@@ -61,6 +62,9 @@ class Feature:
     opening_date: datetime.date | None = None
     closed_date: datetime.date | None = None
     uuid: str | None = None
+    validation_status: str | None = (
+        None  # NEW, VALID or REJECTED when the file says; else the importer decides
+    )
     location: Point | None = None
     territory: MultiPolygon | None = None
 
@@ -166,7 +170,17 @@ def _read_layer(
     missing = {"ref", "name"} - columns
     if missing:
         raise GpkgError(f"layer {layer!r} has no column {', '.join(sorted(missing))}")
-    wanted = ["ref", "name", "parent_ref", "group_refs", "code", "opening_date", "closed_date", "uuid"]
+    wanted = [
+        "ref",
+        "name",
+        "parent_ref",
+        "group_refs",
+        "code",
+        "opening_date",
+        "closed_date",
+        "uuid",
+        "validation_status",
+    ]
     present = [column for column in wanted if column in columns]
     selected = ", ".join(f'"{column}"' for column in [*present, geometry_column])
     cursor = connection.execute(f'SELECT {selected} FROM "{_quoted(layer)}" ORDER BY rowid')
@@ -197,6 +211,11 @@ def _feature(
     feature.group_refs = [group for group in feature.group_refs if group]
     feature.code = (str(record["code"]).strip() or None) if record.get("code") is not None else None
     feature.uuid = (str(record["uuid"]).strip() or None) if record.get("uuid") else None
+    status = str(record.get("validation_status") or "").strip().upper() or None
+    if status and status not in VALIDATION_STATUSES:
+        problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
+        return None
+    feature.validation_status = status
     for date_field in ("opening_date", "closed_date"):
         raw = record.get(date_field)
         if raw not in (None, ""):

@@ -14,7 +14,7 @@ from chalicelib.models import unit_loader as loader
 from chalicelib.tree_plan import Plan
 
 SIMPLIFY_DEGREES = 0.0005
-PLAIN_COLUMNS = ("name", "code", "opening_date", "closed_date", "org_unit_type_id")
+PLAIN_COLUMNS = ("name", "code", "opening_date", "closed_date", "org_unit_type_id", "validation_status")
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,27 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
 
     def unit_row(f: Feature) -> tuple:
         path, depth = placed[f.ref]
-        return (ids[f.ref], target.version_id, target.account_id, _uuid(f.uuid, seen_uuids),
-                id_of.get(f.parent_ref), type_ids[f.type_name], f.name, f.code, f.ref, "VALID",
-                _ewkb(f.location, True), _ewkb(f.territory, False), _simplified(f.territory), f.opening_date,
-                f.closed_date, path, depth, target.user_id, target.user_id)  # fmt: skip
+        return (
+            ids[f.ref],
+            target.version_id,
+            target.account_id,
+            _uuid(f.uuid, seen_uuids),
+            id_of.get(f.parent_ref),
+            type_ids[f.type_name],
+            f.name,
+            f.code,
+            f.ref,
+            f.validation_status or "VALID",
+            _ewkb(f.location, True),
+            _ewkb(f.territory, False),
+            _simplified(f.territory),
+            f.opening_date,
+            f.closed_date,
+            path,
+            depth,
+            target.user_id,
+            target.user_id,
+        )
 
     units = (unit_row(f) for f in created)
     memberships = (
@@ -154,6 +171,8 @@ def _changes(feature: Feature, current: dict, type_ids: dict, group_ids: dict) -
         "org_unit_type_id": type_ids[feature.type_name],
         "group_ids": sorted((group_ids[ref] or 0) for ref in feature.group_refs),
     }
+    if feature.validation_status:
+        wanted["validation_status"] = feature.validation_status
     changes = {name: (current[name], value) for name, value in wanted.items() if current[name] != value}
     if not _same_geometry(current["location"], feature.location):
         changes["location"] = (current["location"], _ewkb(feature.location, True))

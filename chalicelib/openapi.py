@@ -319,6 +319,14 @@ SCHEMAS = {
         },
         ["s3_key", "format", "data_source_id"],
     ),
+    "ExportRequest": _obj(
+        {
+            "what": {"type": "string", "enum": ["orgunits"]},
+            "format": {"type": "string", "enum": ["csv", "xlsx", "geojson", "gpkg"]},
+            "filters": {"type": "object", "description": "GET /api/orgunits parameters"},
+        },
+        ["what", "format"],
+    ),
     "OrgUnitList": _obj({"results": {"type": "array", "items": _ref("OrgUnit")}}),
     "MobileOrgUnitPage": _obj(
         {
@@ -450,6 +458,9 @@ OPERATIONS = {
     ("/api/imports", "POST"): Op("Start an import task (GeoPackage in Iaso's layout) into a new or "
                                  "existing version; dry_run reports without writing", "imports",
                                  "ImportRequest", "Task", 201),
+    ("/api/exports", "POST"): Op("Start an export task: org units matching filters as CSV, XLSX, GeoJSON or "
+                                 "GeoPackage (Iaso's layout); the task ends with a download link", "imports",
+                                 "ExportRequest", "Task", 201),
     ("/api/change-requests", "GET"): Op("Change requests (?status=new|approved|rejected, ?org_unit=)",
                                         "change requests", response="ChangeRequestPage"),
     ("/api/change-requests", "POST"): Op("Propose new values for a unit ({org_unit_id, proposed}) or a new "

@@ -48,7 +48,8 @@ ensure_venv() {
 
 have_postgis() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null &&
-        compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null
+        compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null &&
+        command -v ogrinfo >/dev/null  # GDAL: the tests check that GIS tools read our exports
 }
 
 ensure_postgis() {
@@ -60,9 +61,10 @@ ensure_postgis() {
     fi
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "==> installing PostgreSQL 15 + PostGIS 3 (apt-get)"
+    echo "==> installing PostgreSQL 15 + PostGIS 3, and GDAL's command-line tools (apt-get)"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql-15 postgresql-15-postgis-3 >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql-15 postgresql-15-postgis-3 gdal-bin \
+        >/dev/null
     # Debian starts a system cluster on install; we run our own, so leave the system one alone.
     have_postgis || { echo "PostGIS still missing after apt-get install." >&2; exit 1; }
 }

@@ -1,7 +1,8 @@
 """Imports over HTTP: get an upload URL, then start the import task."""
 
-from chalicelib import imports, task_views
+from chalicelib import exports, imports, task_views
 from chalicelib.handlers.http import Call, endpoint
+from chalicelib.handlers.orgunits import read_filters
 
 
 @endpoint(status=201)
@@ -24,3 +25,13 @@ def start_import(call: Call) -> dict:
         dry_run=bool(body.boolean("dry_run")),
     )
     return task_views.present(imports.launch(call.cur, call.principal, request))
+
+
+@endpoint(status=201)
+def start_export(call: Call) -> dict:
+    """{what: "orgunits", format: csv|xlsx|geojson|gpkg, filters: {GET /api/orgunits parameters}}"""
+    body = call.body(["what", "format", "filters"])
+    filters = read_filters(body)
+    what = body.text("what", required=True)
+    file_format = body.text("format", required=True)
+    return task_views.present(exports.launch(call.cur, call.principal, what, file_format, filters))

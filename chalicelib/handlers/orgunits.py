@@ -133,12 +133,7 @@ def bulk_update(call: Call) -> dict:
     """{filters: {GET /api/orgunits parameters}, changes: {validation_status, org_unit_type_id, opening_date,
     closed_date, add_group_ids, remove_group_ids}} → the task that applies them."""
     body = call.body(["filters", "changes"])
-    filters = body.object("filters", required=True)
-    if not all(isinstance(value, str | int | bool) for value in filters.values()):
-        raise problems.invalid_field("filters", "must map parameter names to values, as in GET /api/orgunits")
-    filters = {
-        name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in filters.items()
-    }
+    filters = read_filters(body, required=True)
     changes_body = call.nested_body(body.object("changes", required=True), list(bulk.CHANGEABLE))
     readers = {
         "validation_status": lambda: changes_body.choice(
@@ -153,6 +148,16 @@ def bulk_update(call: Call) -> dict:
     changes = {name: read() for name, read in readers.items() if changes_body.has(name)}
     created = bulk.launch(call.cur, call.principal, filters, changes)
     return task_views.present(created)
+
+
+def read_filters(body: Body, required: bool = False) -> dict[str, str]:
+    """A `filters` object holding GET /api/orgunits parameters, as the strings a query string has."""
+    filters = body.object("filters", required=required) or {}
+    if not all(isinstance(value, str | int | bool) for value in filters.values()):
+        raise problems.invalid_field("filters", "must map parameter names to values, as in GET /api/orgunits")
+    return {
+        name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in filters.items()
+    }
 
 
 def _iso(value):

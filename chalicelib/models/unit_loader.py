@@ -81,6 +81,7 @@ def existing_units(cur, version_id: int) -> list[dict]:
         cur,
         """
         SELECT ou.id, ou.source_ref, ou.path, ou.depth, ou.name, ou.code, ou.org_unit_type_id,
+               ou.validation_status,
                p.source_ref AS parent_ref, ou.opening_date, ou.closed_date,
                encode(ST_AsEWKB(ou.location), 'hex') AS location, encode(ST_AsEWKB(ou.geom), 'hex') AS geom,
                coalesce((SELECT array_agg(m.group_id ORDER BY m.group_id) FROM org_unit_groups m

@@ -46,7 +46,7 @@ WITH side AS (
     SELECT ou.version_id, ou.source_ref, ou.name, ou.code, p.source_ref AS parent_ref,
            t.name AS org_unit_type, ou.validation_status, ou.opening_date::text AS opening_date,
            ou.closed_date::text AS closed_date,
-           ST_AsText(ou.location, 6) AS location, md5(ST_AsEWKB(ou.geom)) AS territory,
+           ST_AsText(ou.location, 6) AS location, md5(ST_AsText(ou.geom, 6)) AS territory,
            (SELECT string_agg(g.name, ', ' ORDER BY g.name) FROM org_unit_groups m
             JOIN groups g ON g.id = m.group_id
             WHERE m.version_id = ou.version_id AND m.org_unit_id = ou.id) AS groups

@@ -1,0 +1,78 @@
+"""Exporting org units (CSV, XLSX, GeoJSON, GeoPackage) as a task that streams to S3.
+
+The filters are those of GET /api/orgunits, evaluated as the launcher (account, role, subtrees).
+Rows come from a server-side cursor and go to a file in the Lambda's /tmp, which is then uploaded
+(multipart above 8 MB): memory stays flat whatever the number of units.
+"""
+
+import os
+import tempfile
+
+from chalicelib import auth, export_writers, orgunit_filters, orgunits, problems, tasks
+from chalicelib.models import unit_export
+from chalicelib.permissions import READ_REGISTRY, Principal, require
+from chalicelib.tasks import TaskContext, TaskInputError, task
+
+KIND = "orgunits.export"
+FORMATS = {
+    "csv": ("text/csv", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "geojson": ("application/geo+json", "geojson"),
+    "gpkg": ("application/geopackage+sqlite3", "gpkg"),
+}
+PAGE_PARAMETERS = ("limit", "cursor", "fields", "with_geometry", "count", "format")
+
+
+def launch(cur, principal: Principal, what: str, file_format: str, filters: dict[str, str]) -> dict:
+    require(principal, READ_REGISTRY)  # reading out is reading: viewers may export what they see
+    if what != "orgunits":
+        raise problems.invalid_field("what", "must be orgunits (submissions come with the forms)")
+    if file_format not in FORMATS:
+        raise problems.invalid_field("format", f"must be one of {', '.join(FORMATS)}")
+    cleaned = {name: value for name, value in filters.items() if name not in PAGE_PARAMETERS}
+    orgunit_filters.parse(cur, principal, cleaned, None)  # a bad filter is a 400 now, not a failed task
+    params = {"what": what, "format": file_format, "filters": cleaned}
+    return tasks.enqueue(cur, principal.account_id, principal.user_id, KIND, params)
+
+
+@task(KIND)
+def export_units(ctx: TaskContext) -> dict:
+    try:
+        principal = auth.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
+        query, _ = orgunit_filters.parse(ctx.cur, principal, ctx.params["filters"], None)
+    except problems.Problem as problem:
+        raise TaskInputError(problem.message) from problem
+    orgunits.scope(ctx.cur, principal, query.version_id).restrict(query)
+    summary = unit_export.summary(ctx.cur, query)
+    total = summary["count"]
+
+    def progress(done: int) -> None:
+        if done % 1000 == 0 or done == total:
+            ctx.progress(done, total, f"exported {done} of {total}")
+
+    content_type, extension = FORMATS[ctx.params["format"]]
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, f"orgunits.{extension}")
+        rows = unit_export.units(ctx.cur, query)
+        written = _write(ctx, path, rows, summary, query, progress)
+        with open(path, "rb") as file:
+            ctx.save_artifact(f"orgunits.{extension}", file, content_type)
+        size = os.path.getsize(path)
+    return {
+        "exported": written,
+        "format": ctx.params["format"],
+        "bytes": size,
+        "version_id": query.version_id,
+    }
+
+
+def _write(ctx: TaskContext, path: str, rows, summary: dict, query, progress) -> int:
+    file_format, levels = ctx.params["format"], max(summary["levels"], 1)
+    if file_format == "csv":
+        return export_writers.write_csv(path, rows, levels, progress)
+    if file_format == "xlsx":
+        return export_writers.write_xlsx(path, rows, levels, progress)
+    if file_format == "geojson":
+        return export_writers.write_geojson(path, rows, levels, progress)
+    groups = unit_export.groups_of(ctx.cur, query)
+    return export_writers.write_gpkg(path, rows, summary["layers"], groups, progress)

@@ -69,11 +69,27 @@ class Feature:
     territory: MultiPolygon | None = None
 
 
+MAX_PROBLEMS = 10_000
+
+
+class ProblemList(list):
+    """Row problems, up to a point: a file where thousands of rows are wrong is the wrong file, and
+    listing a million errors would only exhaust the worker's memory."""
+
+    def append(self, problem: RowProblem) -> None:
+        if len(self) >= MAX_PROBLEMS:
+            first = "; ".join(str(p) for p in self[:5])
+            raise GpkgError(
+                f"more than {MAX_PROBLEMS} rows have problems; is this the right file? First: {first}"
+            )
+        super().append(problem)
+
+
 @dataclass
 class Package:
     features: list[Feature] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # ref -> name
-    problems: list[RowProblem] = field(default_factory=list)
+    problems: ProblemList = field(default_factory=ProblemList)
 
     @property
     def errors(self) -> list[RowProblem]:

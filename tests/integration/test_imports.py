@@ -292,3 +292,16 @@ def test_a_latin1_csv_ends_errored_with_advice(client, alpha, source, task_aws):
     failed = row(created["id"])
     assert failed["status"] == "ERRORED" and "not UTF-8" in failed["error_message"]
     assert _versions(source["id"]) == 1
+
+
+def test_a_csv_of_a_million_garbage_rows_ends_errored_quickly_and_leaves_nothing(
+    client, alpha, source, task_aws
+):
+    key = _upload(client, task_aws, alpha, b"ref,name\n" + b",\n" * 1_000_000, "units.csv")
+    body = {"s3_key": key, "format": "csv", "data_source_id": source["id"]}
+    _, created, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    drain(task_aws)
+    failed = row(created["id"])
+    assert failed["status"] == "ERRORED" and "is this the right file" in failed["error_message"]
+    assert "csv, row 2, ref: is missing" in failed["error_message"]
+    assert _versions(source["id"]) == 1

@@ -1,6 +1,7 @@
 import pytest
 
 from chalicelib import csv_units
+from chalicelib.gpkg import GpkgError
 
 
 def _read(tmp_path, content: bytes):
@@ -72,3 +73,9 @@ def test_row_problems_name_the_row_and_field(tmp_path):
         (6, "opening_date"),
         (7, "row"),
     ]
+
+
+def test_a_million_rows_of_garbage_stop_early_with_a_clear_message(tmp_path):
+    content = b"ref,name\n" + b",\n" * 1_000_000
+    with pytest.raises(GpkgError, match="more than 10000 rows have problems; is this the right file"):
+        _read(tmp_path, content)

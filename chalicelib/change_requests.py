@@ -128,8 +128,10 @@ def _dry_run(cur, apply) -> None:
 
 def _scope_clause(cur, principal: Principal) -> tuple[str, dict] | None:
     roots = unit_rows.root_paths(cur, principal.account_id, principal.user_id)
-    if not roots:
+    if roots is None:
         return None
+    if not roots:
+        return "false", {}
     alternatives = [f"(cr.version_id = %(rv{i})s AND ou.path LIKE %(rp{i})s)" for i in range(len(roots))]
     params = {f"rv{i}": root["version_id"] for i, root in enumerate(roots)}
     params |= {f"rp{i}": root["path"] + "%" for i, root in enumerate(roots)}

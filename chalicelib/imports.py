@@ -20,6 +20,7 @@ from chalicelib import (
     csv_units,
     geojson_units,
     gpkg,
+    orgunits,
     problems,
     registry,
     tasks,
@@ -69,6 +70,7 @@ class Request:
 def launch(cur, principal: Principal, request: Request) -> dict:
     require(principal, WRITE_REGISTRY)
     require(principal, RUN_TASKS)
+    orgunits.require_unrestricted(cur, principal, "import into a whole version")
     if not request.s3_key.startswith(f"imports/{principal.account_id}/"):
         raise problems.invalid_field("s3_key", "must be a key returned by POST /api/imports/upload-url")
     source = registry.get_source(cur, principal, request.data_source_id)

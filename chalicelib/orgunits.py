@@ -41,9 +41,12 @@ class Scope:
 
 def scope(cur, principal: Principal, version_id: int) -> Scope:
     roots = orgunits.root_paths(cur, principal.account_id, principal.user_id)
-    if not roots:
+    if roots is None:
         return Scope(version_id, None)
     return Scope(version_id, tuple(root["path"] for root in roots if root["version_id"] == version_id))
+
+
+require_unrestricted = registry.require_unrestricted
 
 
 def version_id_for(cur, principal: Principal, requested: int | None) -> int:

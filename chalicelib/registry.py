@@ -3,7 +3,26 @@ group sets. Viewers read them; registry editors change them; everything stays in
 
 from chalicelib import audit, problems
 from chalicelib.models import groups, sources, unit_types
+from chalicelib.models import orgunits as unit_rows
 from chalicelib.permissions import READ_REGISTRY, WRITE_REGISTRY, Principal, require
+
+
+def require_unrestricted(cur, principal: Principal, action: str) -> None:
+    """Account-wide changes (imports, whole versions, shared settings) are not for subtree profiles."""
+    require(principal, READ_REGISTRY)
+    if unit_rows.root_paths(cur, principal.account_id, principal.user_id) is not None:
+        raise problems.Problem(
+            403,
+            "auth.restricted_profile",
+            f"Profiles restricted to subtrees cannot {action}.",
+            {"action": action},
+        )
+
+
+def _write(cur, principal: Principal) -> None:
+    """Sources, versions, types, groups and group sets are shared by the whole account."""
+    require(principal, WRITE_REGISTRY)
+    require_unrestricted(cur, principal, "change account-wide registry settings")
 
 
 def _found(row, kind: str, identifier: int):
@@ -33,7 +52,7 @@ def get_source(cur, principal: Principal, source_id: int) -> dict:
 
 def create_source(cur, principal: Principal, name: str, description: str, read_only: bool) -> dict:
     """A data source with its first version, which becomes the account's default if it has none."""
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     source = sources.create_source(cur, principal.account_id, name, description, read_only)
     version = sources.create_version(
         cur, principal.account_id, source["id"], "Initial version", principal.user_id
@@ -45,7 +64,7 @@ def create_source(cur, principal: Principal, name: str, description: str, read_o
 
 
 def update_source(cur, principal: Principal, source_id: int, changes: dict) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     before = get_source(cur, principal, source_id)
     if changes.get("default_version_id") is not None:
         version = get_version(cur, principal, changes["default_version_id"])
@@ -70,7 +89,7 @@ def get_version(cur, principal: Principal, version_id: int) -> dict:
 
 def create_version(cur, principal: Principal, source_id: int, description: str) -> dict:
     """An empty new version (copying one is a task)."""
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     source = get_source(cur, principal, source_id)
     if source["read_only"]:
         raise problems.conflict("data_source.read_only", f"Data source {source_id} is read-only.")
@@ -80,7 +99,7 @@ def create_version(cur, principal: Principal, source_id: int, description: str) 
 
 
 def set_account_default_version(cur, principal: Principal, version_id: int) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     version = get_version(cur, principal, version_id)
     sources.set_account_default_version(cur, principal.account_id, version_id)
     return version
@@ -111,7 +130,7 @@ def get_type(cur, principal: Principal, type_id: int) -> dict:
 def create_type(
     cur, principal: Principal, name: str, short_name: str, depth, sub_type_ids: list[int]
 ) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     _check_types_exist(cur, principal, sub_type_ids)
     type_id = unit_types.create(cur, principal.account_id, name, short_name, depth)
     unit_types.set_sub_types(cur, principal.account_id, type_id, sub_type_ids)
@@ -119,7 +138,7 @@ def create_type(
 
 
 def update_type(cur, principal: Principal, type_id: int, changes: dict) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_type(cur, principal, type_id)
     unit_types.update(
         cur, principal.account_id, type_id, {k: v for k, v in changes.items() if k != "sub_type_ids"}
@@ -131,7 +150,7 @@ def update_type(cur, principal: Principal, type_id: int, changes: dict) -> dict:
 
 
 def delete_type(cur, principal: Principal, type_id: int) -> None:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_type(cur, principal, type_id)
     if unit_types.in_use(cur, principal.account_id, type_id):
         raise problems.conflict("org_unit_type.in_use", f"Org-unit type {type_id} is used by org units.")
@@ -160,21 +179,21 @@ def get_group(cur, principal: Principal, group_id: int) -> dict:
 
 
 def create_group(cur, principal: Principal, version_id: int, name: str, source_ref: str | None) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_version(cur, principal, version_id)
     group_id = groups.create_group(cur, principal.account_id, version_id, name, source_ref)
     return get_group(cur, principal, group_id)
 
 
 def update_group(cur, principal: Principal, group_id: int, name: str | None, source_ref: str | None) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_group(cur, principal, group_id)
     groups.update_group(cur, principal.account_id, group_id, name, source_ref)
     return get_group(cur, principal, group_id)
 
 
 def delete_group(cur, principal: Principal, group_id: int) -> None:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     group = get_group(cur, principal, group_id)
     groups.delete_group(cur, principal.account_id, group_id)
     _log(cur, principal, "group", group_id, "delete", {"name": group["name"]}, None)
@@ -191,7 +210,7 @@ def get_group_set(cur, principal: Principal, set_id: int) -> dict:
 
 
 def create_group_set(cur, principal: Principal, name: str, group_ids: list[int]) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     _check_groups_exist(cur, principal, group_ids)
     set_id = groups.create_set(cur, principal.account_id, name)
     groups.set_groups_of_set(cur, principal.account_id, set_id, group_ids)
@@ -201,7 +220,7 @@ def create_group_set(cur, principal: Principal, name: str, group_ids: list[int])
 def update_group_set(
     cur, principal: Principal, set_id: int, name: str | None, group_ids: list[int] | None
 ) -> dict:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_group_set(cur, principal, set_id)
     if name is not None:
         groups.rename_set(cur, principal.account_id, set_id, name)
@@ -212,7 +231,7 @@ def update_group_set(
 
 
 def delete_group_set(cur, principal: Principal, set_id: int) -> None:
-    require(principal, WRITE_REGISTRY)
+    _write(cur, principal)
     get_group_set(cur, principal, set_id)
     groups.delete_set(cur, principal.account_id, set_id)
 

@@ -21,12 +21,7 @@ COPY, DIFF = "versions.copy", "versions.diff"
 
 def _whole_versions_allowed(cur, principal: Principal, version_id: int) -> None:
     """Copies and diffs hold every unit of a version: not for profiles restricted to subtrees."""
-    if orgunits.scope(cur, principal, version_id).root_paths is not None:
-        raise problems.Problem(
-            403,
-            "auth.restricted_profile",
-            "Profiles restricted to subtrees cannot copy or compare whole versions.",
-        )
+    orgunits.require_unrestricted(cur, principal, "copy or compare whole versions")
 
 
 def launch_copy(cur, principal: Principal, version_id: int, description: str) -> dict:

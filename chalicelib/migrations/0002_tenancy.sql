@@ -43,6 +43,9 @@ CREATE TABLE profiles (
     account_id  bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     role        text NOT NULL CONSTRAINT profiles_role_known CHECK (
                     role IN ('admin', 'registry_editor', 'viewer', 'form_manager', 'reviewer', 'data_collector')),
+    -- Restricted to the org-unit subtrees in profile_org_units. Kept apart from those rows so that a
+    -- restricted profile whose roots are gone sees nothing, rather than everything.
+    restricted  boolean NOT NULL DEFAULT false,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT profiles_user_account_key UNIQUE (user_id, account_id)

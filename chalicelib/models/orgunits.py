@@ -90,10 +90,17 @@ SELECT version_id FROM org_units
 WHERE version_id = ANY(%(version_ids)s) AND id = %(id)s AND deleted_at IS NULL
 """
 
+RESTRICTED = "SELECT restricted FROM profiles WHERE user_id = %(user_id)s AND account_id = %(account_id)s"
+
 ROOT_PATHS = """
 SELECT ou.version_id, ou.path FROM profile_org_units r
 JOIN org_units ou ON ou.version_id = r.version_id AND ou.id = r.org_unit_id
 WHERE r.user_id = %(user_id)s AND r.account_id = %(account_id)s AND ou.deleted_at IS NULL
+"""
+
+SET_RESTRICTED = """
+UPDATE profiles SET restricted = %(restricted)s, updated_at = now()
+WHERE user_id = %(user_id)s AND account_id = %(account_id)s
 """
 
 PATHS_OF = """
@@ -242,8 +249,13 @@ def has_children(cur, version_id: int, unit_id: int) -> bool:
     return one(cur, HAS_CHILDREN, {"version_id": version_id, "id": unit_id})["has"]
 
 
-def root_paths(cur, account_id: int, user_id: int) -> list[dict]:
-    return all_rows(cur, ROOT_PATHS, {"account_id": account_id, "user_id": user_id})
+def root_paths(cur, account_id: int, user_id: int) -> list[dict] | None:
+    """The live roots of a restricted profile (possibly none left), or None when it is not restricted."""
+    params = {"account_id": account_id, "user_id": user_id}
+    profile = one(cur, RESTRICTED, params)
+    if profile is None or not profile["restricted"]:
+        return None
+    return all_rows(cur, ROOT_PATHS, params)
 
 
 def paths_of(cur, version_ids: list[int], ids: list[int]) -> list[dict]:
@@ -251,7 +263,9 @@ def paths_of(cur, version_ids: list[int], ids: list[int]) -> list[dict]:
 
 
 def set_restrictions(cur, account_id: int, user_id: int, units: list[dict]) -> None:
+    """Restricts the profile to these units' subtrees; none lifts the restriction."""
     cur.execute(CLEAR_RESTRICTIONS, {"account_id": account_id, "user_id": user_id})
+    cur.execute(SET_RESTRICTED, {"account_id": account_id, "user_id": user_id, "restricted": bool(units)})
     for unit in units:
         params = {"account_id": account_id, "user_id": user_id}
         cur.execute(ADD_RESTRICTION, params | {"version_id": unit["version_id"], "org_unit_id": unit["id"]})

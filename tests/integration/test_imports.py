@@ -305,3 +305,19 @@ def test_a_csv_of_a_million_garbage_rows_ends_errored_quickly_and_leaves_nothing
     assert failed["status"] == "ERRORED" and "is this the right file" in failed["error_message"]
     assert "csv, row 2, ref: is missing" in failed["error_message"]
     assert _versions(source["id"]) == 1
+
+
+def test_a_profile_restricted_to_a_subtree_cannot_import(client, alpha, source, task_aws):
+    admin = alpha.tokens["admin"]
+    root = post(client, admin, "/api/orgunits", {"name": "Root"})
+    call(
+        client,
+        "PATCH",
+        f"/api/users/{alpha.user_ids['registry_editor']}",
+        admin,
+        {"org_unit_ids": [root["id"]]},
+    )
+    key = _upload(client, task_aws, alpha, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
+    body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}
+    status, error, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    assert status == 403 and error["error"]["code"] == "auth.restricted_profile"

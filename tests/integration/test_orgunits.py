@@ -367,3 +367,33 @@ def test_listing_500_units_takes_a_bounded_number_of_queries(client, alpha, tree
     )
     assert all(u["parent_name"] == "Saraya" for u in body["results"])
     assert len(executed) <= 6, executed  # auth, version, scope, the list: not one per unit
+
+
+def test_a_restricted_profile_whose_root_is_gone_sees_nothing_not_everything(client, alpha, tree):
+    admin = alpha.tokens["admin"]
+    call(
+        client, "PATCH", f"/api/users/{alpha.user_ids['viewer']}", admin, {"org_unit_ids": [tree["Rufisque"]]}
+    )
+    assert _names(_list(client, alpha.tokens["viewer"])) == ["Rufisque"]
+    assert call(client, "DELETE", f"/api/orgunits/{tree['Rufisque']}", admin)[0] == 204
+    assert _list(client, alpha.tokens["viewer"])["results"] == []
+    assert call(client, "GET", f"/api/orgunits/{tree['Dakar']}", alpha.tokens["viewer"])[0] == 404
+
+
+def test_a_restricted_profile_cannot_change_account_wide_settings(client, alpha, tree):
+    admin, editor = alpha.tokens["admin"], alpha.tokens["registry_editor"]
+    call(
+        client,
+        "PATCH",
+        f"/api/users/{alpha.user_ids['registry_editor']}",
+        admin,
+        {"org_unit_ids": [tree["Dakar"]]},
+    )
+    for method, path, body in [
+        ("POST", "/api/orgunit-types", {"name": "Mine"}),
+        ("PATCH", f"/api/groups/{tree['public']}", {"name": "Renamed"}),
+        ("POST", f"/api/versions/{tree['version']}/make-default", None),
+        ("POST", "/api/data-sources", {"name": "Another"}),
+    ]:
+        status, error, _ = call(client, method, path, editor, body)
+        assert status == 403 and error["error"]["code"] == "auth.restricted_profile", (method, path)

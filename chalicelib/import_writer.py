@@ -11,6 +11,7 @@ from chalicelib import audit, tree_plan
 from chalicelib.gpkg import Feature, Package
 from chalicelib.models import groups, sources, unit_types
 from chalicelib.models import unit_loader as loader
+from chalicelib.tasks import TaskInputError
 from chalicelib.tree_plan import Plan
 
 SIMPLIFY_DEGREES = 0.0005
@@ -37,7 +38,7 @@ def write(cur, target: Target, package: Package, plan: Plan, existing: dict, clo
                                          target.user_id, with_partition=False)  # fmt: skip
         target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
         group_ids = _groups(cur, target, package, create=True)
-        units, memberships = _rows(cur, target, plan.ordered, type_ids, group_ids, {})
+        _, units, memberships = _rows(cur, target, plan.ordered, type_ids, group_ids, {})
         loader.load_new_version(cur, target.version_id, units, memberships)
         return counts | {"version_id": target.version_id}
     group_ids = _groups(cur, target, package, create=not dry_run)
@@ -55,9 +56,9 @@ def write(cur, target: Target, package: Package, plan: Plan, existing: dict, clo
     }
     if dry_run:
         return counts
-    units, memberships = _rows(cur, target, created, type_ids, group_ids, existing)
+    new_ids, units, memberships = _rows(cur, target, created, type_ids, group_ids, existing)
     loader.insert_units(cur, units, memberships)
-    _apply_changes(cur, target, matched, changed, existing)
+    _apply_changes(cur, target, matched, changed, {ref: row["id"] for ref, row in existing.items()} | new_ids)
     if close_missing:
         _close(cur, target, missing)
     if any("parent_ref" in c for c in changed.values()):
@@ -126,7 +127,7 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
         for f in created
         for ref in f.group_refs
     )
-    return units, memberships
+    return ids, units, memberships
 
 
 def _uuid(given: str | None, seen: set[str]) -> str:
@@ -188,8 +189,8 @@ def _same_geometry(stored_hex: str | None, geometry) -> bool:
     return shapely.equals_exact(shapely.force_2d(stored), shapely.force_2d(geometry), tolerance=1e-9)
 
 
-def _apply_changes(cur, target: Target, features: dict, changed: dict, existing: dict) -> None:
-    ids = {ref: row["id"] for ref, row in existing.items()}
+def _apply_changes(cur, target: Target, features: dict, changed: dict, ids: dict[str, int]) -> None:
+    """`ids`: every ref's unit id, the new units' included (a unit may move under a new one)."""
     for ref, changes in changed.items():
         unit_id, feature = ids[ref], features[ref]
         columns = {name: after for name, (_, after) in changes.items() if name in PLAIN_COLUMNS}
@@ -246,6 +247,10 @@ def _recompute_paths(cur, version_id: int) -> None:
     for unit_id in rows:
         chain, node = [], unit_id
         while node is not None and node not in placed:
+            if node in chain:
+                raise TaskInputError(f"The import would make a cycle of parents through units {chain}.")
+            if node not in rows:
+                raise TaskInputError(f"Unit {chain[-1]} would sit under unit {node}, which is deleted.")
             chain.append(node)
             node = rows[node]["parent_id"]
         base_path, base_depth = placed[node] if node is not None else ("/", -1)

@@ -17,6 +17,7 @@ class Existing:
     id: int
     path: str
     depth: int
+    parent_ref: str | None = None
 
 
 @dataclass
@@ -70,8 +71,8 @@ def _visit(feature: Feature, by_ref, existing, rejected, state, plan: Plan) -> N
             break
         state[node.ref] = "visiting"
         chain.append(node)
-        parent = node.parent_ref
-        if parent is None or (parent in existing and parent not in by_ref):
+        parent = _above_existing(node.parent_ref, by_ref, existing)
+        if parent is None:
             break
         if parent not in by_ref:
             if parent in rejected:
@@ -89,6 +90,17 @@ def _visit(feature: Feature, by_ref, existing, rejected, state, plan: Plan) -> N
         else:
             plan.ordered.append(member)
         state[member.ref] = verdict
+
+
+def _above_existing(parent: str | None, by_ref: dict, existing: dict) -> str | None:
+    """The next ancestor to visit: through units already in the version (whose parents the file may
+    change), up to one the file has, or None at a root. Cycles through the version are caught too."""
+    seen = set()
+    while parent is not None and parent not in by_ref and parent in existing and parent not in seen:
+        seen.add(parent)
+        unit = existing[parent]
+        parent = unit.get("parent_ref") if isinstance(unit, dict) else unit.parent_ref
+    return parent if parent is None or parent in by_ref or parent not in existing else None
 
 
 def _problem(feature: Feature, field_name: str, message: str) -> RowProblem:

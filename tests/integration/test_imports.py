@@ -321,3 +321,26 @@ def test_a_profile_restricted_to_a_subtree_cannot_import(client, alpha, source, 
     body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}
     status, error, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
     assert status == 403 and error["error"]["code"] == "auth.restricted_profile"
+
+
+def test_an_existing_unit_may_move_under_a_unit_new_in_the_same_file(
+    client, alpha, source, task_aws, tmp_path
+):
+    first = _import(
+        client, task_aws, alpha, source, (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
+    )
+    version_id = first["result"]["version_id"]
+    area = '"level-4-Health area/Aire de santé - AREA"'
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    content = _edited(
+        tmp_path,
+        [
+            f"INSERT INTO {area} (name, ref, parent_ref) VALUES ('Nouvelle aire', 'AREA2', 'B4Ra7K6HuCE')",
+            f"UPDATE {hf} SET parent_ref = 'AREA2' WHERE ref = 'O8KHatHm4dw'",
+        ],
+    )
+    done = _import(client, task_aws, alpha, source, content, version_id=version_id)
+    assert done["status"] == "SUCCESS", done["error_message"]
+    units = _units(version_id)
+    moved, new_area = units["O8KHatHm4dw"], units["AREA2"]
+    assert moved["parent_id"] == new_area["id"] and moved["path"] == new_area["path"] + f"{moved['id']}/"

@@ -58,3 +58,13 @@ def test_a_deep_tree_needs_no_recursion():
     assert len(plan.ordered) == 5000 and plan.ordered[0].ref == "n0"
     placed = tree_plan.paths(plan.ordered, {f.ref: i + 1 for i, f in enumerate(chain)}, {})
     assert placed["n4999"][1] == 4999
+
+
+def test_a_cycle_through_units_already_in_the_version_is_caught():
+    # In the version B sits under A; the file moves A under B
+    existing = {
+        "A": tree_plan.Existing(id=1, path="/1/", depth=0),
+        "B": tree_plan.Existing(id=2, path="/1/2/", depth=1, parent_ref="A"),
+    }
+    plan = tree_plan.check([unit("A", "B")], existing)
+    assert plan.ordered == [] and "cycle of parents" in plan.errors[0].message

@@ -28,6 +28,7 @@ from chalicelib import (
 )
 from chalicelib.import_writer import Target, write
 from chalicelib.jsonutil import dumps
+from chalicelib.models import orgunits as unit_rows
 from chalicelib.models import sources
 from chalicelib.models import unit_loader as loader
 from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
@@ -138,6 +139,7 @@ def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existin
         return {}
     if sources.get_version(ctx.cur, ctx.task["account_id"], request.version_id) is None:
         raise TaskInputError(f"Version {request.version_id} no longer exists.")
+    unit_rows.lock_tree(ctx.cur, request.version_id)  # no create or move interleaves with the import
     return {row["source_ref"]: row for row in loader.existing_units(ctx.cur, request.version_id)}
 
 

@@ -132,6 +132,7 @@ def create(cur, principal: Principal, version_id: int, fields: dict) -> dict:
 def create_unchecked(cur, principal: Principal, version_id: int, fields: dict, source: str = "api") -> dict:
     """`create` for callers that have checked the role themselves (change requests)."""
     registry.writable_version(cur, principal, version_id)
+    orgunits.lock_tree(cur, version_id)  # the parent's path must not move under us
     unit_scope = scope(cur, principal, version_id)
     parent = _parent(cur, principal, unit_scope, fields.get("parent_id"))
     _check_type(cur, principal, parent, fields.get("org_unit_type_id"))
@@ -170,6 +171,10 @@ def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
 def update_unchecked(cur, principal: Principal, unit_id: int, changes: dict, source: str = "api",
                      task_id: int | None = None) -> dict:  # fmt: skip
     """`update` for callers that have checked the role themselves (change requests, bulk updates)."""
+    if "parent_id" in changes:  # a move: read the unit and its new parent only once nothing else moves
+        version_id = orgunits.version_of(cur, sources.account_version_ids(cur, principal.account_id), unit_id)
+        if version_id is not None:
+            orgunits.lock_tree(cur, version_id)
     unit, unit_scope = _visible_unit(cur, principal, unit_id)
     registry.writable_version(cur, principal, unit["version_id"])
     version_id, warnings = unit["version_id"], []

@@ -220,12 +220,17 @@ def set_geom(cur, version_id: int, unit_id: int, wkb: bytes | None, user_id: int
     cur.execute(SET_GEOM, {"version_id": version_id, "id": unit_id, "wkb": wkb, "user_id": user_id})
 
 
+def lock_tree(cur, version_id: int) -> None:
+    """Serialises what reads paths to write paths in a version (creates, moves, imports) until commit;
+    plain edits and reads do not wait for it."""
+    cur.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": version_id})
+
+
 def move_subtree(cur, unit: dict, parent: dict | None, user_id: int) -> int:
-    """Moves `unit` under `parent` (None: makes it a root); returns how many rows changed."""
+    """Moves `unit` under `parent` (None: makes it a root); returns how many rows changed. Callers hold
+    lock_tree and read `unit` and `parent` after taking it, so the paths they carry are current."""
+    lock_tree(cur, unit["version_id"])  # re-entrant: a no-op when the caller holds it already
     new_path = (parent["path"] if parent else "/") + f"{unit['id']}/"
-    cur.execute(
-        "SELECT pg_advisory_xact_lock(%(key)s)", {"key": unit["version_id"]}
-    )  # moves never interleave
     cur.execute(
         MOVE_SUBTREE,
         {

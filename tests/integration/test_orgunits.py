@@ -397,3 +397,37 @@ def test_a_restricted_profile_cannot_change_account_wide_settings(client, alpha,
     ]:
         status, error, _ = call(client, method, path, editor, body)
         assert status == 403 and error["error"]["code"] == "auth.restricted_profile", (method, path)
+
+
+def test_two_crossing_moves_at_once_cannot_make_a_cycle(client, alpha, tree):
+    import threading
+
+    from chalicelib import auth, db, orgunits, problems
+
+    admin = alpha.tokens["admin"]
+    x = call(client, "POST", "/api/orgunits", admin, {"name": "X", "parent_id": tree["Dakar"]})[1]["id"]
+    y = call(client, "POST", "/api/orgunits", admin, {"name": "Y", "parent_id": tree["Dakar"]})[1]["id"]
+    with db.transaction() as cur:
+        principal = auth.principal_of_launcher(cur, alpha.user_ids["admin"])
+    first_moved, outcome = threading.Event(), {}
+
+    def move_x_under_y():
+        with db.transaction() as cur:
+            orgunits.update(cur, principal, x, {"parent_id": y})
+            first_moved.set()
+            threading.Event().wait(0.5)  # still holding the tree lock
+        db.close()
+
+    thread = threading.Thread(target=move_x_under_y)
+    thread.start()
+    assert first_moved.wait(10)
+    try:
+        with db.transaction() as cur:  # waits for the first move, then sees its paths
+            orgunits.update(cur, principal, y, {"parent_id": x})
+    except problems.Problem as problem:
+        outcome["code"] = problem.code
+    thread.join(10)
+    assert outcome == {"code": "orgunit.cycle"}
+    _, moved, _ = call(client, "GET", f"/api/orgunits/{x}", admin)
+    _, stayed, _ = call(client, "GET", f"/api/orgunits/{y}", admin)
+    assert moved["parent_id"] == y and stayed["parent_id"] == tree["Dakar"]

@@ -95,7 +95,9 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
     parents = {ref: tree_plan.Existing(row["id"], row["path"], row["depth"]) for ref, row in existing.items()}
     placed = tree_plan.paths(created, ids, parents)
     id_of = {ref: parent.id for ref, parent in parents.items()} | ids
-    seen_uuids: set[str] = set()
+    seen_uuids = (
+        _taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid]) if existing else set()
+    )
 
     def unit_row(f: Feature) -> tuple:
         path, depth = placed[f.ref]
@@ -128,6 +130,16 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
         for ref in f.group_refs
     )
     return ids, units, memberships
+
+
+def _taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:
+    """Which of the file's uuids live units of the version already carry (they get new ones)."""
+    cur.execute(
+        "SELECT uuid::text AS uuid FROM org_units"
+        " WHERE version_id = %(v)s AND deleted_at IS NULL AND uuid::text = ANY(%(wanted)s)",
+        {"v": version_id, "wanted": wanted},
+    )
+    return {row["uuid"] for row in cur.fetchall()}
 
 
 def _uuid(given: str | None, seen: set[str]) -> str:

@@ -2,7 +2,7 @@
 
 Units that were deleted, stopped being VALID, or changed while outside VALID come as tombstones
 ({id, deleted: true}) so the phone drops them. Paging is by (updated_at, id). A page of changes
-may commit after a later one was read; clients pass back `next_since` (which looks back a few
+may commit after a later one was read; clients pass back `next_since` (which looks back further
 minutes) once they reach the last page, and apply what they receive idempotently.
 """
 
@@ -14,7 +14,8 @@ from chalicelib.models import projects
 from chalicelib.models.orgunits import Query
 from chalicelib.permissions import READ_REGISTRY, Principal, require
 
-LOOK_BACK = datetime.timedelta(minutes=5)
+# updated_at is when a transaction started; the longest (a task's) lasts up to a Lambda's 15 minutes
+LOOK_BACK = datetime.timedelta(minutes=16)
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 FIELDS = ("id", "uuid", "name", "parent_id", "org_unit_type_id", "org_unit_type_name", "code", "source_ref",
           "validation_status", "opening_date", "closed_date", "location", "ancestor_ids", "group_ids",

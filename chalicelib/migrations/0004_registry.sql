@@ -149,8 +149,9 @@ CREATE TABLE org_units (
     CONSTRAINT org_units_path_ends_with_id CHECK (path LIKE '%/' || id || '/')
 ) PARTITION BY LIST (version_id);
 
-CREATE UNIQUE INDEX org_units_version_ref_key ON org_units (version_id, source_ref);
-CREATE UNIQUE INDEX org_units_version_uuid_key ON org_units (version_id, uuid);
+-- Unique among live units: a ref or uuid of a deleted unit may be used again.
+CREATE UNIQUE INDEX org_units_version_ref_key ON org_units (version_id, source_ref) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX org_units_version_uuid_key ON org_units (version_id, uuid) WHERE deleted_at IS NULL;
 CREATE INDEX org_units_parent_idx ON org_units (version_id, parent_id);
 CREATE INDEX org_units_path_idx ON org_units (version_id, path text_pattern_ops);
 CREATE INDEX org_units_type_idx ON org_units (org_unit_type_id, account_id);

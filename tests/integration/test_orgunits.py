@@ -431,3 +431,10 @@ def test_two_crossing_moves_at_once_cannot_make_a_cycle(client, alpha, tree):
     _, moved, _ = call(client, "GET", f"/api/orgunits/{x}", admin)
     _, stayed, _ = call(client, "GET", f"/api/orgunits/{y}", admin)
     assert moved["parent_id"] == y and stayed["parent_id"] == tree["Dakar"]
+
+
+def test_a_deleted_units_ref_can_be_used_again(client, alpha, tree):
+    admin = alpha.tokens["admin"]
+    assert call(client, "DELETE", f"/api/orgunits/{tree['Poste de Santé Saraya']}", admin)[0] == 204
+    body = {"name": "Poste de Santé Saraya (rebuilt)", "source_ref": "F2", "parent_id": tree["Saraya"]}
+    assert call(client, "POST", "/api/orgunits", admin, body)[0] == 201

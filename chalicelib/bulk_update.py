@@ -5,9 +5,10 @@ subtrees). Each unit is updated through the same rules as PATCH and audited with
 """
 
 from chalicelib import auth, orgunit_filters, orgunits, problems, tasks
+from chalicelib.models import groups, unit_types
 from chalicelib.models import orgunits as rows
 from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
-from chalicelib.tasks import Continue, TaskContext, TaskInputError, task
+from chalicelib.tasks import TaskContext, TaskInputError, task
 
 KIND = "orgunits.bulk_update"
 CHANGEABLE = ("validation_status", "org_unit_type_id", "opening_date", "closed_date", "add_group_ids",
@@ -16,7 +17,8 @@ PAGE = 200
 
 
 def launch(cur, principal: Principal, filters: dict[str, str], changes: dict) -> dict:
-    """Checks the filter and the change now (400 at once, not a failed task later), then enqueues."""
+    """Checks the filter and the change now (400 at once, not a failed task later), then enqueues.
+    The task applies everything in one transaction: all units change, or none."""
     require(principal, WRITE_REGISTRY)
     require(principal, RUN_TASKS)
     if not changes:
@@ -26,9 +28,17 @@ def launch(cur, principal: Principal, filters: dict[str, str], changes: dict) ->
         raise problems.invalid_field(
             "changes", f"cannot change {unknown}; changeable: {', '.join(CHANGEABLE)}"
         )
-    orgunit_filters.parse(
-        cur, principal, {k: v for k, v in filters.items() if k not in ("limit", "cursor")}, None
-    )
+    page_free = {k: v for k, v in filters.items() if k not in ("limit", "cursor")}
+    query, _ = orgunit_filters.parse(cur, principal, page_free, None)
+    type_id = changes.get("org_unit_type_id")
+    if type_id and unit_types.get(cur, principal.account_id, type_id) is None:
+        raise problems.invalid_field("changes", f"names no org-unit type {type_id}")
+    named_groups = changes.get("add_group_ids", []) + changes.get("remove_group_ids", [])
+    missing = groups.missing_in_version(cur, principal.account_id, query.version_id, named_groups)
+    if missing:
+        raise problems.invalid_field(
+            "changes", f"names groups {missing} that are not in version {query.version_id}"
+        )
     params = {"filters": filters, "changes": changes}
     return tasks.enqueue(cur, principal.account_id, principal.user_id, KIND, params)
 
@@ -41,17 +51,18 @@ def bulk_update(ctx: TaskContext):
     except problems.Problem as problem:
         raise TaskInputError(problem.message) from problem
     orgunits.scope(ctx.cur, principal, query.version_id).restrict(query)
-    state = ctx.cursor or {"after": 0, "done": 0, "total": rows.count(ctx.cur, query)}
-    while True:
-        page = rows.list_page(ctx.cur, query, False, state["after"], PAGE)
+    total, done, after = rows.count(ctx.cur, query), 0, 0
+    while page := rows.list_page(ctx.cur, query, False, after, PAGE):
         for unit in page:
+            if ctx.deadline_near():
+                # All or nothing: one transaction, no continuation that would leave it half applied
+                raise TaskInputError(
+                    f"{total} units are more than one run can update ({done} done); narrow the filters."
+                )
             _apply(ctx, principal, unit)
-            state = state | {"after": unit["id"], "done": state["done"] + 1}
-            ctx.progress(state["done"], state["total"], f"updated {state['done']} of {state['total']}")
-        if len(page) < PAGE:
-            return {"updated": state["done"]}
-        if ctx.deadline_near():
-            return Continue(state)
+            done, after = done + 1, unit["id"]
+            ctx.progress(done, total, f"updated {done} of {total}")
+    return {"updated": done}
 
 
 def _apply(ctx: TaskContext, principal: Principal, unit: dict) -> None:

@@ -2,8 +2,9 @@
 
 Units that were deleted, stopped being VALID, or changed while outside VALID come as tombstones
 ({id, deleted: true}) so the phone drops them. Paging is by (updated_at, id). A page of changes
-may commit after a later one was read; clients pass back `next_since` (which looks back further
-minutes) once they reach the last page, and apply what they receive idempotently.
+may commit after a later one was read; clients pass back `next_since` (which looks back past the
+longest transaction) once they reach the last page, and apply what they receive idempotently.
+Known gap: a unit that leaves a user's subtree (moved away) sends no tombstone to that user.
 """
 
 import datetime

@@ -112,3 +112,25 @@ def test_another_account_cannot_bulk_update_our_units(client, alpha, tree, task_
     assert status == 404
     _, dakar, _ = call(client, "GET", f"/api/orgunits/{tree['Dakar']}", alpha.tokens["admin"])
     assert dakar["validation_status"] == "NEW"
+
+
+def test_unknown_types_or_groups_are_refused_at_launch(client, alpha, tree, task_aws):
+    token = alpha.tokens["registry_editor"]
+    for changes in ({"org_unit_type_id": 999999}, {"add_group_ids": [999999]}):
+        status, error, _ = call(
+            client, "POST", "/api/orgunits/bulk-update", token, {"filters": {}, "changes": changes}
+        )
+        assert status == 400 and error["error"]["details"]["field"] == "changes", changes
+    assert task_aws.depth(task_aws.queue_url) == 0
+
+
+def test_a_bulk_update_too_big_for_one_run_changes_nothing(client, alpha, tree, task_aws):
+    from tests.integration.test_tasks import DeadlineAfter
+
+    body = {"filters": {}, "changes": {"validation_status": "REJECTED"}}
+    created = _launch(client, alpha.tokens["registry_editor"], body)
+    drain(task_aws, context_factory=lambda name: DeadlineAfter(name, calls=1))
+    failed = row(created["id"])
+    assert failed["status"] == "ERRORED" and "narrow the filters" in failed["error_message"]
+    _, dakar, _ = call(client, "GET", f"/api/orgunits/{tree['Dakar']}", alpha.tokens["viewer"])
+    assert dakar["validation_status"] == "NEW"

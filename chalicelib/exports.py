@@ -42,7 +42,8 @@ def export_units(ctx: TaskContext) -> dict:
         query, _ = orgunit_filters.parse(ctx.cur, principal, ctx.params["filters"], None)
     except problems.Problem as problem:
         raise TaskInputError(problem.message) from problem
-    orgunits.scope(ctx.cur, principal, query.version_id).restrict(query)
+    unit_scope = orgunits.scope(ctx.cur, principal, query.version_id)
+    unit_scope.restrict(query)
     summary = unit_export.summary(ctx.cur, query)
     total = summary["count"]
 
@@ -53,7 +54,7 @@ def export_units(ctx: TaskContext) -> dict:
     content_type, extension = FORMATS[ctx.params["format"]]
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, f"orgunits.{extension}")
-        rows = unit_export.units(ctx.cur, query)
+        rows = (_hide_above(unit_scope, row) for row in unit_export.units(ctx.cur, query))
         written = _write(ctx, path, rows, summary, query, progress)
         with open(path, "rb") as file:
             ctx.save_artifact(f"orgunits.{extension}", file, content_type)
@@ -64,6 +65,17 @@ def export_units(ctx: TaskContext) -> dict:
         "bytes": size,
         "version_id": query.version_id,
     }
+
+
+def _hide_above(unit_scope: orgunits.Scope, row: dict) -> dict:
+    """A restricted user's export names nothing above their roots."""
+    visible_from = unit_scope.hide_above([row])[0].get("visible_from", 0)
+    if visible_from:
+        row["ancestor_names"] = (row["ancestor_names"] or [])[visible_from:]
+        row["ancestor_refs"] = (row["ancestor_refs"] or [])[visible_from:]
+    if row["depth"] <= visible_from and unit_scope.root_paths is not None:
+        row["parent_id"] = row["parent_ref"] = row["parent_name"] = None
+    return row
 
 
 def _write(ctx: TaskContext, path: str, rows, summary: dict, query, progress) -> int:

@@ -36,12 +36,13 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
     check_project(cur, principal, project_id)
     version_id = orgunits.version_id_for(cur, principal, None)
     query = Query(version_id, include_deleted=True)
-    orgunits.scope(cur, principal, version_id).restrict(query)
+    unit_scope = orgunits.scope(cur, principal, version_id)
+    unit_scope.restrict(query)
     if after:
         since, after_id = datetime.datetime.fromisoformat(after[0]), after[1]
     else:
         since, after_id = since or EPOCH, 0
-    found = rows.changed_since(cur, query, since, after_id, limit + 1)
+    found = unit_scope.hide_above(rows.changed_since(cur, query, since, after_id, limit + 1))
     page = found[:limit]
     more = len(found) > limit
     return {

@@ -38,6 +38,14 @@ class Scope:
     def contains(self, path: str) -> bool:
         return self.root_paths is None or any(path.startswith(root) for root in self.root_paths)
 
+    def hide_above(self, rows: list[dict]) -> list[dict]:
+        """Marks in each row the depth of its root, so that nothing above it is shown (present())."""
+        if self.root_paths is not None:
+            for row in rows:
+                root = next((r for r in self.root_paths if row["path"].startswith(r)), None)
+                row["visible_from"] = root.count("/") - 2 if root else row["depth"]
+        return rows
+
 
 def scope(cur, principal: Principal, version_id: int) -> Scope:
     roots = orgunits.root_paths(cur, principal.account_id, principal.user_id)
@@ -71,7 +79,7 @@ def _visible_unit(cur, principal: Principal, unit_id: int, with_geometry: bool =
     unit_scope = scope(cur, principal, version_id)
     if not unit_scope.contains(unit["path"]):
         raise problems.not_found("orgunit", unit_id)
-    return unit, unit_scope
+    return unit_scope.hide_above([unit])[0], unit_scope
 
 
 def get(cur, principal: Principal, unit_id: int) -> dict:
@@ -89,8 +97,9 @@ def get(cur, principal: Principal, unit_id: int) -> dict:
 
 def list_page(cur, principal: Principal, query: Query, with_geometry: bool, after, limit: int) -> list[dict]:
     require(principal, READ_REGISTRY)
-    scope(cur, principal, query.version_id).restrict(query)
-    return orgunits.list_page(cur, query, with_geometry, after, limit)
+    unit_scope = scope(cur, principal, query.version_id)
+    unit_scope.restrict(query)
+    return unit_scope.hide_above(orgunits.list_page(cur, query, with_geometry, after, limit))
 
 
 def locate(
@@ -106,8 +115,10 @@ def locate(
     )  # fmt: skip
     if type_ids:
         query.where("ou.org_unit_type_id = ANY(%(types)s)", types=type_ids)
-    scope(cur, principal, version_id).restrict(query)
-    return sorted(orgunits.list_page(cur, query, False, None, 100), key=lambda row: row["depth"])
+    unit_scope = scope(cur, principal, version_id)
+    unit_scope.restrict(query)
+    found = unit_scope.hide_above(orgunits.list_page(cur, query, False, None, 100))
+    return sorted(found, key=lambda row: row["depth"])
 
 
 def count(cur, query: Query) -> int:
@@ -304,7 +315,10 @@ def present(row: dict, fields=None) -> dict:
     shown["uuid"] = str(row["uuid"])
     shown["opening_date"] = row["opening_date"].isoformat() if row["opening_date"] else None
     shown["closed_date"] = row["closed_date"].isoformat() if row["closed_date"] else None
-    shown["ancestor_ids"] = [int(part) for part in row["path"].strip("/").split("/")[:-1]]
+    visible_from = row.get("visible_from", 0)  # a restricted user sees nothing above their root
+    shown["ancestor_ids"] = [int(part) for part in row["path"].strip("/").split("/")[:-1]][visible_from:]
+    if row["depth"] <= visible_from:
+        shown["parent_id"] = shown["parent_name"] = None
     shown["location"] = _point(row)
     if "geom_geojson" in row:
         shown["geom"] = geometry.as_geojson(row["geom_geojson"])

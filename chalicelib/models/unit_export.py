@@ -11,7 +11,7 @@ EXPORT_COLUMNS = """
     t.name AS org_unit_type, coalesce(t.depth, ou.depth + 1) AS type_depth, ou.validation_status,
     ou.parent_id, coalesce(p.source_ref, 'iaso#' || p.id) AS parent_ref, p.name AS parent_name,
     ST_X(ou.location) AS longitude, ST_Y(ou.location) AS latitude, ST_Z(ou.location) AS altitude,
-    ou.opening_date, ou.closed_date, ou.depth,
+    ou.opening_date, ou.closed_date, ou.depth, ou.path,
     encode(ST_AsBinary(coalesce(ou.geom, ou.location)), 'hex') AS wkb, ST_AsText(ou.geom) AS territory_wkt,
     (SELECT array_agg(coalesce(g.source_ref, 'iaso#' || g.id) ORDER BY g.name)
      FROM org_unit_groups m JOIN groups g ON g.id = m.group_id

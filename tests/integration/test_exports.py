@@ -60,7 +60,11 @@ def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws):
         {"org_unit_ids": [tree["Kédougou"]]},
     )
     done, content = _export(client, task_aws, alpha, "csv")
-    assert {r["ref"] for r in csv.DictReader(io.StringIO(content.decode()))} == {"SN-KE", "SN-KE-SR", "F2"}
+    rows = {r["ref"]: r for r in csv.DictReader(io.StringIO(content.decode()))}
+    assert set(rows) == {"SN-KE", "SN-KE-SR", "F2"}
+    # Nothing above the root is named
+    assert rows["SN-KE"]["parent_ref"] == "" and rows["F2"]["level_1_name"] == "Kédougou"
+    assert "Sénégal" not in content.decode()
 
 
 def test_xlsx_opens_in_openpyxl(client, alpha, tree, task_aws, tmp_path):

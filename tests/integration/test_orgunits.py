@@ -301,7 +301,9 @@ def test_a_profile_restricted_to_a_subtree_sees_and_edits_only_inside_it(client,
     # Reads: only Dakar's subtree, and ancestors above it are hidden
     assert _names(_list(client, token)) == ["Dakar", "Pikine", "Centre de Santé Pikine", "Rufisque"]
     _, pikine, _ = call(client, "GET", f"/api/orgunits/{tree['Pikine']}", token)
-    assert [a["name"] for a in pikine["ancestors"]] == ["Dakar"]
+    assert [a["name"] for a in pikine["ancestors"]] == ["Dakar"] and pikine["ancestor_ids"] == [tree["Dakar"]]
+    _, dakar, _ = call(client, "GET", f"/api/orgunits/{tree['Dakar']}", token)
+    assert dakar["parent_id"] is None and dakar["parent_name"] is None and dakar["ancestor_ids"] == []
     for outside in (tree["Kédougou"], tree["Sénégal"]):
         assert call(client, "GET", f"/api/orgunits/{outside}", token)[0] == 404
         assert call(client, "PATCH", f"/api/orgunits/{outside}", token, {"name": "x"})[0] == 404

@@ -55,6 +55,10 @@ class CsvError(GpkgError):
     """The file cannot be read as a CSV of org units."""
 
 
+# Territories as WKT can be long; csv's default field limit (128 KiB) would refuse them.
+csv.field_size_limit(64 * 1024 * 1024)
+
+
 def read(path: str | Path) -> Package:
     text = _decode(Path(path).read_bytes())
     header_line = text.split("\n", 1)[0]
@@ -116,7 +120,7 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
 
     try:
         shapes = _geometries(values)
-    except (ValueError, TypeError, shapely.errors.GEOSException) as error:
+    except Exception as error:  # whatever a cell holds, it is this row's problem, not the import's
         field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
         problem(field_name, f"is not a readable geometry ({error})")
         return None
@@ -128,7 +132,7 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
 
 def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
     """A feature from its attributes (geometry aside); problems go to `package`."""
-    values = {key: (value or "").strip() for key, value in values.items()}
+    values = {key: (value or "").replace("\x00", "").strip() for key, value in values.items()}
     ref, name = normalise_ref(values.get("ref")), values.get("name", "")
 
     def problem(field_name: str, message: str) -> None:
@@ -157,6 +161,9 @@ def feature_from_values(package: Package, layer: str, row: int, values: dict) ->
             except ValueError:
                 problem(date_field, f"{values[date_field]!r} is not a date (YYYY-MM-DD)")
                 return None
+    if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
+        problem("closed_date", "is before opening_date")
+        return None
     return feature
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import shapely
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 HEADERS = [
     "id",
@@ -89,10 +90,15 @@ def write_xlsx(path: str, rows: Iterable[dict], levels: int, progress) -> int:
     sheet.append(HEADERS + ancestor_headers(levels))
     count = 0
     for count, row in enumerate(rows, start=1):
-        sheet.append(flat(row, levels))
+        sheet.append([_cell(value) for value in flat(row, levels)])
         progress(count)
     book.save(path)
     return count
+
+
+def _cell(value):
+    """Excel refuses control characters in cells; drop them rather than fail the export."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def write_geojson(path: str, rows: Iterable[dict], levels: int, progress) -> int:
@@ -213,10 +219,10 @@ def write_gpkg(path: str, rows: Iterable[dict], layers: list[dict], groups: list
         count, extents = 0, {}
         marks = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1))
         for count, row in enumerate(rows, start=1):
-            table = names[row["org_unit_type"] or "Unknown"]
+            table = names.get(row["org_unit_type"] or "Unknown") or _late_layer(db, names, row)
             geometry = _geometry(row)
             db.execute(
-                f'INSERT INTO "{table}" (geom, {", ".join(LAYER_COLUMNS)}) VALUES ({marks})',
+                f'INSERT INTO "{_quoted(table)}" (geom, {", ".join(LAYER_COLUMNS)}) VALUES ({marks})',
                 (
                     _gpkg_blob(geometry),
                     row["ref"],
@@ -244,6 +250,20 @@ def write_gpkg(path: str, rows: Iterable[dict], layers: list[dict], groups: list
     return count
 
 
+def _quoted(name: str) -> str:
+    """For a double-quoted SQLite identifier: type names are user input."""
+    return name.replace('"', '""')
+
+
+def _late_layer(db: sqlite3.Connection, names: dict, row: dict) -> str:
+    """A type that appeared after the layers were laid out (created meanwhile): its own layer."""
+    kind = {"territories": row["territory_wkt"] is not None, "points": row["territory_wkt"] is None}
+    names[row["org_unit_type"]] = _create_layer(
+        db, {"org_unit_type": row["org_unit_type"], "depth": row["type_depth"]} | kind
+    )
+    return names[row["org_unit_type"]]
+
+
 def _create_layer(db: sqlite3.Connection, layer: dict) -> str:
     name = layer_name(layer["depth"], layer["org_unit_type"])
     kind = (
@@ -254,9 +274,9 @@ def _create_layer(db: sqlite3.Connection, layer: dict) -> str:
         else "GEOMETRY"
     )
     db.execute(
-        f'CREATE TABLE "{name}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {kind}, ref TEXT, name TEXT, '
-        "parent_ref TEXT, group_refs TEXT, code TEXT, opening_date DATE, closed_date DATE, uuid TEXT, "
-        "validation_status TEXT)"
+        f'CREATE TABLE "{_quoted(name)}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {kind}, ref TEXT, '
+        "name TEXT, parent_ref TEXT, group_refs TEXT, code TEXT, opening_date DATE, closed_date DATE, "
+        "uuid TEXT, validation_status TEXT)"
     )
     db.execute(
         "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)"

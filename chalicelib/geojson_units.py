@@ -48,7 +48,7 @@ def _add(package: Package, index: int, item) -> None:
     geometry = item.get("geometry")
     try:
         parsed = shape(geometry) if geometry else None
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+    except Exception as error:  # whatever the member holds, it is this feature's problem
         package.problems.append(
             RowProblem(LAYER, index, "geometry", f"is not valid GeoJSON ({error})", True, feature.ref)
         )

@@ -39,9 +39,11 @@ GLOBE_TOLERANCE = 1e-6
 
 
 def outside_globe(geometry: shapely.Geometry) -> bool:
+    """Also true for NaN or infinite coordinates (written so that NaN fails every comparison)."""
     min_x, min_y, max_x, max_y = geometry.bounds
     limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
-    return min_x < -limit_x or max_x > limit_x or min_y < -limit_y or max_y > limit_y
+    inside = -limit_x <= min_x <= max_x <= limit_x and -limit_y <= min_y <= max_y <= limit_y
+    return not inside
 
 
 def _check_range(field: str, geometry: shapely.Geometry) -> None:

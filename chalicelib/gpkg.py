@@ -153,7 +153,8 @@ def _read(connection: sqlite3.Connection) -> Package:
             raise GpkgError(
                 f"layer {name!r} is in EPSG:{srs}; only EPSG:4326 (longitude/latitude) is accepted"
             )
-        _read_layer(connection, package, name, column, int(match.group(1)), match.group(2))
+        type_name = match.group(2).strip() or f"Level {match.group(1)}"
+        _read_layer(connection, package, name, column, int(match.group(1)), type_name)
     return package
 
 
@@ -210,6 +211,9 @@ def _read_layer(
 def _feature(
     package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, blob
 ) -> Feature | None:
+    record = {
+        key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in record.items()
+    }
     ref, name = normalise_ref(record.get("ref")), (str(record.get("name") or "")).strip()
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
@@ -240,6 +244,9 @@ def _feature(
             except ValueError:
                 problem(date_field, f"{raw!r} is not a date (YYYY-MM-DD)")
                 return None
+    if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
+        problem("closed_date", "is before opening_date")
+        return None
     unknown_groups = [group for group in feature.group_refs if group not in package.groups]
     if unknown_groups:
         problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")

@@ -159,3 +159,26 @@ def test_export_input_is_checked_and_tenants_stay_apart(client, alpha, tree, tas
     assert call(client, "POST", "/api/exports", beta.tokens["viewer"], body)[0] == 404
     done, content = _export(client, task_aws, beta, "csv")
     assert done["result"]["exported"] == 0 and len(content.decode().splitlines()) == 1
+
+
+def test_hostile_type_names_and_control_characters_do_not_break_exports(
+    client, alpha, tree, task_aws, tmp_path
+):
+    admin = alpha.tokens["admin"]
+    odd = post(client, admin, "/api/orgunit-types", {"name": 'Quoted "type"; DROP TABLE groups'})
+    post(client, admin, "/api/orgunits", {"name": "Bell\x07 clinic", "org_unit_type_id": odd["id"]})
+    _, content = _export(client, task_aws, alpha, "gpkg")
+    path = tmp_path / "odd.gpkg"
+    path.write_bytes(content)
+    package = gpkg.read(path)
+    assert len(package.features) == 9 and package.groups == {"pub": "Public"}
+    assert any(f.type_name == 'Quoted "type"; DROP TABLE groups' for f in package.features)
+    _, content = _export(client, task_aws, alpha, "xlsx")
+    (tmp_path / "odd.xlsx").write_bytes(content)
+    names = [
+        r[3]
+        for r in openpyxl.load_workbook(tmp_path / "odd.xlsx", read_only=True)["org units"].iter_rows(
+            values_only=True
+        )
+    ]
+    assert "Bell clinic" in names

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from chalicelib import csv_units
@@ -79,3 +81,21 @@ def test_a_million_rows_of_garbage_stop_early_with_a_clear_message(tmp_path):
     content = b"ref,name\n" + b",\n" * 1_000_000
     with pytest.raises(GpkgError, match="more than 10000 rows have problems; is this the right file"):
         _read(tmp_path, content)
+
+
+def test_odd_cells_are_row_problems_not_crashes(tmp_path):
+    circle = [(math.cos(i * math.tau / 8000), math.sin(i * math.tau / 8000)) for i in range(8000)]
+    ring = ",".join(f"{x:.12f} {y:.12f}" for x, y in [*circle, circle[0]])
+    big = f'"POLYGON(({ring}))"'
+    content = (
+        b"ref,name,latitude,longitude,geojson,opening_date,closed_date\n"
+        b"A,Not a number,nan,nan,,,\n"
+        b'B,List,,,"[1, 2]",,\n'
+        b"C,Closed first,,,,2020-01-02,2020-01-01\n"
+        b"D,Nul\x00 byte,1,1,,,\n"
+    )
+    package = _read(tmp_path, content)
+    assert [(p.row, p.field) for p in package.errors] == [(2, "geom"), (3, "geojson"), (4, "closed_date")]
+    assert [f.name for f in package.features] == ["Nul byte"]
+    wide = _read(tmp_path, f"ref,name,wkt\nW,Wide,{big}\n".encode())
+    assert len(wide.features) == 1 and len(big) > 131_072

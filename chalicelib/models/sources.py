@@ -1,5 +1,8 @@
 """data_sources and source_versions. Creating a version also creates its org_units partition."""
 
+from psycopg2.errors import LockNotAvailable
+
+from chalicelib import problems
 from chalicelib.db import all_rows, one
 
 SOURCE_COLUMNS = "id, account_id, name, description, read_only, default_version_id, created_at, updated_at"
@@ -84,11 +87,19 @@ def create_version(cur, account_id: int, source_id: int, description: str, creat
 
 
 def create_partition(cur, version_id: int) -> None:
-    # DDL takes no parameters; the id is an integer we just generated.
-    table = f"org_units_v{int(version_id)}"
-    cur.execute(
-        f"CREATE TABLE IF NOT EXISTS {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})"
-    )
+    """CREATE ... PARTITION OF locks org_units exclusively until commit. Waiting for that lock behind a
+    long export would queue every tenant's reads behind us, so wait briefly and give up instead."""
+    table = f"org_units_v{int(version_id)}"  # DDL takes no parameters; the id is an integer we made
+    cur.execute("SET LOCAL lock_timeout = '3s'")
+    try:
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})"
+        )
+    except LockNotAvailable as error:
+        raise problems.service_unavailable(
+            "registry.busy", "The registry is busy with a long export or import; try again in a minute."
+        ) from error
+    cur.execute("SET LOCAL lock_timeout TO DEFAULT")
 
 
 def get_version(cur, account_id: int, version_id: int) -> dict | None:

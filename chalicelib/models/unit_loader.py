@@ -2,8 +2,9 @@
 
 A new version is loaded into a table of its own, without indexes, which is then attached as the
 version's partition: PostgreSQL builds the indexes once over the loaded rows (instead of maintaining
-them row by row) and, thanks to the CHECK constraint, attaches without scanning. ATTACH takes only a
-SHARE UPDATE EXCLUSIVE lock on org_units, so other tenants keep reading and writing meanwhile.
+them row by row) and, thanks to the CHECK constraint, attaches without scanning. ATTACH lets other
+tenants read org_units meanwhile, but writes to org_units and the tables that reference it wait until
+the import commits (a few seconds at most: the attach is the import's last big step).
 """
 
 import io
@@ -31,6 +32,10 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_version CHECK (version_id = {int(version_id)})")
     copy_rows(cur, table, UNIT_COLUMNS, units)
     cur.execute(f"ANALYZE {table}")
+    # ATTACH locks org_units (SHARE UPDATE EXCLUSIVE) and the tables referencing it (SHARE ROW
+    # EXCLUSIVE: their writes wait) until the import commits, which it does right after. If long
+    # transactions hold those tables, give up after a while: the task is retried later.
+    cur.execute("SELECT set_config('lock_timeout', '30s', true)")
     cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
     copy_rows(cur, "org_unit_groups", GROUP_COLUMNS, memberships)
 

@@ -201,3 +201,24 @@ def test_another_account_gets_404_on_every_registry_object(client, alpha):
     assert status == 400 and error["error"]["details"]["field"] == "org_unit_type_id"
     _, region, _ = call(client, "GET", f"/api/orgunit-types/{tree['Region']}", alpha.tokens["admin"])
     assert region["name"] == "Region"
+
+
+def test_a_new_version_waits_briefly_for_long_readers_then_says_busy(client, alpha, database):
+    import psycopg2
+
+    source = post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Pyramid"})
+    reader = psycopg2.connect(database)  # a long export holding org_units open
+    with reader.cursor() as cur:
+        cur.execute("SELECT count(*) FROM org_units")
+    try:
+        status, error, _ = call(
+            client, "POST", f"/api/data-sources/{source['id']}/versions", alpha.tokens["admin"], {}
+        )
+        assert status == 503 and error["error"]["code"] == "registry.busy"
+    finally:
+        reader.rollback()
+        reader.close()
+    assert (
+        call(client, "POST", f"/api/data-sources/{source['id']}/versions", alpha.tokens["admin"], {})[0]
+        == 201
+    )

@@ -72,7 +72,7 @@ UPDATE org_units SET
     parent_id = CASE WHEN id = %(id)s THEN %(parent_id)s ELSE parent_id END,
     updated_at = now(),
     updated_by = CASE WHEN id = %(id)s THEN %(user_id)s ELSE updated_by END
-WHERE version_id = %(version_id)s AND path LIKE %(old_path)s || '%%'
+WHERE version_id = %(version_id)s AND path LIKE %(old_path)s || '%%' AND deleted_at IS NULL
 """
 
 SOFT_DELETE = """
@@ -90,12 +90,12 @@ SELECT version_id FROM org_units
 WHERE version_id = ANY(%(version_ids)s) AND id = %(id)s AND deleted_at IS NULL
 """
 
-RESTRICTED = "SELECT restricted FROM profiles WHERE user_id = %(user_id)s AND account_id = %(account_id)s"
-
 ROOT_PATHS = """
-SELECT ou.version_id, ou.path FROM profile_org_units r
-JOIN org_units ou ON ou.version_id = r.version_id AND ou.id = r.org_unit_id
-WHERE r.user_id = %(user_id)s AND r.account_id = %(account_id)s AND ou.deleted_at IS NULL
+SELECT p.restricted, ou.version_id, ou.path
+FROM profiles p
+LEFT JOIN profile_org_units r ON r.user_id = p.user_id AND r.account_id = p.account_id
+LEFT JOIN org_units ou ON ou.version_id = r.version_id AND ou.id = r.org_unit_id AND ou.deleted_at IS NULL
+WHERE p.user_id = %(user_id)s AND p.account_id = %(account_id)s
 """
 
 SET_RESTRICTED = """
@@ -140,16 +140,34 @@ class Query:
 
 
 def select(query: Query, with_geometry: bool, after: int | None, limit: int) -> tuple[str, dict]:
+    """The page's ids first (an index-only walk), then the joins for those rows only: joining every
+    match before LIMIT cost 8 ms for a district's 1,800 descendants (bench/README.md)."""
     columns = COLUMNS + (GEOMETRY_COLUMNS if with_geometry else "")
     where = f"{query.sql_where()} AND ou.id > %(after)s"
-    sql = f"SELECT {columns} {FROM} WHERE {where} ORDER BY ou.id LIMIT %(limit)s"
+    page = f"SELECT ou.id FROM org_units ou WHERE {where} ORDER BY ou.id LIMIT %(limit)s"
+    sql = f"""
+        SELECT {columns}
+        FROM ({page}) page
+        JOIN org_units ou ON ou.version_id = %(version_id)s AND ou.id = page.id
+        LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
+        LEFT JOIN org_units p ON p.version_id = ou.version_id AND p.id = ou.parent_id
+        ORDER BY ou.id
+    """
     return sql, query.params | {"version_id": query.version_id, "after": after or 0, "limit": limit}
 
 
 def changed_since(cur, query: Query, since, after_id: int, limit: int) -> list[dict]:
     """Units (deleted ones included) changed after (since, after_id), oldest change first."""
     where = f"{query.sql_where()} AND (ou.updated_at, ou.id) > (%(since)s, %(after_id)s)"
-    sql = f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY ou.updated_at, ou.id LIMIT %(limit)s"
+    page = f"SELECT ou.id FROM org_units ou WHERE {where} ORDER BY ou.updated_at, ou.id LIMIT %(limit)s"
+    sql = f"""
+        SELECT {COLUMNS}
+        FROM ({page}) page
+        JOIN org_units ou ON ou.version_id = %(version_id)s AND ou.id = page.id
+        LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
+        LEFT JOIN org_units p ON p.version_id = ou.version_id AND p.id = ou.parent_id
+        ORDER BY ou.updated_at, ou.id
+    """
     params = query.params | {
         "version_id": query.version_id,
         "since": since,
@@ -255,12 +273,15 @@ def has_children(cur, version_id: int, unit_id: int) -> bool:
 
 
 def root_paths(cur, account_id: int, user_id: int) -> list[dict] | None:
-    """The live roots of a restricted profile (possibly none left), or None when it is not restricted."""
-    params = {"account_id": account_id, "user_id": user_id}
-    profile = one(cur, RESTRICTED, params)
-    if profile is None or not profile["restricted"]:
-        return None
-    return all_rows(cur, ROOT_PATHS, params)
+    """The live roots of a restricted profile (possibly none left), or None when it is not restricted.
+    Asked several times per request, so kept on the cursor for the transaction's life."""
+    cache = cur.__dict__.setdefault("root_paths", {})
+    key = (account_id, user_id)
+    if key not in cache:
+        rows = all_rows(cur, ROOT_PATHS, {"account_id": account_id, "user_id": user_id})
+        restricted = bool(rows) and rows[0]["restricted"]
+        cache[key] = [row for row in rows if row["path"]] if restricted else None
+    return cache[key]
 
 
 def paths_of(cur, version_ids: list[int], ids: list[int]) -> list[dict]:
@@ -269,6 +290,7 @@ def paths_of(cur, version_ids: list[int], ids: list[int]) -> list[dict]:
 
 def set_restrictions(cur, account_id: int, user_id: int, units: list[dict]) -> None:
     """Restricts the profile to these units' subtrees; none lifts the restriction."""
+    cur.__dict__.pop("root_paths", None)
     cur.execute(CLEAR_RESTRICTIONS, {"account_id": account_id, "user_id": user_id})
     cur.execute(SET_RESTRICTED, {"account_id": account_id, "user_id": user_id, "restricted": bool(units)})
     for unit in units:

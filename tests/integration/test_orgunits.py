@@ -327,8 +327,6 @@ def test_a_profile_restricted_to_a_subtree_sees_and_edits_only_inside_it(client,
 
 
 def test_listing_500_units_takes_a_bounded_number_of_queries(client, alpha, tree, monkeypatch):
-    from psycopg2.extras import RealDictCursor
-
     from chalicelib import db
 
     with db.transaction() as cur:
@@ -355,13 +353,13 @@ def test_listing_500_units_takes_a_bounded_number_of_queries(client, alpha, tree
             {"group": tree["public"], "parent": tree["Saraya"]},
         )
     executed = []
-    original = RealDictCursor.execute
+    original = db.DictCursor.execute
 
     def counting(self, query, vars=None):
         executed.append(query)
         return original(self, query, vars)
 
-    monkeypatch.setattr(RealDictCursor, "execute", counting)
+    monkeypatch.setattr(db.DictCursor, "execute", counting)
     body = _list(client, alpha.tokens["viewer"], f"parent={tree['Saraya']}&limit=500")
     assert len(body["results"]) == 500
     assert all(

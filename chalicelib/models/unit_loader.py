@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 
 from chalicelib.db import all_rows
+from chalicelib.models import sources
 
 UNIT_COLUMNS = ("id", "version_id", "account_id", "uuid", "parent_id", "org_unit_type_id", "name", "code",
                 "source_ref", "validation_status", "location", "geom", "simplified_geom", "opening_date",
@@ -37,6 +38,8 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     # transactions hold those tables, give up after a while: the task is retried later.
     cur.execute("SELECT set_config('lock_timeout', '30s', true)")
     cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
+    sources.tune_partition(cur, table)
+    cur.execute(f"ANALYZE {table}")  # again: the expression statistics come with the attached indexes
     copy_rows(cur, "org_unit_groups", GROUP_COLUMNS, memberships)
 
 

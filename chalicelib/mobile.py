@@ -50,7 +50,7 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
         "next_cursor": paging.encode_cursor([page[-1]["updated_at"].isoformat(), page[-1]["id"]])
         if more
         else None,
-        "next_since": None if more else (_now(cur) - LOOK_BACK).isoformat(),
+        "next_since": None if more else (datetime.datetime.now(datetime.UTC) - LOOK_BACK).isoformat(),
     }
 
 
@@ -58,8 +58,3 @@ def _item(row: dict) -> dict:
     if row["deleted_at"] or row["validation_status"] != "VALID":
         return {"id": row["id"], "deleted": True, "updated_at": row["updated_at"]}
     return orgunits.present(row, FIELDS)
-
-
-def _now(cur) -> datetime.datetime:
-    cur.execute("SELECT now() AS now")
-    return cur.fetchone()["now"]

@@ -59,6 +59,7 @@ def _text_filters(query: Query, params: Mapping[str, str]) -> None:
             raise problems.invalid_parameter("match", "must be prefix or contains")
         like = f"{pattern}%" if match == "prefix" else f"%{pattern}%"
         query.where("search_text(ou.name) LIKE search_text(%(search)s)", search=like)
+        query.narrow = len(text) >= (2 if match == "prefix" else 3)
     for name, column in (("refs", "source_ref"), ("codes", "code")):
         if params.get(name):
             query.where(f"ou.{column} = ANY(%({name})s)", **{name: _list(params[name])})
@@ -75,6 +76,7 @@ def _tree_filters(cur, principal: Principal, query: Query, params: Mapping[str, 
         query.where("ou.parent_id IS NULL")
     if params.get("descendants_of"):
         path = orgunits.path_of_visible(cur, principal, _int(params, "descendants_of"), query.version_id)
+        query.narrow = True
         query.where("ou.path LIKE %(descendants)s AND ou.path <> %(ancestor_path)s", descendants=f"{path}%",
                     ancestor_path=path)  # fmt: skip
     if params.get("group"):

@@ -129,6 +129,9 @@ class Query:
     clauses: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     include_deleted: bool = False  # mobile sync sends deleted units as tombstones
+    # A selective filter with its own index (name prefix, subtree): collect its matches first rather
+    # than let the planner walk every id in order hoping to meet the page (a 220 ms miss at 1M units).
+    narrow: bool = False
 
     def where(self, clause: str, **params) -> None:
         self.clauses.append(clause)
@@ -145,6 +148,9 @@ def select(query: Query, with_geometry: bool, after: int | None, limit: int) -> 
     columns = COLUMNS + (GEOMETRY_COLUMNS if with_geometry else "")
     where = f"{query.sql_where()} AND ou.id > %(after)s"
     page = f"SELECT ou.id FROM org_units ou WHERE {where} ORDER BY ou.id LIMIT %(limit)s"
+    if query.narrow:
+        matches = f"SELECT ou.id FROM org_units ou WHERE {where}"
+        page = f"WITH matches AS MATERIALIZED ({matches}) SELECT id FROM matches ORDER BY id LIMIT %(limit)s"
     sql = f"""
         SELECT {columns}
         FROM ({page}) page

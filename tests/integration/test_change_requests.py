@@ -87,10 +87,14 @@ def test_rejecting_needs_a_reason_and_rejects_a_proposed_unit(client, alpha, tre
     )
     _, unit, _ = call(client, "GET", f"/api/orgunits/{request['org_unit_id']}", alpha.tokens["viewer"])
     assert unit["validation_status"] == "REJECTED"
-    _, history, _ = call(client, "GET", f"/api/orgunits/{request['org_unit_id']}/history", alpha.tokens["viewer"])
+    _, history, _ = call(
+        client, "GET", f"/api/orgunits/{request['org_unit_id']}/history", alpha.tokens["viewer"]
+    )
     rejection = history["results"][-1]
     assert rejection["source"] == "change_request" and rejection["user_email"] == "reviewer@alpha.example.org"
-    assert rejection["before"] == {"validation_status": "NEW"} and rejection["after"] == {"validation_status": "REJECTED"}
+    assert rejection["before"] == {"validation_status": "NEW"} and rejection["after"] == {
+        "validation_status": "REJECTED"
+    }
 
 
 def test_a_proposal_is_checked_when_made(client, alpha, tree):

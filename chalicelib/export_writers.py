@@ -13,6 +13,8 @@ import shapely
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from chalicelib.gpkg import IASO_COLUMNS
+
 HEADERS = [
     "id",
     "uuid",
@@ -182,17 +184,7 @@ CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT N
 """
 
 # Iaso's columns, and validation_status (which Iaso ignores) so that our round trips keep it
-LAYER_COLUMNS = (
-    "ref",
-    "name",
-    "parent_ref",
-    "group_refs",
-    "code",
-    "opening_date",
-    "closed_date",
-    "uuid",
-    "validation_status",
-)
+LAYER_COLUMNS = IASO_COLUMNS
 
 
 def layer_name(depth: int, type_name: str) -> str:

@@ -70,14 +70,20 @@ def territory(value) -> Parsed:
     geometry = _shape("geom", value)
     if not isinstance(geometry, Polygon | MultiPolygon):
         raise problems.invalid_field("geom", f"must be a Polygon or MultiPolygon, not a {geometry.geom_type}")
-    warning = None
-    if not geometry.is_valid:
-        reason = explain_validity(geometry)
-        geometry = _polygons_only(shapely.make_valid(geometry))
-        if geometry.is_empty:
-            raise problems.invalid_field("geom", f"is invalid ({reason}) and cannot be repaired")
-        warning = f"geom was invalid ({reason}) and has been repaired"
+    geometry, reason = repaired(geometry)
+    if geometry.is_empty:
+        raise problems.invalid_field("geom", f"is invalid ({reason}) and cannot be repaired")
+    warning = f"geom was invalid ({reason}) and has been repaired" if reason else None
     return Parsed(shapely.to_wkb(geometry, output_dimension=2), warning)
+
+
+def repaired(geometry: Polygon | MultiPolygon) -> tuple[MultiPolygon, str | None]:
+    """The territory as a valid MultiPolygon, and why it was invalid (None when it was valid).
+    An empty result means it could not be repaired."""
+    if geometry.is_valid:
+        return (geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])), None
+    reason = explain_validity(geometry)
+    return _polygons_only(shapely.make_valid(geometry)), reason
 
 
 def _polygons_only(geometry: shapely.Geometry) -> MultiPolygon:

@@ -20,14 +20,26 @@ from pathlib import Path
 
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
-from shapely.validation import explain_validity
 
-from chalicelib.geometry import outside_globe
+from chalicelib.geometry import outside_globe, repaired
 
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 WGS84 = 4326
+# A layer's attribute columns in Iaso's layout (plus validation_status, which Iaso ignores and our
+# exports write so that round trips keep it); others are ignored on reading.
+IASO_COLUMNS = (
+    "ref",
+    "name",
+    "parent_ref",
+    "group_refs",
+    "code",
+    "opening_date",
+    "closed_date",
+    "uuid",
+    "validation_status",
+)
 VALIDATION_STATUSES = ("NEW", "VALID", "REJECTED")
 
 
@@ -187,18 +199,7 @@ def _read_layer(
     missing = {"ref", "name"} - columns
     if missing:
         raise GpkgError(f"layer {layer!r} has no column {', '.join(sorted(missing))}")
-    wanted = [
-        "ref",
-        "name",
-        "parent_ref",
-        "group_refs",
-        "code",
-        "opening_date",
-        "closed_date",
-        "uuid",
-        "validation_status",
-    ]
-    present = [column for column in wanted if column in columns]
+    present = [column for column in IASO_COLUMNS if column in columns]
     selected = ", ".join(f'"{column}"' for column in [*present, geometry_column])
     cursor = connection.execute(f'SELECT {selected} FROM "{_quoted(layer)}" ORDER BY rowid')
     for row_number, values in enumerate(cursor, start=1):
@@ -273,28 +274,16 @@ def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
         feature.location = geometry
         return feature
     if isinstance(geometry, Polygon | MultiPolygon):
-        if not geometry.is_valid:
-            reason = explain_validity(geometry)
-            geometry = _polygons(shapely.make_valid(geometry))
-            if geometry.is_empty:
-                problem("geom", f"is invalid ({reason}) and cannot be repaired")
-                return None
+        territory, reason = repaired(geometry)
+        if territory.is_empty:
+            problem("geom", f"is invalid ({reason}) and cannot be repaired")
+            return None
+        if reason:
             problem("geom", f"was invalid ({reason}) and has been repaired", fatal=False)
-        feature.territory = geometry if isinstance(geometry, MultiPolygon) else MultiPolygon([geometry])
+        feature.territory = territory
         return feature
     problem("geom", f"is a {geometry.geom_type}; a unit has a Point or a (Multi)Polygon")
     return None
-
-
-def _polygons(geometry) -> MultiPolygon:
-    parts = getattr(geometry, "geoms", [geometry])
-    polygons = []
-    for part in parts:
-        if isinstance(part, Polygon):
-            polygons.append(part)
-        elif isinstance(part, MultiPolygon):
-            polygons.extend(part.geoms)
-    return MultiPolygon(polygons)
 
 
 def parse_geometry(blob: bytes | None):

@@ -1,0 +1,228 @@
+"""Imports and exports of a whole version, beside GDAL's ogr2ogr and raw COPY, in one run.
+
+    .venv/bin/python -m bench.bench_imports --units 100000
+
+Generates the tree of bench_registry.py (regions, districts, health areas as polygons, facilities as
+points) in a throwaway PostgreSQL + PostGIS, then times, in this order:
+- our GeoPackage and CSV exports (the task functions, S3 in moto), against `ogr2ogr` PostGIS → GPKG
+  and `COPY (SELECT …) TO STDOUT`;
+- our GeoPackage and CSV imports of those files into a new version, against `ogr2ogr` GPKG →
+  PostGIS and a raw `COPY` into a staging table + `INSERT … SELECT` into an indexed table.
+Prints seconds, ratios and the process's peak memory (max RSS) after each step.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+import psycopg2
+from moto import mock_aws
+
+from bench.bench_registry import ADMIN_EMAIL, GROUPS, PASSWORD, load, set_environment, start_cluster
+
+BUCKET = "bench-exports"
+UPLOADS = "bench-uploads"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(label: str, action) -> tuple[float, object]:
+    begin = time.perf_counter()
+    value = action()
+    seconds = time.perf_counter() - begin
+    print(f"  {label:<52} {seconds:8.2f} s   peak RSS {peak_mb():7.0f} MB", flush=True)
+    return seconds, value
+
+
+def setup(units: int, seed: int) -> dict:
+    from chalicelib import accounts, cli, db, registry
+    from chalicelib.auth import principal_of_launcher
+
+    cli.run_migrations()
+    with db.transaction() as cur:
+        created = accounts.bootstrap(
+            cur, "Bench Ministry", ADMIN_EMAIL, PASSWORD, "Malaria", "org.bench.malaria"
+        )
+        principal = principal_of_launcher(cur, created["user"]["id"])
+        source = registry.create_source(cur, principal, "Pyramide", "", False)
+        ids = {"account": created["account"]["id"], "user": created["user"]["id"], "source": source["id"]}
+        ids["version"] = source["default_version_id"]
+        below = []
+        for key, name, depth in (
+            ("t_facility", "Facility", 4),
+            ("t_area", "HealthArea", 3),
+            ("t_district", "District", 2),
+            ("t_region", "Region", 1),
+            ("t_country", "Country", 0),
+        ):
+            ids[key] = registry.create_type(cur, principal, name, name[:3].upper(), depth, below)["id"]
+            below = [ids[key]]
+        ids["groups"] = [
+            registry.create_group(cur, principal, ids["version"], name, f"G{i}")["id"]
+            for i, name in enumerate(GROUPS)
+        ]
+    load(os.environ["DATABASE_URL"], ids, units, seed)
+    return ids
+
+
+def run_task(kind: str, params: dict, ids: dict) -> dict:
+    from chalicelib import db, task_kinds, tasks  # noqa: F401 (task_kinds registers the kinds)
+
+    with db.transaction() as cur:
+        task_id = tasks.rows.insert(cur, ids["account"], ids["user"], kind, params)["id"]
+    outcome = tasks.run(task_id)
+    with db.transaction() as cur:
+        row = tasks.rows.get_any(cur, task_id)
+    if outcome != "succeeded":
+        raise RuntimeError(f"{kind} ended {outcome}: {row['error_message']}")
+    return row
+
+
+def fetch_artifact(s3, row: dict, path: Path) -> Path:
+    s3.download_file(BUCKET, row["artifacts"][0]["key"], str(path))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="georegistry-bench-"))
+    root.chmod(0o755)
+    cluster, dsn = start_cluster(root)
+    try:
+        set_environment(dsn)
+        os.environ |= {
+            "EXPORTS_BUCKET": BUCKET,
+            "UPLOADS_BUCKET": UPLOADS,
+            "TASK_PROGRESS_INTERVAL_SECONDS": "1",
+        }
+        with mock_aws():
+            s3 = boto3.client("s3", region_name="eu-west-1")
+            for bucket in (BUCKET, UPLOADS):
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+            run(dsn, args, s3, root)
+    finally:
+        from chalicelib import db
+
+        db.close()
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
+    ids = setup(args.units, args.seed)
+    version, pg = ids["version"], _ogr_dsn(dsn)
+    select = (
+        "SELECT id, name, source_ref, parent_id, coalesce(geom, location) AS geom"
+        f" FROM org_units WHERE version_id = {version}"
+    )
+    print(f"exports of {args.units:,} units")
+    ours_gpkg, row = timed(
+        "ours: GeoPackage (Iaso's layout)",
+        lambda: run_task("orgunits.export", {"what": "orgunits", "format": "gpkg", "filters": {}}, ids),
+    )
+    gpkg_file = fetch_artifact(s3, row, root / "ours.gpkg")
+    anchor_gpkg, _ = timed(
+        "anchor: ogr2ogr PostGIS -> GPKG",
+        lambda: subprocess.run(
+            ["ogr2ogr", "-f", "GPKG", str(root / "ogr.gpkg"), pg, "-sql", select, "-nln", "units"], check=True
+        ),
+    )
+    ours_csv, row = timed(
+        "ours: CSV (ancestors per level)",
+        lambda: run_task("orgunits.export", {"what": "orgunits", "format": "csv", "filters": {}}, ids),
+    )
+    csv_file = fetch_artifact(s3, row, root / "ours.csv")
+    anchor_copy, _ = timed(
+        "anchor: COPY (SELECT ...) TO STDOUT", lambda: _copy_out(dsn, select, root / "copy.csv")
+    )
+    print(f"  ratios: GPKG {ours_gpkg / anchor_gpkg:.2f}x ogr2ogr; CSV {ours_csv / anchor_copy:.2f}x COPY TO")
+
+    print(f"imports of {args.units:,} units into a new version")
+    results = {}
+    for file_format, path in (("gpkg", gpkg_file), ("csv", csv_file)):
+        key = f"imports/{ids['account']}/bench/{path.name}"
+        s3.upload_file(str(path), UPLOADS, key)
+        params = {
+            "s3_key": key,
+            "format": file_format,
+            "data_source_id": ids["source"],
+            "version_id": None,
+            "skip_invalid": False,
+            "close_missing": False,
+            "dry_run": False,
+        }
+        results[file_format], row = timed(
+            f"ours: {file_format} import (checks, paths, audit)",
+            lambda p=params: run_task("orgunits.import", p, ids),
+        )
+        print(f"    {json.dumps(row['result'])}")
+    anchor_ogr, _ = timed(
+        "anchor: ogr2ogr GPKG -> PostGIS (GiST index)",
+        lambda: subprocess.run(
+            [
+                "ogr2ogr",
+                "-f",
+                "PostgreSQL",
+                pg,
+                str(root / "ogr.gpkg"),
+                "-nln",
+                "ogr_units",
+                "-lco",
+                "SPATIAL_INDEX=GIST",
+            ],
+            check=True,
+        ),
+    )
+    anchor_bare, _ = timed(
+        "anchor: COPY to staging, then INSERT into an indexed table", lambda: _copy_in(dsn, root / "copy.csv")
+    )
+    print(
+        f"  ratios: GPKG import {results['gpkg'] / anchor_ogr:.2f}x ogr2ogr; "
+        f"CSV import {results['csv'] / anchor_bare:.2f}x COPY + INSERT"
+    )
+
+
+def _ogr_dsn(dsn: str) -> str:
+    parts = psycopg2.extensions.parse_dsn(dsn)
+    return f"PG:host={parts['host']} port={parts['port']} user={parts['user']} dbname={parts['dbname']}"
+
+
+def _copy_out(dsn: str, select: str, path: Path) -> None:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur, open(path, "w") as out:
+        cur.copy_expert(f"COPY ({select.replace('AS geom', 'AS geom_wkb')}) TO STDOUT WITH CSV HEADER", out)
+
+
+def _copy_in(dsn: str, path: Path) -> None:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur, open(path) as source:
+        cur.execute("SET statement_timeout = 0")
+        cur.execute(
+            "CREATE UNLOGGED TABLE staging"
+            " (id bigint, name text, source_ref text, parent_id bigint, geom text)"
+        )
+        cur.execute(
+            "CREATE TABLE copied (id bigint PRIMARY KEY, name text, source_ref text, parent_id bigint,"
+            " geom geometry(Geometry, 4326))"
+        )
+        cur.execute("CREATE INDEX ON copied (parent_id)")
+        cur.execute("CREATE INDEX ON copied USING gist (geom)")
+        cur.copy_expert("COPY staging FROM STDIN WITH CSV HEADER", source)
+        cur.execute(
+            "INSERT INTO copied SELECT id, name, source_ref, parent_id, ST_Force2D(geom::geometry) FROM staging"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

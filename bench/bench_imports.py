@@ -220,7 +220,8 @@ def _copy_in(dsn: str, path: Path) -> None:
         cur.execute("CREATE INDEX ON copied USING gist (geom)")
         cur.copy_expert("COPY staging FROM STDIN WITH CSV HEADER", source)
         cur.execute(
-            "INSERT INTO copied SELECT id, name, source_ref, parent_id, ST_Force2D(geom::geometry) FROM staging"
+            "INSERT INTO copied"
+            " SELECT id, name, source_ref, parent_id, ST_Force2D(geom::geometry) FROM staging"
         )
 
 

@@ -71,9 +71,16 @@ def test_xlsx_opens_in_openpyxl(client, alpha, tree, task_aws, tmp_path):
     _, content = _export(client, task_aws, alpha, "xlsx")
     path = tmp_path / "units.xlsx"
     path.write_bytes(content)
-    sheet = openpyxl.load_workbook(path, read_only=True)["org units"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = _xlsx_rows(path)
     assert rows[0][:4] == ("id", "uuid", "ref", "name") and len(rows) == 9
+
+
+def _xlsx_rows(path: Path) -> list[tuple]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book["org units"].iter_rows(values_only=True))
+    finally:
+        book.close()  # a read-only workbook keeps its file open until closed
 
 
 def _ogrinfo(path: Path) -> str:
@@ -175,10 +182,4 @@ def test_hostile_type_names_and_control_characters_do_not_break_exports(
     assert any(f.type_name == 'Quoted "type"; DROP TABLE groups' for f in package.features)
     _, content = _export(client, task_aws, alpha, "xlsx")
     (tmp_path / "odd.xlsx").write_bytes(content)
-    names = [
-        r[3]
-        for r in openpyxl.load_workbook(tmp_path / "odd.xlsx", read_only=True)["org units"].iter_rows(
-            values_only=True
-        )
-    ]
-    assert "Bell clinic" in names
+    assert "Bell clinic" in [row[3] for row in _xlsx_rows(tmp_path / "odd.xlsx")]

@@ -1,5 +1,6 @@
 """Reading Iaso GeoPackages: the real files (tests/fixtures, see SOURCES.tsv) and broken ones."""
 
+import contextlib
 import shutil
 import sqlite3
 import struct
@@ -78,7 +79,7 @@ def _package(
 ) -> Path:
     path = tmp_path / "built.gpkg"
     shutil.copy(FIXTURES / "iaso_minimal.gpkg", path)
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         for (table,) in db.execute("SELECT table_name FROM gpkg_contents").fetchall():
             db.execute(f'DROP TABLE IF EXISTS "{table}"')
         db.execute("DELETE FROM gpkg_contents")

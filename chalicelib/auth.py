@@ -55,6 +55,7 @@ def _from_token(cur, token: str) -> Principal:
     row = users.principal_row(cur, claims.user_id)
     if row is None or not row["is_active"] or claims.version != row["token_version"]:
         raise problems.unauthenticated("The token is no longer valid; log in again.")
+    _remember_context(cur, row)
     return _principal(row, via="token")
 
 
@@ -67,6 +68,7 @@ def _from_api_key(cur, key: str) -> Principal:
     if row is None or not row["is_active"]:
         raise problems.unauthenticated("The API key's user is deactivated.")
     api_keys.touch(cur, stored["id"])
+    _remember_context(cur, row)
     return _principal(row, via="api_key")
 
 
@@ -78,6 +80,13 @@ def principal_of_launcher(cur, user_id: int | None) -> Principal:
             400, "task.launcher_inactive", "The user who launched this task is no longer active."
         )
     return _principal(row, via="task")
+
+
+def _remember_context(cur, row: dict) -> None:
+    """What the principal query brought along, for the rest of this transaction (models read it)."""
+    cur.__dict__.setdefault("default_version", {})[row["account_id"]] = row["default_version_id"]
+    roots = [root for root in row["roots"] if root["path"]] if row["restricted"] else None
+    cur.__dict__.setdefault("root_paths", {})[(row["account_id"], row["id"])] = roots
 
 
 def _principal(row: dict, via: str) -> Principal:

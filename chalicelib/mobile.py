@@ -25,9 +25,10 @@ FIELDS = ("id", "uuid", "name", "parent_id", "org_unit_type_id", "org_unit_type_
 
 def check_project(cur, principal: Principal, project_id: int) -> None:
     """The user must belong to the project (admins reach every project of their account)."""
-    project = projects.get(cur, principal.account_id, project_id)
-    member = principal.role == "admin" or project_id in principal.project_ids
-    if project is None or not member:
+    if project_id in principal.project_ids:  # profile_projects keeps them inside the account
+        return
+    project = projects.get(cur, principal.account_id, project_id) if principal.role == "admin" else None
+    if project is None:
         raise problems.not_found("project", project_id)
 
 

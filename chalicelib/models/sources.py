@@ -138,9 +138,13 @@ def unit_count(cur, version_id: int) -> int:
 
 
 def account_default_version(cur, account_id: int) -> int | None:
+    known = cur.__dict__.get("default_version", {})  # filled when the caller was authenticated
+    if account_id in known:
+        return known[account_id]
     return one(cur, ACCOUNT_DEFAULT_VERSION, {"account_id": account_id})["default_version_id"]
 
 
 def set_account_default_version(cur, account_id: int, version_id: int, only_if_unset: bool = False) -> None:
+    cur.__dict__.pop("default_version", None)  # what authentication remembered is stale now
     sql = SET_ACCOUNT_DEFAULT_IF_NONE if only_if_unset else SET_ACCOUNT_DEFAULT_VERSION
     cur.execute(sql, {"account_id": account_id, "version_id": version_id})

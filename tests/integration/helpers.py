@@ -50,3 +50,10 @@ def make_tenant(client, name: str, roles: tuple[str, ...] = ()) -> Tenant:
     for role in roles:
         tenant.tokens[role] = login(client, f"{role}@{name}.example.org")
     return tenant
+
+
+def restrict(client, tenant: Tenant, role: str, *unit_ids: int) -> None:
+    """Restricts the tenant's user of `role` to the subtrees of `unit_ids` (none: lifts it)."""
+    path = f"/api/users/{tenant.user_ids[role]}"
+    status, body, _ = call(client, "PATCH", path, tenant.tokens["admin"], {"org_unit_ids": list(unit_ids)})
+    assert status == 200, body

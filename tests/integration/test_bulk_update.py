@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry
 from tests.integration.taskkit import drain, row
 
@@ -45,13 +45,7 @@ def test_bulk_update_changes_every_matching_unit_with_progress_and_audit(client,
 
 def test_bulk_update_respects_the_launchers_subtree(client, alpha, tree, task_aws):
     admin = alpha.tokens["admin"]
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['registry_editor']}",
-        admin,
-        {"org_unit_ids": [tree["Kédougou"]]},
-    )
+    restrict(client, alpha, "registry_editor", tree["Kédougou"])
     created = _launch(
         client, alpha.tokens["registry_editor"], {"filters": {}, "changes": {"validation_status": "REJECTED"}}
     )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry, point
 
 
@@ -161,13 +161,7 @@ def test_roles_list_filters_and_tenancy(client, alpha, tree):
     )
     assert status == 404
     # A reviewer restricted to another subtree neither sees nor reviews it
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['reviewer']}",
-        alpha.tokens["admin"],
-        {"org_unit_ids": [tree["Kédougou"]]},
-    )
+    restrict(client, alpha, "reviewer", tree["Kédougou"])
     assert call(client, "GET", path, alpha.tokens["reviewer"])[0] == 404
     assert call(client, "POST", f"{path}/approve", alpha.tokens["reviewer"], {})[0] == 404
     assert call(client, "GET", "/api/change-requests", alpha.tokens["reviewer"])[1]["results"] == []

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from chalicelib import gpkg
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, UPLOADS, drain, row
 
@@ -52,13 +52,7 @@ def test_csv_has_stable_headers_and_ancestors_per_level(client, alpha, tree, tas
 def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws):
     done, content = _export(client, task_aws, alpha, "csv", {"descendants_of": tree["Dakar"]})
     assert done["result"]["exported"] == 3
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['viewer']}",
-        alpha.tokens["admin"],
-        {"org_unit_ids": [tree["Kédougou"]]},
-    )
+    restrict(client, alpha, "viewer", tree["Kédougou"])
     done, content = _export(client, task_aws, alpha, "csv")
     rows = {r["ref"]: r for r in csv.DictReader(io.StringIO(content.decode()))}
     assert set(rows) == {"SN-KE", "SN-KE-SR", "F2"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import db
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import UPLOADS, drain, row
 
@@ -310,13 +310,7 @@ def test_a_csv_of_a_million_garbage_rows_ends_errored_quickly_and_leaves_nothing
 def test_a_profile_restricted_to_a_subtree_cannot_import(client, alpha, source, task_aws):
     admin = alpha.tokens["admin"]
     root = post(client, admin, "/api/orgunits", {"name": "Root"})
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['registry_editor']}",
-        admin,
-        {"org_unit_ids": [root["id"]]},
-    )
+    restrict(client, alpha, "registry_editor", root["id"])
     key = _upload(client, task_aws, alpha, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
     body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}
     status, error, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)

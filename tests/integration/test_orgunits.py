@@ -3,7 +3,7 @@
 import geojson
 import pytest
 
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry, point, square
 
 
@@ -371,9 +371,7 @@ def test_listing_500_units_takes_a_bounded_number_of_queries(client, alpha, tree
 
 def test_a_restricted_profile_whose_root_is_gone_sees_nothing_not_everything(client, alpha, tree):
     admin = alpha.tokens["admin"]
-    call(
-        client, "PATCH", f"/api/users/{alpha.user_ids['viewer']}", admin, {"org_unit_ids": [tree["Rufisque"]]}
-    )
+    restrict(client, alpha, "viewer", tree["Rufisque"])
     assert _names(_list(client, alpha.tokens["viewer"])) == ["Rufisque"]
     assert call(client, "DELETE", f"/api/orgunits/{tree['Rufisque']}", admin)[0] == 204
     assert _list(client, alpha.tokens["viewer"])["results"] == []
@@ -381,14 +379,8 @@ def test_a_restricted_profile_whose_root_is_gone_sees_nothing_not_everything(cli
 
 
 def test_a_restricted_profile_cannot_change_account_wide_settings(client, alpha, tree):
-    admin, editor = alpha.tokens["admin"], alpha.tokens["registry_editor"]
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['registry_editor']}",
-        admin,
-        {"org_unit_ids": [tree["Dakar"]]},
-    )
+    editor = alpha.tokens["registry_editor"]
+    restrict(client, alpha, "registry_editor", tree["Dakar"])
     for method, path, body in [
         ("POST", "/api/orgunit-types", {"name": "Mine"}),
         ("PATCH", f"/api/groups/{tree['public']}", {"name": "Renamed"}),

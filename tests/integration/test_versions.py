@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.integration.helpers import call, make_tenant
+from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry, point
 from tests.integration.taskkit import BUCKET, drain, row
 
@@ -134,13 +134,7 @@ def test_version_tasks_check_input_and_tenancy(client, alpha, tree, task_aws):
 
 def test_a_profile_restricted_to_a_subtree_cannot_copy_or_diff_whole_versions(client, alpha, tree, task_aws):
     admin = alpha.tokens["admin"]
-    call(
-        client,
-        "PATCH",
-        f"/api/users/{alpha.user_ids['registry_editor']}",
-        admin,
-        {"org_unit_ids": [tree["Dakar"]]},
-    )
+    restrict(client, alpha, "registry_editor", tree["Dakar"])
     token = alpha.tokens["registry_editor"]
     status, error, _ = call(client, "POST", f"/api/versions/{tree['version']}/copy", token, {})
     assert status == 403 and error["error"]["code"] == "auth.restricted_profile"

@@ -14,7 +14,7 @@ def upload_url(call: Call) -> dict:
 @endpoint(status=201)
 def start_import(call: Call) -> dict:
     body = call.body(["s3_key", "format", "data_source_id", "version_id", "options", "dry_run"])
-    options = call.nested_body(body.object("options") or {}, ["skip_invalid", "close_missing"])
+    options = call.nested_body(body.object("options") or {}, ["skip_invalid", "close_missing", "hierarchy"])
     request = imports.Request(
         s3_key=body.text("s3_key", required=True, max_length=1024),
         format=body.choice("format", imports.FORMATS, required=True),
@@ -23,6 +23,7 @@ def start_import(call: Call) -> dict:
         skip_invalid=bool(options.boolean("skip_invalid")),
         close_missing=bool(options.boolean("close_missing")),
         dry_run=bool(body.boolean("dry_run")),
+        hierarchy=options.data.get("hierarchy"),
     )
     return task_views.present(imports.launch(call.cur, call.principal, request))
 

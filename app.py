@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+from chalicelib.config import INGEST_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 from chalicelib.handlers import (
     account,
     auth,
@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     mobile,
     orgunits,
     registry,
+    submissions,
     system,
     tasks,
     workers,
@@ -348,6 +349,44 @@ def orgunit_history(unit_id):
     return orgunits.orgunit_history(_request(), unit_id)
 
 
+# Submissions
+
+
+@app.route("/api/mobile/submissions/upload-urls", methods=["POST"])
+def submission_upload_urls():
+    return submissions.upload_urls(_request())
+
+
+@app.route("/api/submissions", methods=["GET"])
+def list_submissions():
+    return submissions.list_submissions(_request())
+
+
+@app.route("/api/submissions/{submission_id}", methods=["GET"])
+def get_submission(submission_id):
+    return submissions.get_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}", methods=["PATCH"])
+def review_submission(submission_id):
+    return submissions.review_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}", methods=["DELETE"])
+def delete_submission(submission_id):
+    return submissions.delete_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}/restore", methods=["POST"])
+def restore_submission(submission_id):
+    return submissions.restore_submission(_request(), submission_id)
+
+
+@app.route("/api/quarantined-uploads", methods=["GET"])
+def list_quarantined_uploads():
+    return submissions.list_quarantined(_request())
+
+
 # Tasks
 
 
@@ -387,6 +426,11 @@ def task_logs(task_id):
 @app.on_sqs_message(queue=TASKS_QUEUE_NAME, batch_size=1)
 def run_task(event):
     workers.run_tasks(event)
+
+
+@app.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=10)
+def ingest_uploads(event):
+    return workers.ingest_uploads(event)
 
 
 @app.on_sqs_message(queue=TASKS_DLQ_NAME, batch_size=1)

@@ -10,6 +10,8 @@ from functools import cache
 
 # Names fixed at import time: Chalice's decorators (and infra/) need them before any settings exist.
 TASKS_QUEUE_NAME = "georegistry-tasks"
+# S3 "Object Created" events of the uploads bucket, routed by an EventBridge rule (infra/).
+INGEST_QUEUE_NAME = "georegistry-ingest"
 TASKS_DLQ_NAME = "georegistry-tasks-dlq"
 
 

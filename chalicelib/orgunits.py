@@ -82,6 +82,19 @@ def _visible_unit(cur, principal: Principal, unit_id: int, with_geometry: bool =
     return unit_scope.hide_above([unit])[0], unit_scope
 
 
+def visible(cur, principal: Principal, unit_id: int) -> dict:
+    """A unit the caller may see, in whichever version of the account it lives (404 otherwise)."""
+    require(principal, READ_REGISTRY)
+    unit, _ = _visible_unit(cur, principal, unit_id, with_geometry=False)
+    return unit
+
+
+def root_paths_of(cur, principal: Principal) -> list[str] | None:
+    """The paths a restricted profile is confined to, in every version; None when it is not."""
+    roots = orgunits.root_paths(cur, principal.account_id, principal.user_id)
+    return None if roots is None else [root["path"] for root in roots]
+
+
 def get(cur, principal: Principal, unit_id: int) -> dict:
     require(principal, READ_REGISTRY)
     unit, unit_scope = _visible_unit(cur, principal, unit_id)

@@ -242,6 +242,11 @@ def delete(cur, principal: Principal, unit_id: int) -> None:
         raise problems.conflict(
             "orgunit.has_children", f"Org unit {unit_id} has children: move or delete them first."
         )
+    if orgunits.has_submissions(cur, unit["version_id"], unit_id):
+        raise problems.conflict(
+            "orgunit.has_submissions",
+            f"Org unit {unit_id} has submissions: delete them or link them to another unit first.",
+        )
     orgunits.soft_delete(cur, unit["version_id"], unit_id, principal.user_id)
     audit.record(
         cur,

@@ -396,3 +396,14 @@ def test_another_account_and_another_subtree_see_nothing(
         client, "POST", "/api/mobile/submissions/upload-urls", alpha.tokens["data_collector"], body
     )
     assert status == 404
+
+
+def test_a_unit_with_submissions_cannot_be_deleted(client, ingest_stack, alpha, form_1, tree):
+    unit = tree["Centre de Santé Pikine"]
+    _submit(client, ingest_stack, alpha, form_1, FORM_1_XML, FORM_1_UUID, org_unit_id=unit)
+    status, problem, _ = call(client, "DELETE", f"/api/orgunits/{unit}", alpha.tokens["registry_editor"])
+    assert status == 409 and problem["error"]["code"] == "orgunit.has_submissions"
+    assert "has submissions" in problem["error"]["message"]
+    [listed] = _listed(client, alpha)
+    assert call(client, "DELETE", f"/api/submissions/{listed['id']}", alpha.tokens["reviewer"])[0] == 204
+    assert call(client, "DELETE", f"/api/orgunits/{unit}", alpha.tokens["registry_editor"])[0] == 204

@@ -1,15 +1,11 @@
 """Submissions over HTTP: upload grants for phones, then listing, reading, reviewing, deleting."""
 
-import datetime
-
 from chalice.app import Response
 
-from chalicelib import jsonutil, paging, problems, submissions
+from chalicelib import jsonutil, paging, problems, submission_filters, submissions
 from chalicelib.handlers.http import Call, endpoint, path_id
-from chalicelib.submissions import Filters, UploadFile, UploadRequest
+from chalicelib.submissions import UploadFile, UploadRequest
 
-FILTERS = {"form", "org_unit", "period", "created_from", "created_to", "validation_status", "has_location",
-           "deleted", "format", "limit", "cursor"}  # fmt: skip
 GEOJSON = "application/geo+json"
 
 
@@ -51,13 +47,9 @@ def _file(call: Call, index: int, raw) -> UploadFile:
 
 @endpoint()
 def list_submissions(call: Call):
-    unknown = set(call.query) - FILTERS
-    if unknown:
-        raise problems.invalid_parameter(
-            sorted(unknown)[0], f"is not a filter; known: {', '.join(sorted(FILTERS))}"
-        )
+    filters = submission_filters.parse(call.query, extra=("format", "limit", "cursor"))
     page = paging.page_request(call.query)
-    rows = submissions.list_page(call.cur, call.principal, _filters(call.query), page.after, page.limit + 1)
+    rows = submissions.list_page(call.cur, call.principal, filters, page.after, page.limit + 1)
     listed = paging.page(rows, page)
     listed["results"] = [submissions.present(row) for row in listed["results"]]
     if call.query.get("format") == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
@@ -70,53 +62,6 @@ def list_submissions(call: Call):
 def _feature(row: dict) -> dict:
     properties = {name: value for name, value in row.items() if name != "location"}
     return {"type": "Feature", "id": row["id"], "geometry": row["location"], "properties": properties}
-
-
-def _filters(query: dict) -> Filters:
-    status = query.get("validation_status")
-    if status and status not in submissions.STATUSES:
-        raise problems.invalid_parameter(
-            "validation_status", f"must be one of {', '.join(submissions.STATUSES)}"
-        )
-    return Filters(
-        form_id=_id(query, "form"),
-        org_unit_id=_id(query, "org_unit"),
-        period=query.get("period") or None,
-        created_from=_time(query, "created_from"),
-        created_to=_time(query, "created_to"),
-        validation_status=status,
-        has_location=_bool(query, "has_location"),
-        deleted=bool(_bool(query, "deleted")),
-    )
-
-
-def _id(query: dict, name: str) -> int | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise problems.invalid_parameter(name, "must be an id")
-    return int(raw)
-
-
-def _bool(query: dict, name: str) -> bool | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    if raw.lower() not in ("true", "false", "1", "0"):
-        raise problems.invalid_parameter(name, "must be true or false")
-    return raw.lower() in ("true", "1")
-
-
-def _time(query: dict, name: str) -> datetime.datetime | None:
-    raw = query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.datetime.fromisoformat(raw.replace(" ", "+"))
-    except ValueError as error:
-        raise problems.invalid_parameter(name, "must be an ISO 8601 date or time") from error
-    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
 
 
 @endpoint()

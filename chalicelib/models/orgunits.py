@@ -97,7 +97,8 @@ SELECT EXISTS (SELECT 1 FROM org_units
 
 HAS_SUBMISSIONS = """
 SELECT EXISTS (SELECT 1 FROM submissions
-               WHERE org_unit_version_id = %(version_id)s AND org_unit_id = %(id)s AND deleted_at IS NULL) AS has
+               WHERE org_unit_version_id = %(version_id)s AND org_unit_id = %(id)s
+                 AND deleted_at IS NULL) AS has
 """
 
 LOCATE_VERSION = """

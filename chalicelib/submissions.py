@@ -131,9 +131,14 @@ class Filters:
 def list_page(cur, principal: Principal, filters: Filters, after: int | None, limit: int) -> list[dict]:
     require(principal, READ_SUBMISSIONS)
     query = reads.Query(principal.account_id, deleted=filters.deleted)
+    narrow(cur, principal, query, filters)
+    return reads.list_page(cur, query, after or 0, limit)
+
+
+def narrow(cur, principal: Principal, query: reads.Query, filters: Filters) -> None:
+    """The caller's scope, then the filters."""
     _scope(cur, principal, query)
     _filter(cur, principal, query, filters)
-    return reads.list_page(cur, query, after or 0, limit)
 
 
 def _scope(cur, principal: Principal, query: reads.Query) -> None:

@@ -1,6 +1,6 @@
 """Imports over HTTP: get an upload URL, then start the import task."""
 
-from chalicelib import exports, imports, task_views
+from chalicelib import exports, imports, submission_export, task_views
 from chalicelib.handlers.http import Call, endpoint
 from chalicelib.handlers.orgunits import read_filters
 
@@ -30,9 +30,17 @@ def start_import(call: Call) -> dict:
 
 @endpoint(status=201)
 def start_export(call: Call) -> dict:
-    """{what: "orgunits", format: csv|xlsx|geojson|gpkg, filters: {GET /api/orgunits parameters}}"""
-    body = call.body(["what", "format", "filters"])
+    """{what: "orgunits", format: csv|xlsx|geojson|gpkg, filters: {GET /api/orgunits parameters}} or
+    {what: "submissions", form, format: csv|xlsx|geojson, filters: {GET /api/submissions parameters},
+    labels: true|false}"""
+    body = call.body(["what", "format", "filters", "form", "labels"])
     filters = read_filters(body)
-    what = body.text("what", required=True)
+    what = body.choice("what", ("orgunits", "submissions"), required=True)
     file_format = body.text("format", required=True)
+    if what == "submissions":
+        labels = bool(body.boolean("labels"))
+        launched = submission_export.launch(
+            call.cur, call.principal, body.id("form"), file_format, filters, labels
+        )
+        return task_views.present(launched)
     return task_views.present(exports.launch(call.cur, call.principal, what, file_format, filters))

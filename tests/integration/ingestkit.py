@@ -41,6 +41,17 @@ class Stack:
             handled += count
         return handled
 
+    def run_tasks(self) -> int:
+        """Runs the queued tasks (exports, bulk uploads) through `run_task`, as the tasks Lambda would."""
+        worker = Worker(app_module, self.sqs, context_factory=lambda name: LocalContext(name, 900))
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.tasks_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        handled = 0
+        while count := worker.poll_once(self.tasks_url, arn, app_module.run_task, "run_task"):
+            handled += count
+        return handled
+
     def post(self, grant: dict, content: bytes, content_type: str | None = None) -> requests.Response:
         """What the phone does with one presigned POST."""
         files = {"file": (grant["name"], content, content_type or "application/octet-stream")}

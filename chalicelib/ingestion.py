@@ -58,7 +58,10 @@ class Received:
 
 def ingest_object(bucket: str, key: str, size: int | None) -> str:
     """Handles one created object; returns what happened ("submission", "attachment", "duplicate",
-    "quarantined"). Raises only for what a retry may cure (the database or S3 being unreachable)."""
+    "quarantined", "ignored"). Raises only for what a retry may cure (the database or S3 being
+    unreachable). Objects outside `submissions/` (imports, bulk uploads) are not ingestion's."""
+    if not key.startswith("submissions/"):
+        return "ignored"
     match = KEY.match(key)
     if not match:
         return _quarantine(

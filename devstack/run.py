@@ -133,7 +133,7 @@ def route_uploads_to_ingestion(session, endpoint: str, s3, sqs) -> None:
     pattern = {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [BUCKETS[0]]}},
+        "detail": {"bucket": {"name": [BUCKETS[0]]}, "object": {"key": [{"prefix": "submissions/"}]}},
     }
     events.put_rule(Name="georegistry-local-uploads", EventPattern=json.dumps(pattern))
     events.put_targets(Rule="georegistry-local-uploads", Targets=[{"Id": "ingest", "Arn": arn}])

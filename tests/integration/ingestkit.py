@@ -86,7 +86,7 @@ def ingest_stack(database, moto_server, monkeypatch):
     pattern = {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [UPLOADS]}},
+        "detail": {"bucket": {"name": [UPLOADS]}, "object": {"key": [{"prefix": "submissions/"}]}},
     }
     events.put_rule(Name="georegistry-uploads", EventPattern=json.dumps(pattern))
     events.put_targets(Rule="georegistry-uploads", Targets=[{"Id": "ingest", "Arn": ingest_arn}])

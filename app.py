@@ -357,6 +357,16 @@ def submission_upload_urls():
     return submissions.upload_urls(_request())
 
 
+@app.route("/api/mobile/submissions/bulk-upload-url", methods=["POST"])
+def submission_bulk_upload_url():
+    return submissions.bulk_upload_url(_request())
+
+
+@app.route("/api/mobile/submissions/bulk", methods=["POST"])
+def start_submission_bulk_upload():
+    return submissions.start_bulk_upload(_request())
+
+
 @app.route("/api/submissions", methods=["GET"])
 def list_submissions():
     return submissions.list_submissions(_request())

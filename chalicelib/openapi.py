@@ -314,6 +314,8 @@ SCHEMAS = {
         },
         ["project_id", "instance_uuid", "form_id", "form_version", "files"],
     ),
+    "BulkUploadRequest": _obj({"project_id": INTEGER}, ["project_id"]),
+    "BulkUploadStart": _obj({"project_id": INTEGER, "s3_key": STRING}, ["project_id", "s3_key"]),
     "SubmissionUploadUrls": _obj(
         {
             "instance_uuid": STRING,
@@ -526,6 +528,11 @@ OPERATIONS = {
         "Presigned S3 POSTs for a submission's XML and attachments (size-capped, under "
         "submissions/{account}/{project}/{instance}/); ingestion follows the upload", "submissions",
         "SubmissionUploadRequest", "SubmissionUploadUrls", 201),
+    ("/api/mobile/submissions/bulk-upload-url", "POST"): Op(
+        "A presigned S3 POST for a bulk upload zip (Iaso's mobile layout: instances.json and a folder per "
+        "instance)", "submissions", "BulkUploadRequest", "UploadUrl", 201),
+    ("/api/mobile/submissions/bulk", "POST"): Op("Ingest an uploaded bulk zip as a task", "submissions",
+                                                 "BulkUploadStart", "Task", 201),
     ("/api/submissions", "GET"): Op("Submissions (JSON, or GeoJSON with format=geojson)", "submissions",
                                     response="SubmissionPage"),
     ("/api/submissions/{submission_id}", "GET"): Op("One submission: answers, attachments as download links, "

@@ -2,7 +2,15 @@
 
 from chalice.app import Response
 
-from chalicelib import jsonutil, paging, problems, submission_filters, submissions
+from chalicelib import (
+    bulk_submissions,
+    jsonutil,
+    paging,
+    problems,
+    submission_filters,
+    submissions,
+    task_views,
+)
 from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.submissions import UploadFile, UploadRequest
 
@@ -43,6 +51,20 @@ def _file(call: Call, index: int, raw) -> UploadFile:
     if not isinstance(size, int) or isinstance(size, bool):
         raise problems.invalid_field(f"files[{index}].size", "must be a number of bytes")
     return UploadFile(body.text("name", required=True), size, body.text("content_type", max_length=100))
+
+
+@endpoint(status=201)
+def bulk_upload_url(call: Call) -> dict:
+    body = call.body(["project_id"])
+    return bulk_submissions.upload_url(call.cur, call.principal, body.id("project_id", required=True))
+
+
+@endpoint(status=201)
+def start_bulk_upload(call: Call) -> dict:
+    body = call.body(["project_id", "s3_key"])
+    project_id = body.id("project_id", required=True)
+    key = body.text("s3_key", required=True, max_length=1024)
+    return task_views.present(bulk_submissions.launch(call.cur, call.principal, project_id, key))
 
 
 @endpoint()

@@ -422,7 +422,7 @@ def list_form_versions(form_id):
     return forms.list_versions(_request(), form_id)
 
 
-@app.route("/api/forms/{form_id}/versions", methods=["POST"])
+@app.route("/api/forms/{form_id}/versions", methods=["POST"], content_types=forms.VERSION_CONTENT_TYPES)
 def create_form_version(form_id):
     return forms.create_version(_request(), form_id)
 

@@ -16,6 +16,7 @@ FIELDS = ["name", "project_ids", "org_unit_type_ids", "period_type", "single_per
 RAW_CONTENT_TYPES = {*xlsforms.CONTENT_TYPES, "application/octet-stream"}
 # API Gateway passes these bodies base64-encoded, untouched, only if the API lists them as binary.
 BINARY_CONTENT_TYPES = sorted(xlsforms.CONTENT_TYPES)
+VERSION_CONTENT_TYPES = ["application/json", *sorted(RAW_CONTENT_TYPES)]  # others: Chalice's 415
 
 
 def _page(call: Call, fetch, key=lambda row: row["id"]) -> dict:
@@ -92,16 +93,8 @@ def create_version(call: Call, form_id: str) -> dict:
         content = call.request.raw_body or b""
         filename = call.query.get("filename") or _disposition_filename(call.request.headers)
         return form_versions.add_from_body(call.cur, call.principal, identifier, content, filename)
-    if content_type in ("application/json", ""):
-        s3_key = call.body(["s3_key"]).text("s3_key", required=True, max_length=1024)
-        return form_versions.add_from_upload(call.cur, call.principal, identifier, s3_key)
-    raise problems.Problem(
-        415,
-        "form_version.unsupported_content_type",
-        f"Send the XLSForm as the body with Content-Type {' or '.join(sorted(RAW_CONTENT_TYPES))}, "
-        'or JSON {"s3_key": ...} after an upload.',
-        {"content_type": content_type},
-    )
+    s3_key = call.body(["s3_key"]).text("s3_key", required=True, max_length=1024)
+    return form_versions.add_from_upload(call.cur, call.principal, identifier, s3_key)
 
 
 def _disposition_filename(headers) -> str | None:

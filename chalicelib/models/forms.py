@@ -13,7 +13,7 @@ FORM_COLUMNS = """
               WHERE p.form_id = f.id AND p.account_id = f.account_id), '{}') AS project_ids,
     coalesce((SELECT array_agg(t.org_unit_type_id ORDER BY t.org_unit_type_id) FROM form_org_unit_types t
               WHERE t.form_id = f.id AND t.account_id = f.account_id), '{}') AS org_unit_type_ids,
-    v.id AS latest_version_id, v.number AS latest_number, v.version AS latest_version,
+    v.id AS latest_id, v.number AS latest_number, v.version AS latest_version,
     v.xform_md5 AS latest_xform_md5, v.created_at AS latest_created_at
 """
 LATEST_VERSION = """

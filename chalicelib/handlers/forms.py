@@ -126,7 +126,8 @@ def get_version(call: Call, form_id: str, number: str) -> dict:
 def version_xform(call: Call, form_id: str, number: str) -> Response:
     version = path_id(number, "form_version")
     xml = form_versions.xform_xml(call.cur, call.principal, _form_id(form_id), version)
-    return Response(body=xml, status_code=200, headers={"Content-Type": form_versions.XML})
+    # A str body: Lambda serialises the response as JSON, and text/xml is not a binary type.
+    return Response(body=xml.decode("utf-8"), status_code=200, headers={"Content-Type": form_versions.XML})
 
 
 # Phones

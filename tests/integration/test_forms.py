@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib import db
+from chalicelib import db, problems
 from tests.integration.formkit import add_version, create_form, fixture_bytes
 from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post
@@ -158,3 +158,9 @@ def test_another_account_gets_404_on_every_forms_endpoint(client, alpha, beta, f
     assert call(client, "GET", "/api/forms", beta.tokens["admin"])[1]["results"] == []
     _, kept, _ = call(client, "GET", path, alpha.tokens["form_manager"])
     assert kept["name"] == "Survey" and kept["latest_version"]["number"] == 1
+
+
+def test_every_form_constraint_the_catalogue_maps_exists(cur):
+    mapped = {name for name in problems.CONSTRAINTS if name.startswith(("form_", "forms_"))}
+    cur.execute("SELECT conname AS name FROM pg_constraint UNION SELECT indexname FROM pg_indexes")
+    assert len(mapped) == 8 and mapped <= {row["name"] for row in cur.fetchall()}

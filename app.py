@@ -20,7 +20,7 @@ from chalicelib.handlers import (
 )
 
 app = Chalice(app_name="georegistry")
-app.api.binary_types.extend(forms.BINARY_CONTENT_TYPES)
+app.api.binary_types.extend([*forms.BINARY_CONTENT_TYPES, "multipart/form-data"])
 
 
 def _request():
@@ -494,6 +494,16 @@ def mobile_forms():
 @app.route("/api/openrosa/{project_id}/formList", methods=["GET"])
 def openrosa_form_list(project_id):
     return openrosa.form_list(_request(), project_id)
+
+
+@app.route("/api/openrosa/{project_id}/submission", methods=["HEAD"])
+def openrosa_submission_head(project_id):
+    return openrosa.submission_head(_request(), project_id)
+
+
+@app.route("/api/openrosa/{project_id}/submission", methods=["POST"], content_types=["multipart/form-data"])
+def openrosa_submission(project_id):
+    return openrosa.submission_post(_request(), project_id)
 
 
 @app.route("/api/openrosa/{project_id}/forms/{form_id}", methods=["GET"])

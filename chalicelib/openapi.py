@@ -657,6 +657,12 @@ OPERATIONS = {
     ("/api/openrosa/{project_id}/formList", "GET"): Op("OpenRosa form list (text/xml) for ODK Collect and "
                                                        "Enketo; HTTP Basic (email and password or API key) "
                                                        "after a 401 challenge, or Bearer", "openrosa"),
+    ("/api/openrosa/{project_id}/submission", "HEAD"): Op(
+        "OpenRosa: 204 with X-OpenRosa-Accept-Content-Length (Collect asks before it submits)", "openrosa",
+        status=204),
+    ("/api/openrosa/{project_id}/submission", "POST"): Op(
+        "OpenRosa submission: multipart xml_submission_file and attachments; 201 with an OpenRosaResponse, "
+        "409 for the same instanceID with different XML", "openrosa", status=201),
     ("/api/openrosa/{project_id}/forms/{form_id}", "GET"): Op("OpenRosa form download: the XForm of the "
                                                               "form's latest version (text/xml)", "openrosa"),
     ("/api/imports/upload-url", "POST"): Op("A presigned S3 POST for an import file (size-capped, under the "

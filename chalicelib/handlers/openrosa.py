@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from chalice.app import Request, Response
 
-from chalicelib import form_versions, forms, openrosa, problems
+from chalicelib import form_versions, forms, mobile, openrosa, openrosa_submissions, problems
 from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.observability import logger
 
@@ -52,6 +52,23 @@ def form_list(call: Call, project_id: str) -> Response:
 def form_download(call: Call, project_id: str, form_id: str) -> Response:
     project, form = path_id(project_id, "project"), path_id(form_id, "form")
     return xml_response(form_versions.project_form_xml(call.cur, call.principal, project, form))
+
+
+@openrosa_endpoint(status=204)
+def submission_head(call: Call, project_id: str) -> Response:
+    """Collect asks first: who we are (authentication happens here) and how big a request may be."""
+    mobile.check_project(call.cur, call.principal, path_id(project_id, "project"))
+    limit = {"X-OpenRosa-Accept-Content-Length": str(openrosa_submissions.MAX_REQUEST_BYTES)}
+    return Response(body="", status_code=204, headers=openrosa.response_headers() | limit)
+
+
+@openrosa_endpoint(status=201)
+def submission_post(call: Call, project_id: str) -> Response:
+    content_type = call.request.headers.get("content-type") or ""
+    outcome = openrosa_submissions.submit(call.cur, call.principal, path_id(project_id, "project"),
+                                          content_type, call.request.raw_body or b"")  # fmt: skip
+    nature = "submit_success" if outcome.status == 201 else "error"
+    return xml_response(openrosa.message(outcome.message, nature), outcome.status)
 
 
 def base_url(request: Request) -> str:

@@ -75,6 +75,10 @@ def _date(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def csv_header(levels: int) -> bytes:
+    return (",".join(HEADERS + ancestor_headers(levels)) + "\n").encode()
+
+
 def write_csv(path: str, rows: Iterable[dict], levels: int, progress) -> int:
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as file:

@@ -56,6 +56,9 @@ def export_units(ctx: TaskContext) -> dict:
         path = os.path.join(folder, f"orgunits.{extension}")
         if ctx.params["format"] == "csv" and unit_scope.root_paths is None:
             written = _copy_csv(ctx, path, summary, query, progress)
+        elif ctx.params["format"] == "gpkg" and unit_scope.root_paths is None:
+            records = unit_export.gpkg_records(ctx.cur, query)
+            written = _gpkg(ctx, path, records, summary, query, progress)
         else:
             rows = (_hide_above(unit_scope, row) for row in unit_export.units(ctx.cur, query))
             written = _write(ctx, path, rows, summary, query, progress)
@@ -100,5 +103,9 @@ def _write(ctx: TaskContext, path: str, rows, summary: dict, query, progress) ->
         return export_writers.write_xlsx(path, rows, levels, progress)
     if file_format == "geojson":
         return export_writers.write_geojson(path, rows, levels, progress)
-    groups = unit_export.groups_of(ctx.cur, query)
-    return export_writers.write_gpkg(path, rows, summary["layers"], groups, progress)
+    return _gpkg(ctx, path, (export_writers.gpkg_record(row) for row in rows), summary, query, progress)
+
+
+def _gpkg(ctx: TaskContext, path: str, records, summary: dict, query, progress) -> int:
+    groups, extents = unit_export.groups_of(ctx.cur, query), unit_export.extents(ctx.cur, query)
+    return export_writers.write_gpkg(path, records, summary["layers"], groups, extents, progress)

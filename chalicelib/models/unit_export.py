@@ -79,6 +79,46 @@ def copy_csv(cur, query: Query, levels: int, file) -> int:
     return cur.rowcount
 
 
+# GeoPackage features (export_writers.GPKG_RECORD) straight from SQL: the geometry blob is built by
+# the server ('GP', version 0, flags 0 = big-endian header without envelope, srs 4326, ISO WKB), so
+# Python only hands tuples to SQLite.
+GPKG_COLUMNS = """
+    coalesce(t.name, 'Unknown'), coalesce(t.depth, ou.depth + 1), ou.geom IS NOT NULL,
+    CASE WHEN coalesce(ou.geom, ou.location) IS NOT NULL
+         THEN '\\x47500000'::bytea || int4send(4326) || ST_AsBinary(coalesce(ou.geom, ou.location), 'NDR')
+    END,
+    coalesce(ou.source_ref, 'iaso#' || ou.id), ou.name, coalesce(p.source_ref, 'iaso#' || p.id), g.refs,
+    ou.code, ou.opening_date::text, ou.closed_date::text, ou.uuid::text, ou.validation_status
+"""
+
+
+def gpkg_records(cur, query: Query) -> Iterator[tuple]:
+    """Every unit the query selects as a GeoPackage record, parents before children."""
+    sql = f"SELECT {GPKG_COLUMNS} {FROM} {CSV_GROUPS} WHERE {query.sql_where()} ORDER BY ou.depth, ou.id"
+    with cur.connection.cursor(name="gpkg_export") as stream:  # plain tuples
+        stream.itersize = 5000
+        stream.execute(sql, query.params | {"version_id": query.version_id})
+        for record in stream:
+            yield record[:3] + (bytes(record[3]) if record[3] is not None else None,) + record[4:]
+
+
+def extents(cur, query: Query) -> dict[str, tuple]:
+    """Per type, the bounding box of its units' geometries (gpkg_contents' extent)."""
+    rows = all_rows(
+        cur,
+        f"""
+        SELECT coalesce(t.name, 'Unknown') AS type_name, ST_XMin(extent) AS min_x, ST_YMin(extent) AS min_y,
+               ST_XMax(extent) AS max_x, ST_YMax(extent) AS max_y
+        FROM (SELECT t.name, ST_Extent(coalesce(ou.geom, ou.location)) AS extent
+              FROM org_units ou LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
+              WHERE {query.sql_where()} GROUP BY t.name) t
+        WHERE extent IS NOT NULL
+        """,
+        query.params | {"version_id": query.version_id},
+    )
+    return {row["type_name"]: (row["min_x"], row["min_y"], row["max_x"], row["max_y"]) for row in rows}
+
+
 def summary(cur, query: Query) -> dict:
     """Count, deepest level, and per type the geometry kinds, to lay out files before streaming."""
     where = query.sql_where()

@@ -32,7 +32,12 @@ KEY = re.compile(r"^submissions/(\d+)/(\d+)/([A-Za-z0-9._-]{1,100})/([^/]{1,200}
 
 
 class Rejected(Exception):
-    """The upload cannot become a submission; the message says why (quarantine reason or 400)."""
+    """The upload cannot become a submission; the message says why (quarantine reason or 400).
+    `granted` False: no grant names the object, so it is quarantined under no account."""
+
+    def __init__(self, message: str, granted: bool = True):
+        super().__init__(message)
+        self.granted = granted
 
 
 class Conflict(Rejected):
@@ -69,34 +74,34 @@ def ingest_object(bucket: str, key: str, size: int | None) -> str:
             None, bucket, key, size, "the key is not submissions/{account}/{project}/{instance}/{file}"
         )
     account_id, project_id, instance_uuid, name = int(match[1]), int(match[2]), match[3], match[4]
-    with db.transaction() as cur:
-        grant = rows.grant(cur, account_id, instance_uuid)
-    declared = _declared_file(grant, project_id, key)
-    if declared is None:
-        return _quarantine(
-            None, bucket, key, size, "no upload was granted for this key (wrong account, project or instance)"
-        )
-    if size is not None and size > declared["size"]:
-        reason = f"the object is {size} bytes, more than the {declared['size']} declared for {name}"
-        return _quarantine(account_id, bucket, key, size, reason)
-    if declared.get("role") != "xml":
-        with db.transaction() as cur:
-            rows.save_file(cur, _attachment(account_id, instance_uuid, declared, key, size))
-        return "attachment"
-    xml = _download(bucket, key, declared["size"])
+    xml = None
+    if name.endswith(".xml") and (size or 0) <= instance_xml.MAX_XML_BYTES:  # grants name the XML so
+        xml = _download(bucket, key, instance_xml.MAX_XML_BYTES)  # fetched first: one transaction then
     try:
         with db.transaction() as cur:
-            origin = Origin(
-                account_id=account_id,
-                project_id=project_id,
-                user_id=grant["user_id"],
-                form_version_id=grant["form_version_id"],
-                org_unit=_granted_unit(cur, grant),
-                period=grant["period"],
-            )
-            received = receive_instance(cur, origin, xml, key, expected_uuid=instance_uuid)
-    except Rejected as rejected:
-        return _quarantine(account_id, bucket, key, size, str(rejected))
+            return _ingest(cur, account_id, project_id, instance_uuid, key, size, xml)
+    except Rejected as rejected:  # rolled back: the quarantine is written apart
+        return _quarantine(account_id if rejected.granted else None, bucket, key, size, str(rejected))
+
+
+def _ingest(cur, account_id: int, project_id: int, instance_uuid: str, key: str, size, xml) -> str:
+    """The database part of ingest_object, in one transaction; Rejected says why the object cannot be."""
+    grant = rows.grant(cur, account_id, instance_uuid)
+    declared = _declared_file(grant, project_id, key)
+    if declared is None:
+        raise Rejected(
+            "no upload was granted for this key (wrong account, project or instance)", granted=False
+        )
+    if size is not None and size > declared["size"]:
+        raise Rejected(
+            f"the object is {size} bytes, more than the {declared['size']} declared for {declared['name']}"
+        )
+    if declared.get("role") != "xml":
+        rows.save_file(cur, _attachment(account_id, instance_uuid, declared, key, size))
+        return "attachment"
+    unit = _granted_unit(cur, grant)
+    origin = Origin(account_id, project_id, grant["user_id"], grant["form_version_id"], unit, grant["period"])
+    received = receive_instance(cur, origin, xml or b"", key, expected_uuid=instance_uuid)
     return "submission" if received.created else "duplicate"
 
 
@@ -110,14 +115,17 @@ def receive_instance(
     if expected_uuid and instance.instance_uuid != expected_uuid:
         raise Rejected(f"the XML's instanceID {instance.instance_uuid} is not the granted {expected_uuid}")
     md5 = hashlib.md5(xml).hexdigest()
-    existing = rows.by_instance(cur, origin.account_id, instance.instance_uuid)
-    if existing:
-        return _same_again(existing, md5)
-    values = _values(cur, origin, form_version, instance, xml_key, md5)
+    state = rows.instance_state(cur, origin.account_id, instance.instance_uuid)
+    if state["existing"]:
+        return _same_again(state["existing"], md5)
+    values = _values(cur, origin, form_version, instance, xml_key, md5, state["edited"])
     submission_id = rows.insert(cur, values)
     if submission_id is None:  # a concurrent delivery won the insert
         return _same_again(rows.by_instance(cur, origin.account_id, instance.instance_uuid), md5)
-    rows.adopt_early_edits(cur, origin.account_id, instance.instance_uuid, values["root_id"] or submission_id)
+    if state["edited"]:  # edits of this instance came first: they join its history
+        rows.adopt_early_edits(
+            cur, origin.account_id, instance.instance_uuid, values["root_id"] or submission_id
+        )
     logger().info(
         "submission received", extra={"submission_id": submission_id, "account_id": origin.account_id}
     )
@@ -164,14 +172,14 @@ def _same_again(existing: dict, md5: str) -> Received:
     return Received(existing["id"], False)
 
 
-def _values(cur, origin: Origin, form_version: dict, instance, xml_key: str, md5: str) -> dict:
+def _values(cur, origin: Origin, form_version: dict, instance, xml_key: str, md5: str, edited: bool) -> dict:
     root_id, is_current = None, True
     if instance.deprecated_uuid:
         previous = rows.by_instance(cur, origin.account_id, instance.deprecated_uuid)
         if previous:
             root_id = previous["root_id"] or previous["id"]
             rows.supersede(cur, origin.account_id, previous["id"])
-    if rows.edited_by(cur, origin.account_id, instance.instance_uuid):  # its edit came first
+    if edited:  # its edit came first: this one is history already
         is_current = False
     lon, lat, altitude = instance.location or (None, None, None)
     unit = origin.org_unit or {}
@@ -212,9 +220,9 @@ def _granted_unit(cur, grant: dict) -> dict | None:
     return found[0] if found else None
 
 
-def _download(bucket: str, key: str, declared_size: int) -> bytes:
+def _download(bucket: str, key: str, limit: int) -> bytes:
     body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-    return body.read(max(declared_size, 1) + 1)
+    return body.read(limit + 1)
 
 
 def _quarantine(account_id: int | None, bucket: str, key: str, size: int | None, reason: str) -> str:

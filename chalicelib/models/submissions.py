@@ -43,8 +43,13 @@ SELECT id, root_id, instance_uuid, xml_md5, is_current, deprecated_uuid
 FROM submissions WHERE account_id = %(account_id)s AND instance_uuid = %(instance_uuid)s
 """
 
-EDITED_BY = """
-SELECT id FROM submissions WHERE account_id = %(account_id)s AND deprecated_uuid = %(instance_uuid)s LIMIT 1
+# Whether the instance is here already, and whether an edit of it (naming it as deprecatedID) is.
+INSTANCE_STATE = """
+SELECT (SELECT to_jsonb(s) FROM (SELECT id, root_id, instance_uuid, xml_md5 FROM submissions
+                                 WHERE account_id = %(account_id)s AND instance_uuid = %(instance_uuid)s) s)
+           AS existing,
+       EXISTS (SELECT 1 FROM submissions
+               WHERE account_id = %(account_id)s AND deprecated_uuid = %(instance_uuid)s) AS edited
 """
 
 # A concurrent delivery of the same instance inserts nothing (ON CONFLICT) and returns no row.
@@ -127,8 +132,8 @@ def by_instance(cur, account_id: int, instance_uuid: str) -> dict | None:
     return one(cur, BY_INSTANCE, {"account_id": account_id, "instance_uuid": instance_uuid})
 
 
-def edited_by(cur, account_id: int, instance_uuid: str) -> dict | None:
-    return one(cur, EDITED_BY, {"account_id": account_id, "instance_uuid": instance_uuid})
+def instance_state(cur, account_id: int, instance_uuid: str) -> dict:
+    return one(cur, INSTANCE_STATE, {"account_id": account_id, "instance_uuid": instance_uuid})
 
 
 def insert(cur, values: dict) -> int | None:

@@ -2,13 +2,14 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+from chalicelib.config import INGEST_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 from chalicelib.handlers import (
     account,
     auth,
     change_requests,
     imports,
     mobile,
+    operations,
     orgunits,
     registry,
     system,
@@ -397,3 +398,21 @@ def task_dead_letter(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def task_housekeeping(event):
     workers.housekeeping(event)
+
+
+@app.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=10)
+def ingest_uploads(event):
+    return workers.ingest_uploads(event)
+
+
+# Operations: invoked with `aws lambda invoke` (infra/deploy.sh runs migrate after each deploy)
+
+
+@app.lambda_function(name="migrate")
+def migrate(event, context):
+    return operations.migrate(event)
+
+
+@app.lambda_function(name="create_account")
+def create_account(event, context):
+    return operations.create_account(event)

@@ -88,7 +88,9 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     sqs = session.client("sqs", endpoint_url=endpoint)
-    from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+    from chalicelib.config import INGEST_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+
+    sqs.create_queue(QueueName=INGEST_QUEUE_NAME)  # the worker loop polls every queue the app consumes
 
     dlq_url = sqs.create_queue(QueueName=TASKS_DLQ_NAME)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -70,3 +70,12 @@ def _back_off(receipt_handle: str, receive_count: int) -> None:
         )
     except Exception:
         logger().exception("could not set the retry backoff; the queue's visibility timeout applies")
+
+
+def ingest_uploads(event) -> dict:
+    """Placeholder until submission ingestion lands (issue 6), kept only so the infra can wire and test
+    the ingestion function. Every message is reported failed: SQS keeps it and, after maxReceiveCount,
+    the ingestion DLQ holds it (and its alarm fires), so no upload is ever silently dropped."""
+    failed = [record.to_dict()["messageId"] for record in event]
+    logger().warning("submission ingestion is not implemented yet", extra={"messages": len(failed)})
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

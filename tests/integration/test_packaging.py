@@ -31,12 +31,11 @@ STAGE_RESOURCE_VARIABLES = {
 }
 
 
-@pytest.fixture(scope="module")
-def package(tmp_path_factory):
+def run_package(stage: str, out: Path) -> Path:
+    """`make package STAGE=stage`, into `out`; infra/package.sh also runs cfn-lint on the result."""
     assert sys.version_info[:2] == (3, 12), "chalice package must run on the Lambda's Python"
-    out = tmp_path_factory.mktemp("package") / "dev"
     result = subprocess.run(
-        ["infra/package.sh", "dev", str(out)],
+        ["infra/package.sh", stage, str(out)],
         cwd=ROOT,
         env=os.environ | {"VENV_BIN": str(BIN), "AWS_DEFAULT_REGION": "eu-west-1"},
         capture_output=True,
@@ -44,6 +43,11 @@ def package(tmp_path_factory):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return out
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory):
+    return run_package("dev", tmp_path_factory.mktemp("package") / "dev")
 
 
 @pytest.fixture(scope="module")
@@ -386,3 +390,13 @@ def test_the_dashboard_shows_api_functions_queues_task_outcomes_and_database(res
         CHALICE_CONFIG["stages"]["dev"]["environment_variables"]["POWERTOOLS_METRICS_NAMESPACE"]
         == "georegistry-dev"
     )
+
+
+@pytest.mark.slow
+def test_prod_packages_with_its_own_settings_and_lints(tmp_path):
+    out = run_package("prod", tmp_path / "prod")
+    resources = yaml.safe_load((out / "sam.yaml").read_text())["Resources"]
+    run_task = resources["RunTask"]["Properties"]
+    assert run_task["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "georegistry-prod"
+    assert resources["TasksQueue"]["Properties"]["VisibilityTimeout"] >= 6 * run_task["Timeout"]
+    assert resources["RunTaskLogGroup"]["Properties"]["RetentionInDays"] == 90

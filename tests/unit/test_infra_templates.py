@@ -112,6 +112,10 @@ def test_the_database_is_private_encrypted_backed_up_and_protected_in_prod(base)
     assert database["DeletionProtection"] == {"Fn::If": ["IsProd", True, False]}
     assert base["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
     assert database["VPCSecurityGroups"] == [{"Ref": "DatabaseSecurityGroup"}]
+    logs = of_type(base, "AWS::Logs::LogGroup")["DatabaseLogGroup"]
+    instance = database["DBInstanceIdentifier"]["Fn::Sub"]  # the database's log, kept for a while
+    assert logs["LogGroupName"] == {"Fn::Sub": f"/aws/rds/instance/{instance}/postgresql"}
+    assert resource["DependsOn"] == "DatabaseLogGroup" and "RetentionInDays" in logs
     (ingress,) = of_type(base, "AWS::EC2::SecurityGroup")["DatabaseSecurityGroup"]["SecurityGroupIngress"]
     assert ingress["SourceSecurityGroupId"] == {"Ref": "LambdaSecurityGroup"} and ingress["FromPort"] == 5432
 

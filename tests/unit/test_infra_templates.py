@@ -218,3 +218,12 @@ def test_every_queue_outlasts_six_timeouts_of_its_worker_in_every_stage(stage, a
             assert queues[queue]["VisibilityTimeout"] >= 6 * timeout, (stage, function)
             wired += 1
     assert wired == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "script"), [("package", "infra/package.sh"), ("deploy", "infra/deploy.sh")]
+)
+def test_make_targets_run_the_infra_scripts_for_the_stage(target, script):
+    result = subprocess.run(["make", "-n", target, "STAGE=prod"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"{script} prod" in result.stdout.splitlines()

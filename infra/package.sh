@@ -18,5 +18,23 @@ export AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-${AWS_REGION:-eu-west-1}}
 
 rm -rf "$out"
 "$bin/chalice" package --stage "$stage" --merge-template infra/app.yaml "$out"
+# CloudFormation refuses YAML aliases, which Chalice writes for what its template shares (one trust
+# policy for every role, the alarms' common settings): write each copy out.
+"$bin/python" - "$out/sam.yaml" <<'PYTHON'
+import sys
+
+import yaml
+
+
+class NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        return True
+
+
+with open(sys.argv[1]) as file:
+    template = yaml.safe_load(file)
+with open(sys.argv[1], "w") as file:
+    yaml.dump(template, file, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=110)
+PYTHON
 "$bin/cfn-lint" "$out/sam.yaml"
 echo "packaged $stage: $out/sam.yaml, $out/deployment.zip ($(du -h "$out/deployment.zip" | cut -f1))"

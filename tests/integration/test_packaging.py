@@ -121,11 +121,12 @@ def test_package_has_the_app_its_migrations_and_linux_wheels(package):
 
 
 @pytest.mark.slow
-def test_cfn_lint_passes_on_the_packaged_template(package):
+def test_the_packaged_template_passes_cfn_lint_and_has_no_yaml_aliases(package):
     result = subprocess.run(
         [str(BIN / "cfn-lint"), str(package / "sam.yaml")], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert not re.search(r"[&*]id\d+", (package / "sam.yaml").read_text()), "CloudFormation refuses aliases"
 
 
 @pytest.mark.slow

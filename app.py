@@ -12,6 +12,7 @@ from chalicelib.handlers import (
     operations,
     orgunits,
     registry,
+    submissions,
     system,
     tasks,
     workers,
@@ -349,6 +350,54 @@ def orgunit_history(unit_id):
     return orgunits.orgunit_history(_request(), unit_id)
 
 
+# Submissions
+
+
+@app.route("/api/mobile/submissions/upload-urls", methods=["POST"])
+def submission_upload_urls():
+    return submissions.upload_urls(_request())
+
+
+@app.route("/api/mobile/submissions/bulk-upload-url", methods=["POST"])
+def submission_bulk_upload_url():
+    return submissions.bulk_upload_url(_request())
+
+
+@app.route("/api/mobile/submissions/bulk", methods=["POST"])
+def start_submission_bulk_upload():
+    return submissions.start_bulk_upload(_request())
+
+
+@app.route("/api/submissions", methods=["GET"])
+def list_submissions():
+    return submissions.list_submissions(_request())
+
+
+@app.route("/api/submissions/{submission_id}", methods=["GET"])
+def get_submission(submission_id):
+    return submissions.get_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}", methods=["PATCH"])
+def review_submission(submission_id):
+    return submissions.review_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}", methods=["DELETE"])
+def delete_submission(submission_id):
+    return submissions.delete_submission(_request(), submission_id)
+
+
+@app.route("/api/submissions/{submission_id}/restore", methods=["POST"])
+def restore_submission(submission_id):
+    return submissions.restore_submission(_request(), submission_id)
+
+
+@app.route("/api/quarantined-uploads", methods=["GET"])
+def list_quarantined_uploads():
+    return submissions.list_quarantined(_request())
+
+
 # Tasks
 
 
@@ -390,6 +439,11 @@ def run_task(event):
     workers.run_tasks(event)
 
 
+@app.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=10)
+def ingest_uploads(event):
+    return workers.ingest_uploads(event)
+
+
 @app.on_sqs_message(queue=TASKS_DLQ_NAME, batch_size=1)
 def task_dead_letter(event):
     workers.task_dead_letters(event)
@@ -398,11 +452,6 @@ def task_dead_letter(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def task_housekeeping(event):
     workers.housekeeping(event)
-
-
-@app.on_sqs_message(queue=INGEST_QUEUE_NAME, batch_size=10)
-def ingest_uploads(event):
-    return workers.ingest_uploads(event)
 
 
 # Operations: invoked with `aws lambda invoke` (infra/deploy.sh runs migrate after each deploy)

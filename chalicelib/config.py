@@ -12,8 +12,9 @@ from functools import cache
 # exist. In AWS each stage has its own queues (georegistry-<stage>-tasks...): infra/app.yaml points
 # the event sources at them and sets TASKS_QUEUE_URL and TASKS_DLQ_URL.
 TASKS_QUEUE_NAME = "georegistry-tasks"
-TASKS_DLQ_NAME = "georegistry-tasks-dlq"
+# S3 "Object Created" events of the uploads bucket, routed by an EventBridge rule (infra/).
 INGEST_QUEUE_NAME = "georegistry-ingest"
+TASKS_DLQ_NAME = "georegistry-tasks-dlq"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import shapely
@@ -49,6 +50,7 @@ EXPORT_ALIASES = {"org_unit_type": "type"}
 EXPORT_IGNORED = {"id", "parent_id", "parent_name", "altitude", "depth"}
 ANCESTOR_COLUMN = re.compile(r"^level_\d+_(name|ref)$")
 DEFAULT_TYPE = "Org unit"
+TOO_MANY_VALUES = "has more values than the header has columns"
 
 
 class CsvError(GpkgError):
@@ -60,24 +62,35 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 
 def read(path: str | Path) -> Package:
+    header, records = rows_of(path)
+    columns = [_column(name) for name in header]
+    _check_columns(columns)
+    package = Package()
+    for row_number, record in records:
+        if record is None:
+            package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
+            continue
+        feature = _feature(package, row_number, {_column(key): value for key, value in record.items()})
+        if feature:
+            package.features.append(feature)
+    return package
+
+
+def rows_of(path: str | Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """The header, and the rows numbered as a spreadsheet shows them (the header is row 1). A row with
+    more values than the header has columns comes as None: its columns cannot be trusted."""
     text = _decode(Path(path).read_bytes())
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    columns = [_column(name) for name in reader.fieldnames or []]
-    _check_columns(columns)
-    reader.fieldnames = columns
-    package = Package()
-    for row_number, record in enumerate(reader, start=2):  # row 1 is the header
-        if None in record:
-            package.problems.append(
-                RowProblem(LAYER, row_number, "row", "has more values than the header has columns")
-            )
-            continue
-        feature = _feature(package, row_number, record)
-        if feature:
-            package.features.append(feature)
-    return package
+    header = [(name or "").strip() for name in reader.fieldnames or []]
+    reader.fieldnames = header
+
+    def records() -> Iterator[tuple[int, dict]]:
+        for row_number, record in enumerate(reader, start=2):
+            yield row_number, (None if None in record else record)
+
+    return header, records()
 
 
 def _decode(raw: bytes) -> str:

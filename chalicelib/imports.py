@@ -17,6 +17,7 @@ from chalicelib import (
     auth,
     aws,
     config,
+    csv_levels,
     csv_units,
     geojson_units,
     gpkg,
@@ -66,6 +67,7 @@ class Request:
     skip_invalid: bool = False
     close_missing: bool = False
     dry_run: bool = False
+    hierarchy: dict | None = None  # a CSV with one column per level: csv_levels' column mapping
 
 
 def launch(cur, principal: Principal, request: Request) -> dict:
@@ -74,6 +76,7 @@ def launch(cur, principal: Principal, request: Request) -> dict:
     orgunits.require_unrestricted(cur, principal, "import into a whole version")
     if not request.s3_key.startswith(f"imports/{principal.account_id}/"):
         raise problems.invalid_field("s3_key", "must be a key returned by POST /api/imports/upload-url")
+    _check_hierarchy(request)
     source = registry.get_source(cur, principal, request.data_source_id)
     if request.version_id is not None:
         version = registry.writable_version(cur, principal, request.version_id)
@@ -97,7 +100,7 @@ def run_import(ctx: TaskContext) -> dict:
         path = os.path.join(folder, "upload")
         _download(request.s3_key, path)
         ctx.progress(0, 4, "reading the file")
-        package = _read(path, request.format)
+        package = _read(path, request)
     existing = _existing(ctx, request)
     ctx.progress(1, 4, f"checking {len(package.features)} units")
     plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
@@ -127,9 +130,24 @@ def _download(key: str, path: str) -> None:
         raise TaskInputError(f"The uploaded file {key} cannot be read: {error}") from error
 
 
-def _read(path: str, file_format: str) -> gpkg.Package:
+def _check_hierarchy(request: Request) -> None:
+    if request.hierarchy is None:
+        return
+    if request.format != "csv":
+        raise problems.invalid_field("options.hierarchy", "applies to the csv format only")
     try:
-        return READERS[file_format](path)
+        csv_levels.parse_mapping(request.hierarchy)
+    except ValueError as error:
+        raise problems.invalid_field(
+            "options.hierarchy", f"is not a usable column mapping: {error}"
+        ) from error
+
+
+def _read(path: str, request: Request) -> gpkg.Package:
+    try:
+        if request.hierarchy is not None:
+            return csv_levels.read(path, csv_levels.parse_mapping(request.hierarchy))
+        return READERS[request.format](path)
     except gpkg.GpkgError as error:
         raise TaskInputError(f"The file cannot be imported: {error}") from error
 

@@ -299,6 +299,78 @@ SCHEMAS = {
         {"before_version_id": INTEGER, "after_version_id": INTEGER}, ["before_version_id", "after_version_id"]
     ),
     "UploadRequest": _obj({"filename": STRING}, ["filename"]),
+    "SubmissionUploadRequest": _obj(
+        {
+            "project_id": INTEGER,
+            "instance_uuid": STRING,
+            "form_id": INTEGER,
+            "form_version": STRING,
+            "org_unit_id": INTEGER,
+            "period": STRING,
+            "files": {
+                "type": "array",
+                "items": _obj({"name": STRING, "size": INTEGER, "content_type": STRING}, ["name", "size"]),
+            },
+        },
+        ["project_id", "instance_uuid", "form_id", "form_version", "files"],
+    ),
+    "BulkUploadRequest": _obj({"project_id": INTEGER}, ["project_id"]),
+    "BulkUploadStart": _obj({"project_id": INTEGER, "s3_key": STRING}, ["project_id", "s3_key"]),
+    "SubmissionUploadUrls": _obj(
+        {
+            "instance_uuid": STRING,
+            "expires_in": INTEGER,
+            "files": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "name": STRING,
+                        "key": STRING,
+                        "max_bytes": INTEGER,
+                        "url": STRING,
+                        "fields": {"type": "object"},
+                    }
+                ),
+            },
+        }
+    ),
+    "Submission": _obj(
+        {
+            "id": INTEGER,
+            "form_id": INTEGER,
+            "form_version_id": INTEGER,
+            "form_version": STRING,
+            "project_id": INTEGER,
+            "instance_uuid": STRING,
+            "org_unit_id": INTEGER,
+            "org_unit_name": STRING,
+            "period": STRING,
+            "validation_status": {"type": "string", "enum": ["PENDING", "APPROVED", "REJECTED"]},
+            "review_comment": STRING,
+            "device_id": STRING,
+            "accuracy": {"type": "number"},
+            "is_current": BOOLEAN,
+            "started_at": TIMESTAMP,
+            "ended_at": TIMESTAMP,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "deleted_at": TIMESTAMP,
+            "location": {"type": "object", "nullable": True},
+            "answers": {"type": "object"},
+            "attachments": {"type": "array", "items": {"type": "object"}},
+            "versions": {"type": "array", "items": {"type": "object"}},
+        }
+    ),
+    "SubmissionReview": _obj(
+        {
+            "validation_status": {"type": "string", "enum": ["PENDING", "APPROVED", "REJECTED"]},
+            "comment": STRING,
+        },
+        ["validation_status"],
+    ),
+    "QuarantinedUpload": _obj(
+        {"id": INTEGER, "s3_key": STRING, "size": INTEGER, "reason": STRING, "created_at": TIMESTAMP}
+    ),
     "UploadUrl": _obj(
         {
             "url": STRING,
@@ -452,6 +524,26 @@ OPERATIONS = {
     ("/api/mobile/orgunits", "GET"): Op("Mobile sync: VALID units changed since ?since= for ?project=, "
                                         "tombstones for removed ones", "mobile",
                                         response="MobileOrgUnitPage"),
+    ("/api/mobile/submissions/upload-urls", "POST"): Op(
+        "Presigned S3 POSTs for a submission's XML and attachments (size-capped, under "
+        "submissions/{account}/{project}/{instance}/); ingestion follows the upload", "submissions",
+        "SubmissionUploadRequest", "SubmissionUploadUrls", 201),
+    ("/api/mobile/submissions/bulk-upload-url", "POST"): Op(
+        "A presigned S3 POST for a bulk upload zip (Iaso's mobile layout: instances.json and a folder per "
+        "instance)", "submissions", "BulkUploadRequest", "UploadUrl", 201),
+    ("/api/mobile/submissions/bulk", "POST"): Op("Ingest an uploaded bulk zip as a task", "submissions",
+                                                 "BulkUploadStart", "Task", 201),
+    ("/api/submissions", "GET"): Op("Submissions (JSON, or GeoJSON with format=geojson)", "submissions",
+                                    response="SubmissionPage"),
+    ("/api/submissions/{submission_id}", "GET"): Op("One submission: answers, attachments as download links, "
+                                                    "versions", "submissions", response="Submission"),
+    ("/api/submissions/{submission_id}", "PATCH"): Op("Review: validation status and comment (audited)",
+                                                      "submissions", "SubmissionReview", "Submission"),
+    ("/api/submissions/{submission_id}", "DELETE"): Op("Soft-delete a submission", "submissions", status=204),
+    ("/api/submissions/{submission_id}/restore", "POST"): Op("Restore a deleted submission", "submissions",
+                                                             response="Submission"),
+    ("/api/quarantined-uploads", "GET"): Op("Uploads that could not become submissions, with the reason",
+                                            "submissions", response="QuarantinedUploadPage"),
     ("/api/imports/upload-url", "POST"): Op("A presigned S3 POST for an import file (size-capped, under the "
                                             "account's prefix)", "imports", "UploadRequest", "UploadUrl",
                                             201),
@@ -491,7 +583,7 @@ ERRORS = {
 
 
 PAGED = ("Project", "User", "ApiKey", "Task", "TaskLog", "DataSource", "Version", "OrgUnitType", "Group",
-         "GroupSet", "OrgUnit", "AuditEntry", "ChangeRequest")  # fmt: skip
+         "GroupSet", "OrgUnit", "AuditEntry", "ChangeRequest", "Submission", "QuarantinedUpload")  # fmt: skip
 
 ORGUNIT_FILTERS = {
     "search": "name contains (or starts with, match=prefix) this text, ignoring case and accents",
@@ -508,6 +600,12 @@ ORGUNIT_FILTERS = {
 
 
 QUERY_PARAMETERS = {
+    ("/api/submissions", "GET"): {
+        "form": "form id", "org_unit": "a unit: its submissions and its descendants'", "period": "period",
+        "created_from": "received at or after (ISO 8601)", "created_to": "received before (ISO 8601)",
+        "validation_status": "PENDING, APPROVED or REJECTED", "has_location": "true or false",
+        "deleted": "true: the deleted ones", "format": "json or geojson",
+    },  # fmt: skip
     ("/api/orgunits", "GET"): ORGUNIT_FILTERS,
     ("/api/orgunits/locate", "GET"): {"lat": "latitude", "lon": "longitude", "type": "type ids",
                                       "version": "version id (default: the account's)"},

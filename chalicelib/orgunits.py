@@ -82,6 +82,19 @@ def _visible_unit(cur, principal: Principal, unit_id: int, with_geometry: bool =
     return unit_scope.hide_above([unit])[0], unit_scope
 
 
+def visible(cur, principal: Principal, unit_id: int) -> dict:
+    """A unit the caller may see, in whichever version of the account it lives (404 otherwise)."""
+    require(principal, READ_REGISTRY)
+    unit, _ = _visible_unit(cur, principal, unit_id, with_geometry=False)
+    return unit
+
+
+def root_paths_of(cur, principal: Principal) -> list[str] | None:
+    """The paths a restricted profile is confined to, in every version; None when it is not."""
+    roots = orgunits.root_paths(cur, principal.account_id, principal.user_id)
+    return None if roots is None else [root["path"] for root in roots]
+
+
 def get(cur, principal: Principal, unit_id: int) -> dict:
     require(principal, READ_REGISTRY)
     unit, unit_scope = _visible_unit(cur, principal, unit_id)
@@ -126,13 +139,17 @@ def count(cur, query: Query) -> int:
 
 
 def path_of_visible(cur, principal: Principal, unit_id: int, version_id: int) -> str:
-    """The path of a unit the caller may see in `version_id` (for descendants_of filters)."""
-    unit, _ = _visible_unit(cur, principal, unit_id, with_geometry=False)
-    if unit["version_id"] != version_id:
+    """The path of a unit the caller may see in `version_id` (for descendants_of filters): one
+    index lookup, since the caller has checked that the version is the account's."""
+    found = orgunits.paths_of(cur, [version_id], [unit_id])
+    if not found:
+        unit, _ = _visible_unit(cur, principal, unit_id, with_geometry=False)  # not found, or elsewhere
         raise problems.invalid_parameter(
             "descendants_of", f"names a unit of another version ({unit['version_id']})"
         )
-    return unit["path"]
+    if not scope(cur, principal, version_id).contains(found[0]["path"]):
+        raise problems.not_found("orgunit", unit_id)
+    return found[0]["path"]
 
 
 def create(cur, principal: Principal, version_id: int, fields: dict) -> dict:
@@ -224,6 +241,11 @@ def delete(cur, principal: Principal, unit_id: int) -> None:
     if orgunits.has_children(cur, unit["version_id"], unit_id):
         raise problems.conflict(
             "orgunit.has_children", f"Org unit {unit_id} has children: move or delete them first."
+        )
+    if orgunits.has_submissions(cur, unit["version_id"], unit_id):
+        raise problems.conflict(
+            "orgunit.has_submissions",
+            f"Org unit {unit_id} has submissions: delete them or link them to another unit first.",
         )
     orgunits.soft_delete(cur, unit["version_id"], unit_id, principal.user_id)
     audit.record(

@@ -88,9 +88,7 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     sqs = session.client("sqs", endpoint_url=endpoint)
-    from chalicelib.config import INGEST_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME
-
-    sqs.create_queue(QueueName=INGEST_QUEUE_NAME)  # the worker loop polls every queue the app consumes
+    from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 
     dlq_url = sqs.create_queue(QueueName=TASKS_DLQ_NAME)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -100,6 +98,7 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
     queue_url = sqs.create_queue(
         QueueName=TASKS_QUEUE_NAME, Attributes={"VisibilityTimeout": "60", "RedrivePolicy": redrive}
     )["QueueUrl"]
+    route_uploads_to_ingestion(session, endpoint, s3, sqs)
     secrets_manager = session.client("secretsmanager", endpoint_url=endpoint)
     database = psycopg2.extensions.parse_dsn(dsn)
     db_secret = {"host": database["host"], "port": int(database["port"]), "username": database["user"],
@@ -119,6 +118,25 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
         "EXPORTS_BUCKET": BUCKETS[1],
         "FORMS_BUCKET": BUCKETS[2],
     }
+
+
+def route_uploads_to_ingestion(session, endpoint: str, s3, sqs) -> None:
+    """Uploads bucket → EventBridge "Object Created" → the ingest queue, as infra/ wires it in AWS."""
+    from chalicelib.config import INGEST_QUEUE_NAME
+
+    url = sqs.create_queue(QueueName=INGEST_QUEUE_NAME, Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=BUCKETS[0], NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    events = session.client("events", endpoint_url=endpoint)
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [BUCKETS[0]]}, "object": {"key": [{"prefix": "submissions/"}]}},
+    }
+    events.put_rule(Name="georegistry-local-uploads", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="georegistry-local-uploads", Targets=[{"Id": "ingest", "Arn": arn}])
 
 
 def stack_environment(endpoint: str, resources: dict[str, str]) -> dict[str, str]:

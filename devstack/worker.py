@@ -118,11 +118,13 @@ class Worker:
         ).get("Messages", [])
         for message in received:
             try:
-                handler(sqs_event(message, arn), self.context_factory(name))
+                result = handler(sqs_event(message, arn), self.context_factory(name))
             except Exception:
                 logger().exception(
                     "local worker: handler failed; the message will be redelivered", extra={"handler": name}
                 )
+                continue
+            if _reported_failed(result, message["MessageId"]):  # ReportBatchItemFailures, as Lambda does
                 continue
             self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return len(received)
@@ -138,3 +140,8 @@ class Worker:
                 self.handler(source)(event, self.context_factory(source.name))
             except Exception:
                 logger().exception("local worker: scheduled handler failed", extra={"handler": source.name})
+
+
+def _reported_failed(result, message_id: str) -> bool:
+    failures = result.get("batchItemFailures", []) if isinstance(result, dict) else []
+    return any(failure.get("itemIdentifier") == message_id for failure in failures)

@@ -5,8 +5,9 @@ fails exactly the one message, which SQS then redelivers.
 """
 
 import json
+import urllib.parse
 
-from chalicelib import aws, config, task_kinds, task_sweeper, tasks  # noqa: F401 (task_kinds registers)
+from chalicelib import aws, config, ingestion, task_kinds, task_sweeper, tasks  # noqa: F401 (task_kinds registers)
 from chalicelib.observability import logger
 
 MAX_VISIBILITY_SECONDS = 12 * 3600
@@ -33,6 +34,44 @@ def task_dead_letters(event) -> None:
         task_id = _task_id(record.body)
         if task_id is not None and tasks.give_up(task_id):
             logger().error("task gave up after repeated failures", extra={"task_id": task_id})
+
+
+def ingest_uploads(event) -> dict:
+    """S3 "Object Created" events (from EventBridge, or S3 notifications) for uploaded submissions.
+    Each object is handled on its own; the ones that failed for a reason a retry may cure are
+    reported back, so that SQS redelivers only those (ReportBatchItemFailures, set in infra/)."""
+    failures = []
+    for record in event:
+        _fresh_log_context(record)
+        for bucket, key, size in _created_objects(record.body):
+            try:
+                outcome = ingestion.ingest_object(bucket, key, size)
+                logger().info("upload ingested", extra={"s3_key": key, "outcome": outcome})
+            except Exception:
+                logger().exception("upload ingestion failed; it will be retried", extra={"s3_key": key})
+                failures.append({"itemIdentifier": record.to_dict().get("messageId")})
+                break
+    return {"batchItemFailures": failures}
+
+
+def _created_objects(body: str) -> list[tuple[str, str, int | None]]:
+    try:
+        message = json.loads(body)
+        if message.get("detail-type") == "Object Created":
+            detail = message["detail"]
+            return [(detail["bucket"]["name"], detail["object"]["key"], detail["object"].get("size"))]
+        return [
+            (
+                r["s3"]["bucket"]["name"],
+                urllib.parse.unquote_plus(r["s3"]["object"]["key"]),
+                r["s3"]["object"].get("size"),
+            )
+            for r in message.get("Records", [])
+            if r.get("eventName", "").startswith("ObjectCreated")
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        logger().error("malformed upload event dropped", extra={"body": body[:200]})
+        return []
 
 
 def housekeeping(event) -> None:
@@ -70,12 +109,3 @@ def _back_off(receipt_handle: str, receive_count: int) -> None:
         )
     except Exception:
         logger().exception("could not set the retry backoff; the queue's visibility timeout applies")
-
-
-def ingest_uploads(event) -> dict:
-    """Placeholder until submission ingestion lands (issue 6), kept only so the infra can wire and test
-    the ingestion function. Every message is reported failed: SQS keeps it and, after maxReceiveCount,
-    the ingestion DLQ holds it (and its alarm fires), so no upload is ever silently dropped."""
-    failed = [record.to_dict()["messageId"] for record in event]
-    logger().warning("submission ingestion is not implemented yet", extra={"messages": len(failed)})
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}

@@ -95,6 +95,12 @@ SELECT EXISTS (SELECT 1 FROM org_units
                WHERE version_id = %(version_id)s AND parent_id = %(id)s AND deleted_at IS NULL) AS has
 """
 
+HAS_SUBMISSIONS = """
+SELECT EXISTS (SELECT 1 FROM submissions
+               WHERE org_unit_version_id = %(version_id)s AND org_unit_id = %(id)s
+                 AND deleted_at IS NULL) AS has
+"""
+
 LOCATE_VERSION = """
 SELECT version_id FROM org_units
 WHERE version_id = ANY(%(version_ids)s) AND id = %(id)s AND deleted_at IS NULL
@@ -281,6 +287,10 @@ def soft_delete(cur, version_id: int, unit_id: int, user_id: int) -> None:
 
 def has_children(cur, version_id: int, unit_id: int) -> bool:
     return one(cur, HAS_CHILDREN, {"version_id": version_id, "id": unit_id})["has"]
+
+
+def has_submissions(cur, version_id: int, unit_id: int) -> bool:
+    return one(cur, HAS_SUBMISSIONS, {"version_id": version_id, "id": unit_id})["has"]
 
 
 def root_paths(cur, account_id: int, user_id: int) -> list[dict] | None:

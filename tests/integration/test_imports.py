@@ -338,3 +338,72 @@ def test_an_existing_unit_may_move_under_a_unit_new_in_the_same_file(
     units = _units(version_id)
     moved, new_area = units["O8KHatHm4dw"], units["AREA2"]
     assert moved["parent_id"] == new_area["id"] and moved["path"] == new_area["path"] + f"{moved['id']}/"
+
+
+HIERARCHY = {
+    "levels": [
+        {"column": "Région", "type": "Region"},
+        {"column": "District", "type": "District"},
+        {"column": "Structure", "type": "Facility"},
+    ],
+    "ref": "code_structure",
+    "latitude": "lat",
+    "longitude": "lon",
+}
+
+
+def test_a_csv_with_one_column_per_level_builds_the_tree_and_reimports_unchanged(
+    client, alpha, source, task_aws
+):
+    content = (
+        "Région;District;Structure;code_structure;lat;lon\n"
+        "Kédougou;Saraya;PS Saraya;PS1;12.8;-11.8\n"
+        "Kédougou;Saraya;PS Bembou;PS2;12.9;-11.9\n"
+        "Kédougou;Salémata;PS Dakateli;PS3;12.6;-12.6\n"
+    ).encode("utf-8-sig")
+    done = _import_csv(client, task_aws, alpha, source, content, {"hierarchy": HIERARCHY})
+    assert done["status"] == "SUCCESS", done["error_message"]
+    assert done["result"]["created"] == 6
+    version_id = done["result"]["version_id"]
+    units = _units(version_id)
+    assert units["PS2"]["parent_ref"] == "Kédougou/Saraya" and units["PS2"]["type_name"] == "Facility"
+    assert units["Kédougou/Saraya"]["parent_ref"] == "Kédougou" and units["Kédougou"]["depth"] == 0
+    assert units["PS3"]["point"] == "POINT Z (-12.6 12.6 0)"
+    assert (
+        units["PS1"]["path"]
+        == f"/{units['Kédougou']['id']}/{units['Kédougou/Saraya']['id']}/{units['PS1']['id']}/"
+    )
+    again = _import_csv(
+        client, task_aws, alpha, source, content, {"hierarchy": HIERARCHY}, version_id=version_id
+    )
+    assert again["status"] == "SUCCESS", again["error_message"]
+    assert (again["result"]["created"], again["result"]["updated"], again["result"]["unchanged"]) == (0, 0, 6)
+
+
+def test_a_hierarchical_csv_with_a_bad_row_imports_nothing_and_names_it(client, alpha, source, task_aws):
+    content = "Région,District,Structure,code_structure,lat,lon\nK,,PS,P1,1,1\n".encode()
+    failed = _import_csv(client, task_aws, alpha, source, content, {"hierarchy": HIERARCHY})
+    assert failed["status"] == "ERRORED"
+    assert "csv, row 2, District: is empty but a deeper level is filled" in failed["error_message"]
+    assert _versions(source["id"]) == 1
+
+
+def test_a_wrong_hierarchy_mapping_is_refused_before_any_task(client, alpha, source, task_aws):
+    key = _upload(client, task_aws, alpha, b"A\n", "units.csv")
+    body = {"s3_key": key, "format": "csv", "data_source_id": source["id"],
+            "options": {"hierarchy": {"levels": [{"column": "A"}]}}}  # fmt: skip
+    status, problem, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    assert status == 400 and problem["error"]["details"]["field"] == "options.hierarchy"
+    assert "levels[0] needs a column and a type" in problem["error"]["message"]
+    body = body | {"format": "gpkg", "options": {"hierarchy": HIERARCHY}}
+    status, problem, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    assert status == 400 and "csv format only" in problem["error"]["message"]
+
+
+def _import_csv(client, task_aws, tenant, source, content: bytes, options: dict, **extra) -> dict:
+    key = _upload(client, task_aws, tenant, content, "tree.csv")
+    body = {"s3_key": key, "format": "csv", "data_source_id": source["id"], "options": options} | extra
+    status, created, _ = call(client, "POST", "/api/imports", tenant.tokens["registry_editor"], body)
+    assert status == 201, created
+    drain(task_aws)
+    return row(created["id"])

@@ -302,6 +302,8 @@ def test_data_bucket_access_is_scoped_to_named_buckets_and_prefixes(resources):
                 export = imported(bucket_arn).removeprefix("georegistry-${Stage}-")
                 granted.setdefault(name, set()).update(f"{action} {export} {path}" for action in s3_actions)
     assert "s3:PutObject UploadsBucketArn ${Bucket}/imports/*" in granted["ApiHandlerRole"]
+    assert "s3:PutObject UploadsBucketArn ${Bucket}/bulk/*" in granted["RunTaskRole"]
+    assert "s3:GetObject UploadsBucketArn ${Bucket}/submissions/*" in granted["IngestUploadsRole"]
     assert "s3:DeleteObject ExportsBucketArn ${Bucket}/tasks/*" in granted["TaskHousekeepingRole"]
     assert not any("Delete" in grant for grant in granted["ApiHandlerRole"] | granted["RunTaskRole"])
     assert "MigrateRole" not in granted and "CreateAccountRole" not in granted

@@ -7,8 +7,10 @@ from chalicelib.handlers import (
     account,
     auth,
     change_requests,
+    forms,
     imports,
     mobile,
+    openrosa,
     operations,
     orgunits,
     registry,
@@ -19,6 +21,7 @@ from chalicelib.handlers import (
 )
 
 app = Chalice(app_name="georegistry")
+app.api.binary_types.extend([*forms.BINARY_CONTENT_TYPES, "multipart/form-data"])
 
 
 def _request():
@@ -429,6 +432,84 @@ def relaunch_task(task_id):
 @app.route("/api/tasks/{task_id}/logs", methods=["GET"])
 def task_logs(task_id):
     return tasks.task_logs(_request(), task_id)
+
+
+# Forms
+
+
+@app.route("/api/forms", methods=["GET"])
+def list_forms():
+    return forms.list_forms(_request())
+
+
+@app.route("/api/forms", methods=["POST"])
+def create_form():
+    return forms.create_form(_request())
+
+
+@app.route("/api/forms/{form_id}", methods=["GET"])
+def get_form(form_id):
+    return forms.get_form(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}", methods=["PATCH"])
+def update_form(form_id):
+    return forms.update_form(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}", methods=["DELETE"])
+def delete_form(form_id):
+    return forms.delete_form(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}/versions/upload-url", methods=["POST"])
+def form_version_upload_url(form_id):
+    return forms.version_upload_url(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}/versions", methods=["GET"])
+def list_form_versions(form_id):
+    return forms.list_versions(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}/versions", methods=["POST"], content_types=forms.VERSION_CONTENT_TYPES)
+def create_form_version(form_id):
+    return forms.create_version(_request(), form_id)
+
+
+@app.route("/api/forms/{form_id}/versions/{number}", methods=["GET"])
+def get_form_version(form_id, number):
+    return forms.get_version(_request(), form_id, number)
+
+
+@app.route("/api/forms/{form_id}/versions/{number}/xform", methods=["GET"])
+def form_version_xform(form_id, number):
+    return forms.version_xform(_request(), form_id, number)
+
+
+@app.route("/api/mobile/forms", methods=["GET"])
+def mobile_forms():
+    return forms.mobile_forms(_request())
+
+
+@app.route("/api/openrosa/{project_id}/formList", methods=["GET"])
+def openrosa_form_list(project_id):
+    return openrosa.form_list(_request(), project_id)
+
+
+@app.route("/api/openrosa/{project_id}/submission", methods=["HEAD"])
+def openrosa_submission_head(project_id):
+    return openrosa.submission_head(_request(), project_id)
+
+
+@app.route("/api/openrosa/{project_id}/submission", methods=["POST"], content_types=["multipart/form-data"])
+def openrosa_submission(project_id):
+    return openrosa.submission_post(_request(), project_id)
+
+
+@app.route("/api/openrosa/{project_id}/forms/{form_id}", methods=["GET"])
+def openrosa_form_download(project_id, form_id):
+    return openrosa.form_download(_request(), project_id, form_id)
 
 
 # Workers and schedules

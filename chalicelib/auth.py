@@ -72,6 +72,26 @@ def _from_api_key(cur, key: str) -> Principal:
     return _principal(row, via="api_key")
 
 
+def authenticate_password(cur, email: str, secret: str) -> Principal:
+    """Credentials sent with every request (HTTP Basic, as ODK Collect does): the email with the
+    user's password, or with one of the user's API keys."""
+    if credentials.split_api_key(secret):
+        principal = _from_api_key(cur, secret)
+        if principal.email.lower() != email.strip().lower():
+            raise problems.unauthenticated("This API key belongs to another user.")
+        return principal
+    user = users.login_by_email(cur, email.strip())
+    if not (
+        credentials.verify_password(secret, user["password_hash"] if user else None) and user["is_active"]
+    ):
+        raise problems.invalid_credentials()
+    row = users.principal_row(cur, user["id"])
+    if row is None:
+        raise problems.invalid_credentials()
+    _remember_context(cur, row)
+    return _principal(row, via="password")
+
+
 def principal_of_launcher(cur, user_id: int | None) -> Principal:
     """Who a task acts as: the user who launched it, with their role and subtrees as they are now."""
     row = users.principal_row(cur, user_id) if user_id else None

@@ -75,6 +75,10 @@ def _date(value) -> str | None:
     return value.isoformat() if value else None
 
 
+def csv_header(levels: int) -> bytes:
+    return (",".join(HEADERS + ancestor_headers(levels)) + "\n").encode()
+
+
 def write_csv(path: str, rows: Iterable[dict], levels: int, progress) -> int:
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as file:
@@ -191,12 +195,16 @@ def layer_name(depth: int, type_name: str) -> str:
     return f"level-{depth}-{type_name}"
 
 
-def write_gpkg(path: str, rows: Iterable[dict], layers: list[dict], groups: list[dict], progress) -> int:
-    """Iaso's layout: a layer per type (`level-{depth}-{type}`), a `groups(ref, name)` table."""
+def write_gpkg(path: str, records: Iterable[tuple], layers: list[dict], groups: list[dict],
+               extents: dict[str, tuple], progress) -> int:  # fmt: skip
+    """Iaso's layout: a layer per type (`level-{depth}-{type}`), a `groups(ref, name)` table.
+    `records` are GPKG_RECORD tuples (unit_export.gpkg_records, or gpkg_record of a unit row)."""
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
         db.execute("PRAGMA user_version = 10300")
+        db.execute("PRAGMA journal_mode = OFF")  # a fresh file: nothing to recover if this fails
+        db.execute("PRAGMA synchronous = OFF")
         db.executescript(GPKG_TABLES)
         db.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", SRS_ROWS)
         names = {layer["org_unit_type"]: _create_layer(db, layer) for layer in layers}
@@ -208,33 +216,11 @@ def write_gpkg(path: str, rows: Iterable[dict], layers: list[dict], groups: list
         db.executemany(
             "INSERT INTO groups (ref, name) VALUES (?, ?)", [(g["ref"], g["name"]) for g in groups]
         )
-        count, extents = 0, {}
-        marks = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1))
-        for count, row in enumerate(rows, start=1):
-            table = names.get(row["org_unit_type"] or "Unknown") or _late_layer(db, names, row)
-            geometry = _geometry(row)
-            db.execute(
-                f'INSERT INTO "{_quoted(table)}" (geom, {", ".join(LAYER_COLUMNS)}) VALUES ({marks})',
-                (
-                    _gpkg_blob(geometry),
-                    row["ref"],
-                    row["name"],
-                    row["parent_ref"],
-                    ", ".join(row["group_refs"] or []) or None,
-                    row["code"],
-                    _date(row["opening_date"]),
-                    _date(row["closed_date"]),
-                    row["uuid"],
-                    row["validation_status"],
-                ),
-            )
-            if geometry is not None:
-                extents[table] = _grown(extents.get(table), geometry.bounds)
-            progress(count)
-        for table, (min_x, min_y, max_x, max_y) in extents.items():
+        count = _insert_features(db, names, records, progress)
+        for type_name, (min_x, min_y, max_x, max_y) in extents.items():
             db.execute(
                 "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
-                (min_x, min_y, max_x, max_y, table),
+                (min_x, min_y, max_x, max_y, names.get(type_name)),
             )
         db.commit()
     finally:
@@ -242,18 +228,56 @@ def write_gpkg(path: str, rows: Iterable[dict], layers: list[dict], groups: list
     return count
 
 
+# What each feature row carries: its type (which layer), then the layer's columns in order.
+GPKG_RECORD = ("org_unit_type", "type_depth", "has_territory", "geom", *LAYER_COLUMNS)
+BATCH = 2000
+
+
+def _insert_features(db: sqlite3.Connection, names: dict, records: Iterable[tuple], progress) -> int:
+    """Consecutive records of one layer go in together (executemany): rows come ordered by depth."""
+    count, table, batch = 0, None, []
+    for record in records:
+        layer = names.get(record[0] or "Unknown") or _late_layer(db, names, record)
+        if layer != table or len(batch) >= BATCH:
+            _insert_batch(db, table, batch)
+            progress(count)
+            table, batch = layer, []
+        batch.append(record[3:])
+        count += 1
+    _insert_batch(db, table, batch)
+    progress(count)
+    return count
+
+
+def _insert_batch(db: sqlite3.Connection, table: str | None, batch: list[tuple]) -> None:
+    if batch:
+        marks = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1))
+        columns = ", ".join(LAYER_COLUMNS)
+        db.executemany(f'INSERT INTO "{_quoted(table)}" (geom, {columns}) VALUES ({marks})', batch)
+
+
+def gpkg_record(row: dict) -> tuple:
+    """A GPKG_RECORD from a unit row of unit_export.units (the row-by-row path)."""
+    geometry = _geometry(row)
+    return (
+        row["org_unit_type"], row["type_depth"], row["territory_wkt"] is not None, _gpkg_blob(geometry),
+        row["ref"], row["name"], row["parent_ref"], ", ".join(row["group_refs"] or []) or None, row["code"],
+        _date(row["opening_date"]), _date(row["closed_date"]), row["uuid"], row["validation_status"],
+    )  # fmt: skip
+
+
 def _quoted(name: str) -> str:
     """For a double-quoted SQLite identifier: type names are user input."""
     return name.replace('"', '""')
 
 
-def _late_layer(db: sqlite3.Connection, names: dict, row: dict) -> str:
+def _late_layer(db: sqlite3.Connection, names: dict, record: tuple) -> str:
     """A type that appeared after the layers were laid out (created meanwhile): its own layer."""
-    kind = {"territories": row["territory_wkt"] is not None, "points": row["territory_wkt"] is None}
-    names[row["org_unit_type"]] = _create_layer(
-        db, {"org_unit_type": row["org_unit_type"], "depth": row["type_depth"]} | kind
+    type_name, depth, territory = record[0] or "Unknown", record[1], record[2]
+    names[type_name] = _create_layer(
+        db, {"org_unit_type": type_name, "depth": depth, "territories": territory, "points": not territory}
     )
-    return names[row["org_unit_type"]]
+    return names[type_name]
 
 
 def _create_layer(db: sqlite3.Connection, layer: dict) -> str:
@@ -292,14 +316,3 @@ def _gpkg_blob(geometry) -> bytes | None:
         + struct.pack("<4d", min_x, max_x, min_y, max_y)
     )
     return header + shapely.to_wkb(geometry, byte_order=1, flavor="iso")
-
-
-def _grown(extent, bounds) -> tuple:
-    if extent is None:
-        return bounds
-    return (
-        min(extent[0], bounds[0]),
-        min(extent[1], bounds[1]),
-        max(extent[2], bounds[2]),
-        max(extent[3], bounds[3]),
-    )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from chalicelib import aws, db, instance_xml
 from chalicelib.instance_xml import InstanceError
+from chalicelib.models import forms as form_rows
 from chalicelib.models import orgunits as unit_rows
 from chalicelib.models import sources
 from chalicelib.models import submissions as rows
@@ -126,16 +127,20 @@ def receive_instance(
 def _form_version(cur, origin: Origin, document: instance_xml.Document) -> dict:
     named = (document.xform_id, document.version)
     if origin.form_version_id is not None:
-        version = rows.form_version(cur, origin.account_id, origin.form_version_id)
+        version = form_rows.get_version(cur, origin.account_id, origin.form_version_id)
         if version and (version["xform_id"], version["version"]) != named:
             raise Rejected(
                 f"the XML is form {named[0]!r} version {named[1]!r}, but the upload was granted for "
                 f"form {version['xform_id']!r} version {version['version']!r}"
             )
     else:
-        version = rows.form_version_by_xform(cur, origin.account_id, *named)
+        version = form_rows.version_by_xform(cur, origin.account_id, *named)
     if version is None:
         raise Rejected(f"form {named[0]!r} version {named[1]!r} is unknown in this account")
+    if version["form_deleted_at"] is not None:
+        raise Rejected(f"form {named[0]!r} was deleted")
+    if origin.project_id is not None and origin.project_id not in version["project_ids"]:
+        raise Rejected(f"form {named[0]!r} is not a form of project {origin.project_id}")
     return version
 
 

@@ -6,6 +6,7 @@ OPERATIONS lists every route; a test checks that it and app.py's routes are the 
 from dataclasses import dataclass
 from functools import cache
 
+from chalicelib.forms import PERIOD_TYPES
 from chalicelib.permissions import ROLES
 
 VERSION = "0.1.0"
@@ -410,6 +411,94 @@ SCHEMAS = {
             "next_since": {"type": "string", "nullable": True, "description": "the since of the next sync"},
         }
     ),
+    "Form": _obj(
+        {
+            "id": INTEGER,
+            "name": STRING,
+            "xform_id": {"type": "string", "nullable": True, "description": "set by the first version"},
+            "period_type": {"type": "string", "nullable": True, "enum": list(PERIOD_TYPES)},
+            "single_per_period": BOOLEAN,
+            "project_ids": IDS,
+            "org_unit_type_ids": IDS,
+            "latest_version": {
+                "type": "object",
+                "nullable": True,
+                "properties": {
+                    "id": INTEGER,
+                    "number": INTEGER,
+                    "version": STRING,
+                    "xform_md5": STRING,
+                    "created_at": TIMESTAMP,
+                },
+            },
+            "created_by": INTEGER,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        }
+    ),
+    "FormWrite": _obj(
+        {
+            "name": STRING,
+            "project_ids": IDS,
+            "org_unit_type_ids": IDS,
+            "period_type": {"type": "string", "nullable": True, "enum": list(PERIOD_TYPES)},
+            "single_per_period": BOOLEAN,
+        }
+    ),
+    "FormPage": _page_of("Form"),
+    "FormVersion": _obj(
+        {
+            "id": INTEGER,
+            "form_id": INTEGER,
+            "number": INTEGER,
+            "version": {"type": "string", "description": "the XForm version (settings sheet, or yyyymmddNN)"},
+            "xform_id": STRING,
+            "xform_md5": STRING,
+            "descriptor": {"type": "object", "description": "pyxform's JSON form (one version only)"},
+            "xlsform_url": {
+                "type": "string",
+                "description": "presigned download of the XLSForm (one version only)",
+            },
+            "warnings": {"type": "array", "items": STRING, "description": "pyxform's, when created"},
+            "created_by": INTEGER,
+            "created_at": TIMESTAMP,
+        }
+    ),
+    "FormVersionPage": _page_of("FormVersion"),
+    "FormVersionUpload": _obj(
+        {
+            "s3_key": {
+                "type": "string",
+                "description": "from versions/upload-url; or send the file itself "
+                "as the body with an .xlsx/.xls Content-Type",
+            }
+        },
+        ["s3_key"],
+    ),
+    "MobileFormList": _obj(
+        {
+            "results": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "id": INTEGER,
+                        "name": STRING,
+                        "xform_id": STRING,
+                        "form_version_id": INTEGER,
+                        "number": INTEGER,
+                        "version": STRING,
+                        "md5": STRING,
+                        "period_type": {"type": "string", "nullable": True},
+                        "single_per_period": BOOLEAN,
+                        "org_unit_type_ids": IDS,
+                        "download_url": {"type": "string", "description": "presigned GET of the XForm"},
+                        "expires_in": INTEGER,
+                        "created_at": TIMESTAMP,
+                    }
+                ),
+            }
+        }
+    ),
     "AuditEntry": _obj(
         {
             "id": INTEGER,
@@ -544,6 +633,38 @@ OPERATIONS = {
                                                              response="Submission"),
     ("/api/quarantined-uploads", "GET"): Op("Uploads that could not become submissions, with the reason",
                                             "submissions", response="QuarantinedUploadPage"),
+    ("/api/forms", "GET"): Op("Forms of the account (?project=), with their latest version", "forms",
+                              response="FormPage"),
+    ("/api/forms", "POST"): Op("Create a form (form managers)", "forms", "FormWrite", "Form", 201),
+    ("/api/forms/{form_id}", "GET"): Op("One form", "forms", response="Form"),
+    ("/api/forms/{form_id}", "PATCH"): Op("Change a form's name, projects, org-unit types or period", "forms",
+                                          "FormWrite", "Form"),
+    ("/api/forms/{form_id}", "DELETE"): Op("Delete a form (soft: its versions stay for submissions)", "forms",
+                                           status=204),
+    ("/api/forms/{form_id}/versions/upload-url", "POST"): Op("A presigned S3 POST for a large XLSForm",
+                                                             "forms", "UploadRequest", "UploadUrl", 201),
+    ("/api/forms/{form_id}/versions", "GET"): Op("Versions of a form, by number", "forms",
+                                                 response="FormVersionPage"),
+    ("/api/forms/{form_id}/versions", "POST"): Op("Add a version from an XLSForm: the .xlsx/.xls as the body "
+                                                  "(up to 4 MB) or JSON {s3_key} after an upload; invalid "
+                                                  "XLSForms get 400 with pyxform's message, sheet and row",
+                                                  "forms", "FormVersionUpload", "FormVersion", 201),
+    ("/api/forms/{form_id}/versions/{number}", "GET"): Op("One version with pyxform's descriptor", "forms",
+                                                          response="FormVersion"),
+    ("/api/forms/{form_id}/versions/{number}/xform", "GET"): Op("The version's XForm (text/xml)", "forms"),
+    ("/api/mobile/forms", "GET"): Op("The forms of ?project= with their latest versions, for its members",
+                                     "mobile", response="MobileFormList"),
+    ("/api/openrosa/{project_id}/formList", "GET"): Op("OpenRosa form list (text/xml) for ODK Collect and "
+                                                       "Enketo; HTTP Basic (email and password or API key) "
+                                                       "after a 401 challenge, or Bearer", "openrosa"),
+    ("/api/openrosa/{project_id}/submission", "HEAD"): Op(
+        "OpenRosa: 204 with X-OpenRosa-Accept-Content-Length (Collect asks before it submits)", "openrosa",
+        status=204),
+    ("/api/openrosa/{project_id}/submission", "POST"): Op(
+        "OpenRosa submission: multipart xml_submission_file and attachments; 201 with an OpenRosaResponse, "
+        "409 for the same instanceID with different XML", "openrosa", status=201),
+    ("/api/openrosa/{project_id}/forms/{form_id}", "GET"): Op("OpenRosa form download: the XForm of the "
+                                                              "form's latest version (text/xml)", "openrosa"),
     ("/api/imports/upload-url", "POST"): Op("A presigned S3 POST for an import file (size-capped, under the "
                                             "account's prefix)", "imports", "UploadRequest", "UploadUrl",
                                             201),
@@ -611,6 +732,10 @@ QUERY_PARAMETERS = {
                                       "version": "version id (default: the account's)"},
     ("/api/mobile/orgunits", "GET"): {"project": "project id (required)",
                                       "since": "ISO 8601 time of the last sync (the previous next_since)"},
+    ("/api/forms", "GET"): {"project": "project id"},
+    ("/api/forms/{form_id}/versions", "POST"): {"filename": "the XLSForm's file name, for a body upload"},
+    ("/api/mobile/forms", "GET"): {"project": "project id (required)"},
+    ("/api/openrosa/{project_id}/formList", "GET"): {"formID": "only the form with this XForm id"},
     ("/api/tasks", "GET"): {"status": "QUEUED, RUNNING, SUCCESS, ERRORED or KILLED", "kind": "task kind",
                             "launcher": "user id"},
     ("/api/groups", "GET"): {"version": "version id"},

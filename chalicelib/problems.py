@@ -14,6 +14,7 @@ class Problem(Exception):
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (an auth challenge)
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -93,6 +94,24 @@ CONSTRAINTS = {
     ),
     "groups_version_ref_key": lambda: conflict(
         "group.source_ref_taken", "A group of this version has this ref."
+    ),
+    "forms_account_xform_id_key": lambda: conflict(
+        "form.xform_id_taken", "Another form of this account has this XForm id (settings sheet form_id)."
+    ),
+    "forms_name_not_blank": lambda: invalid_field("name", "must not be blank"),
+    "forms_period_type_known": lambda: invalid_field("period_type", "is not a known period type"),
+    "forms_single_needs_period": lambda: invalid_field("single_per_period", "needs a period_type"),
+    "form_projects_project_id_account_id_fkey": lambda: invalid_field(
+        "project_ids", "names an unknown project"
+    ),
+    "form_org_unit_types_org_unit_type_id_account_id_fkey": lambda: invalid_field(
+        "org_unit_type_ids", "names an unknown org-unit type"
+    ),
+    "form_versions_form_number_key": lambda: conflict(
+        "form_version.concurrent_upload", "Another version of this form was added at the same time; retry."
+    ),
+    "form_versions_form_version_key": lambda: conflict(
+        "form_version.version_exists", "This form already has a version with this version string."
     ),
     "org_units_vN_version_id_source_ref_idx": lambda: conflict(
         "orgunit.source_ref_taken", "Another org unit of this version has this source_ref."

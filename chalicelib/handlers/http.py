@@ -67,7 +67,7 @@ def endpoint(authenticated: bool = True, status: int = 200, database: bool = Tru
                 result = _invoke(handler, request, request_id, authenticated, database, args)
             except problems.Problem as problem:
                 logger().info("request refused", extra={"code": problem.code, "status": problem.status})
-                return json_response(problem.status, problem.body(), request_id)
+                return json_response(problem.status, problem.body(), request_id, problem.headers)
             except Exception:
                 logger().exception("unhandled error")
                 body = problems.Problem(
@@ -95,8 +95,8 @@ def _invoke(handler, request: Request, request_id: str, authenticated: bool, dat
         return handler(Call(request, cur, principal, request_id, query), *args)
 
 
-def json_response(status: int, body: Any, request_id: str) -> Response:
-    headers = {"Content-Type": JSON, "X-Request-Id": request_id}
+def json_response(status: int, body: Any, request_id: str, extra_headers: dict | None = None) -> Response:
+    headers = (extra_headers or {}) | {"Content-Type": JSON, "X-Request-Id": request_id}
     if status == 204:
         return Response(body="", status_code=204, headers={"X-Request-Id": request_id})
     return Response(body=jsonutil.dumps(body), status_code=status, headers=headers)

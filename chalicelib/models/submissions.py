@@ -4,19 +4,6 @@ from psycopg2.extras import Json
 
 from chalicelib.db import all_rows, one
 
-FORM_VERSION_BY_XFORM = """
-SELECT v.id, v.form_id, v.version, v.descriptor, f.xform_id
-FROM forms f JOIN form_versions v ON v.form_id = f.id AND v.account_id = f.account_id
-WHERE f.account_id = %(account_id)s AND f.xform_id = %(xform_id)s AND f.deleted_at IS NULL
-  AND v.version = %(version)s
-"""
-
-FORM_VERSION = """
-SELECT v.id, v.form_id, v.version, v.descriptor, f.xform_id, f.name AS form_name
-FROM form_versions v JOIN forms f ON f.id = v.form_id AND f.account_id = v.account_id
-WHERE v.account_id = %(account_id)s AND v.id = %(id)s
-"""
-
 FORM_VERSION_IN_PROJECT = """
 SELECT v.id, v.form_id, v.version
 FROM form_versions v
@@ -111,15 +98,6 @@ QUARANTINED = """
 SELECT id, s3_key, size, reason, created_at FROM quarantined_uploads
 WHERE account_id = %(account_id)s AND id > %(after)s ORDER BY id LIMIT %(limit)s
 """
-
-
-def form_version_by_xform(cur, account_id: int, xform_id: str, version: str | None) -> dict | None:
-    params = {"account_id": account_id, "xform_id": xform_id, "version": version}
-    return one(cur, FORM_VERSION_BY_XFORM, params)
-
-
-def form_version(cur, account_id: int, form_version_id: int) -> dict | None:
-    return one(cur, FORM_VERSION, {"account_id": account_id, "id": form_version_id})
 
 
 def form_version_in_project(cur, account_id: int, form_id: int, project_id: int, version: str) -> dict | None:

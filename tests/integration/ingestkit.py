@@ -19,6 +19,7 @@ from devstack.worker import LocalContext, Worker
 
 UPLOADS = "georegistry-test-uploads"
 EXPORTS = "georegistry-test-exports"
+FORMS = "georegistry-test-forms"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
@@ -73,7 +74,7 @@ def ingest_stack(database, moto_server, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
     region = {"region_name": "eu-west-1", "endpoint_url": moto_server}
     s3, sqs, events = (boto3.client(name, **region) for name in ("s3", "sqs", "events"))
-    for bucket in (UPLOADS, EXPORTS):
+    for bucket in (UPLOADS, EXPORTS, FORMS):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_notification_configuration(
         Bucket=UPLOADS, NotificationConfiguration={"EventBridgeConfiguration": {}}
@@ -90,7 +91,8 @@ def ingest_stack(database, moto_server, monkeypatch):
     }
     events.put_rule(Name="georegistry-uploads", EventPattern=json.dumps(pattern))
     events.put_targets(Rule="georegistry-uploads", Targets=[{"Id": "ingest", "Arn": ingest_arn}])
-    for name, value in {"UPLOADS_BUCKET": UPLOADS, "EXPORTS_BUCKET": EXPORTS, "TASKS_QUEUE_URL": tasks_url,
+    for name, value in {"UPLOADS_BUCKET": UPLOADS, "EXPORTS_BUCKET": EXPORTS, "FORMS_BUCKET": FORMS,
+                        "TASKS_QUEUE_URL": tasks_url,
                         "TASK_PROGRESS_INTERVAL_SECONDS": "0"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
     config.reset()

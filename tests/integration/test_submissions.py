@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from chalicelib import db
-from tests.integration.helpers import call, make_tenant, restrict
+from tests.integration.formkit import add_version, create_form, fixture_bytes
+from tests.integration.helpers import PASSWORD, call, login, make_tenant, restrict
 from tests.integration.ingestkit import FIXTURES, UPLOADS, publish_form
 
 FORM_1_XML = (FIXTURES / "form_1_submission.xml").read_bytes()
@@ -407,3 +408,28 @@ def test_a_unit_with_submissions_cannot_be_deleted(client, ingest_stack, alpha, 
     [listed] = _listed(client, alpha)
     assert call(client, "DELETE", f"/api/submissions/{listed['id']}", alpha.tokens["reviewer"])[0] == 204
     assert call(client, "DELETE", f"/api/orgunits/{unit}", alpha.tokens["registry_editor"])[0] == 204
+
+
+def test_a_phone_uses_the_published_form_from_the_mobile_list(client, ingest_stack, alpha):
+    """The whole path as the mobile app walks it: the form manager publishes through the API, the
+    phone lists its project's forms, asks for grants naming that version, uploads, and it is ingested."""
+    alpha.tokens["form_manager"] = _user_with_role(client, alpha, "form_manager")
+    form = create_form(client, alpha.tokens["form_manager"], [alpha.project_id], name="Quality of care")
+    add_version(client, alpha.tokens["form_manager"], form["id"], fixture_bytes("form_1.xlsx"))
+    status, listed, _ = call(client, "GET", f"/api/mobile/forms?project={alpha.project_id}",
+                             alpha.tokens["data_collector"])  # fmt: skip
+    assert status == 200, listed
+    [mobile_form] = listed["results"]
+    published = {"form_id": mobile_form["id"], "version": mobile_form["version"]}
+    xml = FORM_1_XML.replace(b'version="2020060801"', f'version="{mobile_form["version"]}"'.encode())
+    _submit(client, ingest_stack, alpha, published, xml, FORM_1_UUID)
+    [submission] = _listed(client, alpha)
+    assert (submission["form_id"], submission["form_version"]) == (form["id"], mobile_form["version"])
+
+
+def _user_with_role(client, tenant, role: str) -> str:
+    email = f"{role}@{tenant.account_id}.example.org"
+    body = {"email": email, "full_name": role, "role": role, "password": PASSWORD}
+    status, created, _ = call(client, "POST", "/api/users", tenant.tokens["admin"], body)
+    assert status == 201, created
+    return login(client, email)

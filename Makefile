@@ -2,7 +2,7 @@
 STAGE ?= dev
 VENV := .venv/bin
 
-.PHONY: setup run test lint format package clean
+.PHONY: setup run test lint format package deploy clean
 
 setup:
 	@bash devstack/bootstrap.sh
@@ -19,9 +19,13 @@ lint: setup
 format: setup
 	$(VENV)/ruff format . && $(VENV)/ruff check --fix .
 
+# dist/$(STAGE)/sam.yaml and deployment.zip: Chalice's template merged with infra/app.yaml, cfn-lint clean.
 package: setup
-	rm -rf dist/$(STAGE) && $(VENV)/chalice package --stage $(STAGE) dist/$(STAGE)
-	@ls -l dist/$(STAGE)
+	infra/package.sh $(STAGE)
+
+# For people with AWS credentials: base stack, app stack, migrations (infra/deploy.sh, README).
+deploy: setup
+	infra/deploy.sh $(STAGE)
 
 clean:
 	rm -rf .venv dist .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     imports,
     mobile,
     openrosa,
+    operations,
     orgunits,
     registry,
     submissions,
@@ -532,3 +533,16 @@ def task_dead_letter(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def task_housekeeping(event):
     workers.housekeeping(event)
+
+
+# Operations: invoked with `aws lambda invoke` (infra/deploy.sh runs migrate after each deploy)
+
+
+@app.lambda_function(name="migrate")
+def migrate(event, context):
+    return operations.migrate(event)
+
+
+@app.lambda_function(name="create_account")
+def create_account(event, context):
+    return operations.create_account(event)

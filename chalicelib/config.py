@@ -8,7 +8,9 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
-# Names fixed at import time: Chalice's decorators (and infra/) need them before any settings exist.
+# Names fixed at import time: Chalice's decorators and the local stack need them before any settings
+# exist. In AWS each stage has its own queues (georegistry-<stage>-tasks...): infra/app.yaml points
+# the event sources at them and sets TASKS_QUEUE_URL and TASKS_DLQ_URL.
 TASKS_QUEUE_NAME = "georegistry-tasks"
 # S3 "Object Created" events of the uploads bucket, routed by an EventBridge rule (infra/).
 INGEST_QUEUE_NAME = "georegistry-ingest"

@@ -1,9 +1,12 @@
 """Powertools singletons. Logger and Metrics read POWERTOOLS_* variables when constructed, which
 happens on first use here, not at import, so tests and the local stack can set them first."""
 
+import os
 from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics
+
+DEFAULT_METRICS_NAMESPACE = "georegistry"
 
 
 @cache
@@ -13,4 +16,6 @@ def logger() -> Logger:
 
 @cache
 def metrics() -> Metrics:
-    return Metrics(namespace="georegistry")
+    # One namespace per stage (georegistry-dev, georegistry-prod: .chalice/config.json), so that two
+    # stages in one account do not add up on the dashboard (infra/app.yaml reads the same name).
+    return Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE)

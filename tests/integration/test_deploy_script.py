@@ -1,0 +1,119 @@
+"""`make deploy STAGE=...` (infra/deploy.sh) against a stand-in `aws` command: nothing here can reach
+AWS, so this checks what the script asks of the AWS CLI, in which order, and that it stops when the
+migrations fail."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAKE_AWS = """\
+#!{python}
+# Records its arguments; answers describe-stacks from OUTPUTS; plays package and lambda invoke.
+import json, os, re, shutil, sys
+
+args = sys.argv[1:]
+with open(os.environ["FAKE_AWS_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+OUTPUTS = {{"ArtifactsBucketName": "georegistry-dev-artifacts-1", "DbMaxConnections": "250",
+           "MigrateFunctionName": "georegistry-dev-migrate", "EndpointURL": "https://api.example/api/",
+           "DashboardUrl": "https://console.example/dashboard"}}
+if args[:2] == ["cloudformation", "describe-stacks"]:
+    print(OUTPUTS[re.search(r"OutputKey=='(\\w+)'", args[args.index("--query") + 1]).group(1)])
+elif args[:2] == ["cloudformation", "package"]:
+    shutil.copy(args[args.index("--template-file") + 1], args[args.index("--output-template-file") + 1])
+elif args[:2] == ["lambda", "invoke"]:
+    failing = os.environ.get("FAKE_MIGRATE_FAILS")
+    with open(args[-1], "w") as out:
+        json.dump({{"errorMessage": "boom"}} if failing else {{"applied": ["0006_new.sql"]}}, out)
+    print("Unhandled" if failing else "None")
+"""
+
+
+def deploy(tmp_path: Path, **extra_env) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    aws = bin_dir / "aws"
+    aws.write_text(FAKE_AWS.format(python=sys.executable))
+    aws.chmod(0o755)
+    log = tmp_path / "aws.log"
+    log.unlink(missing_ok=True)
+    env = (
+        os.environ
+        | {
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "FAKE_AWS_LOG": str(log),
+            "DIST": str(tmp_path / "dist"),
+            "VENV_BIN": str(Path(sys.executable).parent),
+            "AWS_DEFAULT_REGION": "eu-west-1",
+        }
+        | extra_env
+    )
+    result = subprocess.run(["infra/deploy.sh", "dev"], cwd=ROOT, env=env, capture_output=True, text=True)
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return result, calls
+
+
+def value_after(call: list[str], option: str) -> str:
+    return call[call.index(option) + 1]
+
+
+def overrides(call: list[str]) -> list[str]:
+    start = call.index("--parameter-overrides") + 1
+    end = next(i for i in range(start, len(call)) if call[i].startswith("--"))
+    return call[start:end]
+
+
+@pytest.mark.slow
+def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path):
+    result, calls = deploy(tmp_path, ALARM_EMAIL="ops@example.org", APP_PARAMETERS="TaskWorkerConcurrency=4")
+    assert result.returncode == 0, result.stdout + result.stderr
+    actions = [call for call in calls if call[1] != "describe-stacks"]
+    assert [" ".join(call[:2]) for call in actions] == [
+        "cloudformation deploy",
+        "cloudformation package",
+        "cloudformation deploy",
+        "lambda invoke",
+    ]
+    base, package, app, migrate = actions
+    assert value_after(base, "--stack-name") == "georegistry-dev-base"
+    assert value_after(base, "--template-file") == "infra/base.yaml"
+    assert overrides(base) == ["Stage=dev"]
+    assert "CAPABILITY_AUTO_EXPAND" in base  # the hosted secret rotation is a nested stack
+    assert value_after(package, "--s3-bucket") == "georegistry-dev-artifacts-1"
+    assert value_after(package, "--template-file") == str(tmp_path / "dist" / "dev" / "sam.yaml")
+    assert value_after(app, "--stack-name") == "georegistry-dev"
+    assert value_after(app, "--template-file") == value_after(package, "--output-template-file")
+    assert overrides(app) == [
+        "Stage=dev",
+        "DbMaxConnections=250",
+        "AlarmEmail=ops@example.org",
+        "TaskWorkerConcurrency=4",
+    ]
+    assert value_after(migrate, "--function-name") == "georegistry-dev-migrate"
+    assert int(value_after(migrate, "--cli-read-timeout")) > 900
+    assert '{"applied": ["0006_new.sql"]}' in result.stdout
+    assert "https://api.example/api/" in result.stdout
+
+
+@pytest.mark.slow
+def test_deploy_fails_when_the_migrations_fail(tmp_path):
+    result, calls = deploy(tmp_path, FAKE_MIGRATE_FAILS="1")
+    assert result.returncode == 1
+    assert "migrate failed (Unhandled)" in result.stderr
+    assert "/aws/lambda/georegistry-dev-migrate" in result.stderr
+    assert calls[-1][:2] == ["lambda", "invoke"]
+
+
+def test_deploy_explains_what_it_needs_without_the_aws_cli(tmp_path):
+    env = os.environ | {"PATH": "/usr/bin:/bin"}
+    if any((Path(directory) / "aws").exists() for directory in env["PATH"].split(":")):
+        pytest.skip("an aws command is installed system-wide")
+    result = subprocess.run(["infra/deploy.sh", "dev"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "AWS CLI" in result.stderr

@@ -44,8 +44,8 @@ def units(cur, query: Query, order: str = "ou.depth, ou.id") -> Iterator[dict]:
 
 
 # The CSV export's columns (export_writers.HEADERS, then name and ref per ancestor level) in SQL, for
-# COPY: the server writes the file's lines itself, ~40x faster than building them row by row in
-# Python (bench/README.md). Ancestors come from one join per level on the ids read off the path.
+# COPY: the server writes the file's lines itself, ~10x faster than building them row by row in
+# Python (bench/README.md).
 CSV_COLUMNS = """
     ou.id, ou.uuid, coalesce(ou.source_ref, 'iaso#' || ou.id), ou.name, t.name, ou.validation_status, ou.code,
     ou.parent_id, coalesce(p.source_ref, 'iaso#' || p.id), p.name,
@@ -60,23 +60,40 @@ LEFT JOIN (SELECT m.org_unit_id,
            WHERE m.version_id = %(version_id)s
            GROUP BY m.org_unit_id) g ON g.org_unit_id = ou.id
 """
+# Every unit that has children, with the names and refs from its root down to itself: a unit's
+# ancestors are its parent's row. Few units have children (a tenth of a pyramid), so this small
+# indexed table beats joining each row to each of its ancestors (0.04 s against 1.1 s at 100k units).
+EXPORT_ANCESTORS = """
+CREATE TEMP TABLE export_ancestors ON COMMIT DROP AS
+WITH RECURSIVE parents AS MATERIALIZED (
+    SELECT id, parent_id, name, coalesce(source_ref, 'iaso#' || id) AS ref FROM org_units
+    WHERE version_id = %(version_id)s
+      AND id IN (SELECT parent_id FROM org_units WHERE version_id = %(version_id)s)
+), chain AS (
+    SELECT id, ARRAY[name] AS names, ARRAY[ref] AS refs FROM parents WHERE parent_id IS NULL
+    UNION ALL
+    SELECT p.id, c.names || p.name, c.refs || p.ref FROM chain c JOIN parents p ON p.parent_id = c.id
+)
+SELECT * FROM chain;
+ALTER TABLE export_ancestors ADD PRIMARY KEY (id);
+ANALYZE export_ancestors;
+"""
 
 
 def copy_csv(cur, query: Query, levels: int, file) -> int:
     """The CSV export's lines (no header), written by the server into `file` (binary); how many."""
-    ancestors = "".join(
-        f" LEFT JOIN org_units a{n} ON a{n}.version_id = ou.version_id"
-        f" AND a{n}.id = (ancestor_ids(ou.path))[{n}]"
-        for n in range(1, levels)
-    )
-    columns = CSV_COLUMNS + "".join(f", a{n}.name, coalesce(a{n}.source_ref, 'iaso#' || a{n}.id)"
-                                    for n in range(1, levels))  # fmt: skip
-    sql = (
-        f"SELECT {columns} {FROM} {CSV_GROUPS} {ancestors} WHERE {query.sql_where()} ORDER BY ou.depth, ou.id"
-    )
+    cur.execute(EXPORT_ANCESTORS, {"version_id": query.version_id})
+    ancestors = "".join(f", a.names[{n}], a.refs[{n}]" for n in range(1, levels))
+    sql = f"""
+        SELECT {CSV_COLUMNS} {ancestors} {FROM} {CSV_GROUPS}
+        LEFT JOIN export_ancestors a ON a.id = ou.parent_id
+        WHERE {query.sql_where()} ORDER BY ou.id
+    """
     select = cur.mogrify(sql, query.params | {"version_id": query.version_id}).decode()
     cur.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", file)
-    return cur.rowcount
+    written = cur.rowcount
+    cur.execute("DROP TABLE export_ancestors")
+    return written
 
 
 # GeoPackage features (export_writers.GPKG_RECORD) straight from SQL: the geometry blob is built by

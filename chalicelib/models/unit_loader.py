@@ -8,7 +8,8 @@ the import commits (a few seconds at most: the attach is the import's last big s
 """
 
 import io
-from collections.abc import Iterable, Iterator
+import itertools
+from collections.abc import Iterable
 
 from chalicelib.db import all_rows
 from chalicelib.models import sources
@@ -50,25 +51,27 @@ def insert_units(cur, units: Iterable[tuple], memberships: Iterable[tuple]) -> N
 
 
 def copy_rows(cur, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _CopyStream(rows))
+    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _CopyStream(rows), size=READ_SIZE)
+
+
+READ_SIZE = 1024 * 1024  # what COPY asks of the stream at a time
+LINES_PER_CHUNK = 1000
 
 
 class _CopyStream(io.RawIOBase):
     """COPY text format produced lazily from tuples, so memory does not grow with the row count."""
 
     def __init__(self, rows: Iterable[tuple]):
-        self._lines: Iterator[bytes] = (_line(row) for row in rows)
-        self._buffer = b""
+        self._rows = iter(rows)
+        self._buffer = memoryview(b"")
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target) -> int:
-        while len(self._buffer) < len(target):
-            chunk = next(self._lines, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
+        if not self._buffer:
+            lines = [_line(row) for row in itertools.islice(self._rows, LINES_PER_CHUNK)]
+            self._buffer = memoryview("".join(lines).encode())
         size = min(len(target), len(self._buffer))
         target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
         return size
@@ -77,10 +80,17 @@ class _CopyStream(io.RawIOBase):
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _line(row: tuple) -> bytes:
-    return (
-        "\t".join("\\N" if value is None else str(value).translate(_ESCAPES) for value in row) + "\n"
-    ).encode()
+def _line(row: tuple) -> str:
+    return "\t".join([_field(value) for value in row]) + "\n"
+
+
+def _field(value) -> str:
+    if value is None:
+        return "\\N"
+    text = value if isinstance(value, str) else str(value)
+    if "\\" in text or not text.isprintable():  # tabs and line breaks are not printable
+        return text.translate(_ESCAPES)
+    return text
 
 
 def existing_units(cur, version_id: int) -> list[dict]:

@@ -192,6 +192,9 @@ def _quoted(name: str) -> str:
     return name.replace('"', '""')
 
 
+BATCH = 10_000
+
+
 def _read_layer(
     connection, package: Package, layer: str, geometry_column: str, depth: int, type_name: str
 ) -> None:
@@ -202,19 +205,52 @@ def _read_layer(
     present = [column for column in IASO_COLUMNS if column in columns]
     selected = ", ".join(f'"{column}"' for column in [*present, geometry_column])
     cursor = connection.execute(f'SELECT {selected} FROM "{_quoted(layer)}" ORDER BY rowid')
-    for row_number, values in enumerate(cursor, start=1):
-        record = dict(zip(present, values[:-1], strict=True))
-        feature = _feature(package, layer, row_number, depth, type_name.strip(), record, values[-1])
-        if feature:
-            package.features.append(feature)
+    row_number = 0
+    while rows := cursor.fetchmany(BATCH):
+        geometries = _geometries([values[-1] for values in rows])
+        for values, geometry in zip(rows, geometries, strict=True):
+            row_number += 1
+            record = dict(zip(present, values, strict=False))
+            feature = _feature(package, layer, row_number, depth, type_name.strip(), record, geometry)
+            if feature:
+                package.features.append(feature)
+
+
+def _geometries(blobs: list) -> list:
+    """The layer's geometry blobs parsed in one vectorised shapely call; each entry is a geometry,
+    None (no geometry), or the GpkgError saying why this blob is unusable."""
+    wkbs, found = [], []
+    for blob in blobs:
+        try:
+            wkb = _wkb_of(blob)
+        except GpkgError as error:
+            found.append(error)
+            continue
+        found.append(None)
+        if wkb is not None:
+            wkbs.append(wkb)
+            found[-1] = len(wkbs) - 1  # its place among the parsed
+    parsed = shapely.from_wkb(wkbs, on_invalid="ignore") if wkbs else []
+    geometries = []
+    for entry in found:
+        if isinstance(entry, int):
+            geometry = parsed[entry]
+            if geometry is None:
+                geometry = GpkgError("has unreadable WKB")
+            elif geometry.is_empty:
+                geometry = None
+            geometries.append(geometry)
+        else:
+            geometries.append(entry)
+    return geometries
 
 
 def _feature(
-    package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, blob
+    package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, geometry
 ) -> Feature | None:
-    record = {
-        key: value.replace("\x00", "") if isinstance(value, str) else value for key, value in record.items()
-    }
+    for key, value in record.items():
+        if isinstance(value, str) and "\x00" in value:
+            record[key] = value.replace("\x00", "")
     ref, name = normalise_ref(record.get("ref")), (str(record.get("name") or "")).strip()
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
@@ -228,15 +264,32 @@ def _feature(
         return None
     feature = Feature(layer, row, depth, type_name, ref, name)
     feature.parent_ref = normalise_ref(record.get("parent_ref"))
-    feature.group_refs = [normalise_ref(part) for part in str(record.get("group_refs") or "").split(",")]
-    feature.group_refs = [group for group in feature.group_refs if group]
-    feature.code = (str(record["code"]).strip() or None) if record.get("code") is not None else None
+    group_refs = record.get("group_refs")
+    if group_refs:
+        feature.group_refs = [group for group in map(normalise_ref, str(group_refs).split(",")) if group]
+    code = record.get("code")
+    feature.code = (str(code).strip() or None) if code is not None else None
     feature.uuid = (str(record["uuid"]).strip() or None) if record.get("uuid") else None
-    status = str(record.get("validation_status") or "").strip().upper() or None
-    if status and status not in VALIDATION_STATUSES:
-        problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
+    status = record.get("validation_status")
+    if status:
+        status = str(status).strip().upper() or None
+        if status and status not in VALIDATION_STATUSES:
+            problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
+            return None
+        feature.validation_status = status
+    if not _dates(feature, record, problem):
         return None
-    feature.validation_status = status
+    unknown_groups = [group for group in feature.group_refs if group not in package.groups]
+    if unknown_groups:
+        problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
+        return None
+    if isinstance(geometry, GpkgError):
+        problem("geom", str(geometry))
+        return None
+    return place_geometry(feature, geometry, problem)
+
+
+def _dates(feature: Feature, record: dict, problem) -> bool:
     for date_field in ("opening_date", "closed_date"):
         raw = record.get(date_field)
         if raw not in (None, ""):
@@ -244,20 +297,11 @@ def _feature(
                 setattr(feature, date_field, datetime.date.fromisoformat(str(raw)[:10]))
             except ValueError:
                 problem(date_field, f"{raw!r} is not a date (YYYY-MM-DD)")
-                return None
+                return False
     if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
         problem("closed_date", "is before opening_date")
-        return None
-    unknown_groups = [group for group in feature.group_refs if group not in package.groups]
-    if unknown_groups:
-        problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
-        return None
-    try:
-        geometry = parse_geometry(blob)
-    except GpkgError as error:
-        problem("geom", str(error))
-        return None
-    return place_geometry(feature, geometry, problem)
+        return False
+    return True
 
 
 def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
@@ -288,6 +332,18 @@ def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
 
 def parse_geometry(blob: bytes | None):
     """A GeoPackage geometry blob (header, envelope, then WKB) as a shapely geometry, or None."""
+    wkb = _wkb_of(blob)
+    if wkb is None:
+        return None
+    try:
+        geometry = shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException as error:
+        raise GpkgError(f"has unreadable WKB ({error})") from error
+    return None if geometry.is_empty else geometry
+
+
+def _wkb_of(blob: bytes | None) -> bytes | None:
+    """The WKB inside a GeoPackage geometry blob, after its header is checked; None when empty."""
     if blob is None:
         return None
     if len(blob) < 8 or blob[:2] != b"GP":
@@ -302,11 +358,7 @@ def parse_geometry(blob: bytes | None):
     srs_id = struct.unpack(f"{order}i", blob[4:8])[0]
     if srs_id not in (WGS84, 0, -1):
         raise GpkgError(f"is in EPSG:{srs_id}; only EPSG:4326 is accepted")
-    try:
-        geometry = shapely.from_wkb(bytes(blob[8 + envelope :]))
-    except shapely.errors.GEOSException as error:
-        raise GpkgError(f"has unreadable WKB ({error})") from error
-    return None if geometry.is_empty else geometry
+    return bytes(blob[8 + envelope :])
 
 
 def iter_layers(package: Package) -> Iterator[tuple[int, str]]:

@@ -5,13 +5,12 @@ we export imports back into us and into Iaso unchanged."""
 
 import csv
 import json
+import re
 import sqlite3
 import struct
 from collections.abc import Iterable
 
 import shapely
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from chalicelib.gpkg import IASO_COLUMNS
 
@@ -91,20 +90,26 @@ def write_csv(path: str, rows: Iterable[dict], levels: int, progress) -> int:
 
 
 def write_xlsx(path: str, rows: Iterable[dict], levels: int, progress) -> int:
+    from openpyxl import Workbook  # imported when an XLSX is written, not at every cold start
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("org units")
     sheet.append(HEADERS + ancestor_headers(levels))
     count = 0
     for count, row in enumerate(rows, start=1):
-        sheet.append([_cell(value) for value in flat(row, levels)])
+        sheet.append([xlsx_cell(value) for value in flat(row, levels)])
         progress(count)
     book.save(path)
     return count
 
 
-def _cell(value):
+# The control characters Excel refuses in cells (openpyxl's ILLEGAL_CHARACTERS_RE).
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+def xlsx_cell(value):
     """Excel refuses control characters in cells; drop them rather than fail the export."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+    return ILLEGAL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
 def write_geojson(path: str, rows: Iterable[dict], levels: int, progress) -> int:

@@ -12,10 +12,8 @@ import os
 import tempfile
 import zipfile
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
 from chalicelib import auth, problems, submission_filters, submission_tables, submissions, tasks
+from chalicelib.export_writers import xlsx_cell
 from chalicelib.models import submission_export as rows
 from chalicelib.models import submission_reads as reads
 from chalicelib.permissions import READ_SUBMISSIONS, Principal, require
@@ -136,6 +134,8 @@ def _file_name(name: str) -> str:
 
 def write_xlsx(folder: str, stream, tables, levels: int, labels: bool, progress):
     """One sheet of submissions, one sheet per repeat (write-only mode: rows go straight to disk)."""
+    from openpyxl import Workbook  # imported when an XLSX is written, not at every cold start
+
     book = Workbook(write_only=True)
     sheets = [book.create_sheet(_sheet_name(table.name, index)) for index, table in enumerate(tables)]
     sheets[0].append(_main_header(tables, levels, labels))
@@ -143,10 +143,10 @@ def write_xlsx(folder: str, stream, tables, levels: int, labels: bool, progress)
         sheet.append(_repeat_header(table, labels))
     count = 0
     for count, row in enumerate(stream, start=1):
-        sheets[0].append([_cell(value) for value in _main_row(row, tables, levels)])
+        sheets[0].append([xlsx_cell(value) for value in _main_row(row, tables, levels)])
         for table, sheet in zip(tables[1:], sheets[1:], strict=True):
             for position, values in submission_tables.repeat_rows(table, row["answers"]):
-                sheet.append([_cell(value) for value in [row["submission_id"], position, *values]])
+                sheet.append([xlsx_cell(value) for value in [row["submission_id"], position, *values]])
         progress(count)
     book.save(os.path.join(folder, "submissions.xlsx"))
     return "submissions.xlsx", XLSX, count
@@ -156,10 +156,6 @@ def _sheet_name(name: str, index: int) -> str:
     """Excel's limits: 31 characters, none of []:*?/\\; numbered to stay unique."""
     cleaned = "".join("_" if c in "[]:*?/\\" else c for c in name)
     return cleaned[:31] if index == 0 else f"{index} {cleaned}"[:31]
-
-
-def _cell(value):
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def write_geojson(folder: str, stream, tables, levels: int, labels: bool, progress):

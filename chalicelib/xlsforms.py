@@ -13,11 +13,6 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pyxform.builder import create_survey_element_from_dict
-from pyxform.errors import PyXFormError
-from pyxform.xls2json import workbook_to_json
-from pyxform.xls2json_backends import Definition, get_xlsform
-
 from chalicelib import problems
 
 XLSX, XLS = ".xlsx", ".xls"
@@ -74,6 +69,10 @@ def file_type(content: bytes) -> str:
 
 def read(content: bytes, fallback_id: str | None) -> Workbook:
     """`fallback_id`: the XForm id when the settings sheet has no form_id (pyxform uses the file name)."""
+    from pyxform.errors import PyXFormError  # pyxform is imported when a form is converted: it was a
+    from pyxform.xls2json import workbook_to_json  # quarter of every cold start (bench/README.md)
+    from pyxform.xls2json_backends import Definition, get_xlsform
+
     suffix = file_type(content)
     warnings: list[str] = []
     definition = Definition(data=io.BytesIO(content), file_type=None, file_path_stem=fallback_id)
@@ -90,6 +89,8 @@ def read(content: bytes, fallback_id: str | None) -> Workbook:
 
 def render(workbook: Workbook, version: str) -> XForm:
     """The XForm of `workbook` carrying `version`, and pyxform's JSON descriptor of the form."""
+    from pyxform.builder import create_survey_element_from_dict
+
     warnings = list(workbook.warnings)
     with _pyxform_errors():
         survey = create_survey_element_from_dict(workbook.structure | {"version": version})
@@ -101,6 +102,8 @@ def render(workbook: Workbook, version: str) -> XForm:
 @contextmanager
 def _pyxform_errors():
     """pyxform's errors become 400s; on odd sheets it also raises plain ValueError/KeyError/TypeError."""
+    from pyxform.errors import PyXFormError
+
     try:
         yield
     except problems.Problem:

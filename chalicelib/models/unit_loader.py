@@ -23,8 +23,9 @@ GROUP_COLUMNS = ("account_id", "version_id", "org_unit_id", "group_id")
 def reserve_ids(cur, count: int) -> list[int]:
     if count == 0:
         return []
-    cur.execute("SELECT nextval('org_units_id_seq') AS id FROM generate_series(1, %(n)s)", {"n": count})
-    return [row["id"] for row in cur.fetchall()]
+    with cur.connection.cursor() as plain:  # tuples: no dict per id
+        plain.execute("SELECT nextval('org_units_id_seq') FROM generate_series(1, %(n)s)", {"n": count})
+        return [row[0] for row in plain.fetchall()]
 
 
 def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: Iterable[tuple]) -> None:
@@ -33,14 +34,13 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     cur.execute(f"CREATE TABLE {table} (LIKE org_units INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
     cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_version CHECK (version_id = {int(version_id)})")
     copy_rows(cur, table, UNIT_COLUMNS, units)
-    cur.execute(f"ANALYZE {table}")
     # ATTACH locks org_units (SHARE UPDATE EXCLUSIVE) and the tables referencing it (SHARE ROW
     # EXCLUSIVE: their writes wait) until the import commits, which it does right after. If long
     # transactions hold those tables, give up after a while: the task is retried later.
     cur.execute("SELECT set_config('lock_timeout', '30s', true)")
     cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
     sources.tune_partition(cur, table)
-    cur.execute(f"ANALYZE {table}")  # again: the expression statistics come with the attached indexes
+    cur.execute(f"ANALYZE {table}")  # after ATTACH: the expression statistics come with its indexes
     copy_rows(cur, "org_unit_groups", GROUP_COLUMNS, memberships)
 
 

@@ -21,7 +21,7 @@ import tempfile
 import uuid as uuids
 import zipfile
 
-from chalicelib import auth, aws, config, ingestion, mobile, orgunits, problems, tasks
+from chalicelib import auth, aws, config, imports, ingestion, mobile, orgunits, problems, tasks
 from chalicelib.ingestion import Origin, Rejected
 from chalicelib.models import submissions as rows
 from chalicelib.permissions import COLLECT, Principal, require
@@ -70,7 +70,7 @@ def ingest_bulk_upload(ctx: TaskContext) -> dict:
     counts = {"submissions": 0, "duplicates": 0, "quarantined": 0, "attachments": 0}
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bulk.zip")
-        _download(ctx.params["s3_key"], path)
+        imports.download(ctx.params["s3_key"], path)
         with _open_zip(path) as archive:
             entries = _instances(archive)
             for done, entry in enumerate(entries, start=1):
@@ -79,13 +79,6 @@ def ingest_bulk_upload(ctx: TaskContext) -> dict:
                     counts[name] += added
                 ctx.progress(done, len(entries), f"{done} of {len(entries)} instances")
     return counts
-
-
-def _download(key: str, path: str) -> None:
-    try:
-        aws.client("s3").download_file(config.settings().uploads_bucket, key, path)
-    except aws.client("s3").exceptions.ClientError as error:
-        raise TaskInputError(f"The uploaded file {key} cannot be read: {error}") from error
 
 
 def _open_zip(path: str) -> zipfile.ZipFile:

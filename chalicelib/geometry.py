@@ -100,3 +100,13 @@ def _polygons_only(geometry: shapely.Geometry) -> MultiPolygon:
 
 def as_geojson(text: str | None) -> dict | None:
     return json.loads(text) if text else None
+
+
+def point_geojson(row: dict) -> dict | None:
+    """A row's `longitude`, `latitude` and `altitude` as a GeoJSON Point (6 decimals), or None."""
+    if row["longitude"] is None:
+        return None
+    coordinates = [round(row["longitude"], 6), round(row["latitude"], 6)]
+    if row["altitude"]:
+        coordinates.append(row["altitude"])
+    return {"type": "Point", "coordinates": coordinates}

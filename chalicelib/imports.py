@@ -98,7 +98,7 @@ def run_import(ctx: TaskContext) -> dict:
         raise TaskInputError(problem.message) from problem
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "upload")
-        _download(request.s3_key, path)
+        download(request.s3_key, path)
         ctx.progress(0, 4, "reading the file")
         package = _read(path, request)
     existing = _existing(ctx, request)
@@ -123,7 +123,8 @@ def run_import(ctx: TaskContext) -> dict:
     return result
 
 
-def _download(key: str, path: str) -> None:
+def download(key: str, path: str) -> None:
+    """An uploaded file (uploads bucket) to `path`; an unreadable one ends the task as an input error."""
     try:
         aws.client("s3").download_file(config.settings().uploads_bucket, key, path)
     except aws.client("s3").exceptions.ClientError as error:

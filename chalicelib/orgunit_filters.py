@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from chalicelib import orgunits, problems
 from chalicelib.models.orgunits import Query
 from chalicelib.permissions import Principal
+from chalicelib.query_params import bool_param, id_param
 
 KNOWN = {
     "search", "match", "refs", "codes", "ids", "type", "parent", "roots", "descendants_of",
@@ -34,7 +35,7 @@ def parse(cur, principal: Principal, params: Mapping[str, str], accept: str | No
         raise problems.invalid_parameter(
             sorted(unknown)[0], f"is not a filter; known: {', '.join(sorted(KNOWN))}"
         )
-    query = Query(orgunits.version_id_for(cur, principal, _int(params, "version")))
+    query = Query(orgunits.version_id_for(cur, principal, id_param(params, "version")))
     _text_filters(query, params)
     _tree_filters(cur, principal, query, params)
     _other_filters(query, params)
@@ -42,9 +43,9 @@ def parse(cur, principal: Principal, params: Mapping[str, str], accept: str | No
     if params.get("format") not in (None, "json", "geojson"):
         raise problems.invalid_parameter("format", "must be json or geojson")
     options = Options(
-        with_geometry=geojson or _bool(params, "with_geometry", False),
+        with_geometry=geojson or bool_param(params, "with_geometry", False),
         fields=_fields(params),
-        count=_bool(params, "count", False),
+        count=bool_param(params, "count", False),
         geojson=geojson,
     )
     return query, options
@@ -71,11 +72,11 @@ def _tree_filters(cur, principal: Principal, query: Query, params: Mapping[str, 
     if params.get("type"):
         query.where("ou.org_unit_type_id = ANY(%(types)s)", types=_ids(params, "type"))
     if params.get("parent"):
-        query.where("ou.parent_id = %(parent)s", parent=_int(params, "parent"))
-    if _bool(params, "roots", False):
+        query.where("ou.parent_id = %(parent)s", parent=id_param(params, "parent"))
+    if bool_param(params, "roots", False):
         query.where("ou.parent_id IS NULL")
     if params.get("descendants_of"):
-        path = orgunits.path_of_visible(cur, principal, _int(params, "descendants_of"), query.version_id)
+        path = orgunits.path_of_visible(cur, principal, id_param(params, "descendants_of"), query.version_id)
         query.narrow = True
         query.where("ou.path LIKE %(descendants)s AND ou.path <> %(ancestor_path)s", descendants=f"{path}%",
                     ancestor_path=path)  # fmt: skip
@@ -103,7 +104,7 @@ def _other_filters(query: Query, params: Mapping[str, str]) -> None:
             west=west, south=south, east=east, north=north,
         )  # fmt: skip
     if "has_geometry" in params:
-        wanted = _bool(params, "has_geometry", True)
+        wanted = bool_param(params, "has_geometry", True)
         query.where(
             "(ou.location IS NOT NULL OR ou.geom IS NOT NULL) = %(has_geometry)s", has_geometry=wanted
         )
@@ -136,24 +137,6 @@ def _ids(params: Mapping[str, str], name: str) -> list[int]:
     if not items or not all(item.isdigit() for item in items):
         raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
     return [int(item) for item in items]
-
-
-def _int(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise problems.invalid_parameter(name, "must be an id")
-    return int(raw)
-
-
-def _bool(params: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    if raw.lower() not in ("true", "false", "1", "0"):
-        raise problems.invalid_parameter(name, "must be true or false")
-    return raw.lower() in ("true", "1")
 
 
 def _date(params: Mapping[str, str], name: str) -> datetime.date:

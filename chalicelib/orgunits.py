@@ -341,18 +341,9 @@ def present(row: dict, fields=None) -> dict:
     shown["ancestor_ids"] = [int(part) for part in row["path"].strip("/").split("/")[:-1]][visible_from:]
     if row["depth"] <= visible_from:
         shown["parent_id"] = shown["parent_name"] = None
-    shown["location"] = _point(row)
+    shown["location"] = geometry.point_geojson(row)
     if "geom_geojson" in row:
         shown["geom"] = geometry.as_geojson(row["geom_geojson"])
     if fields:
         return {name: shown[name] for name in fields if name in shown}
     return shown
-
-
-def _point(row: dict) -> dict | None:
-    if row["longitude"] is None:
-        return None
-    coordinates = [round(row["longitude"], 6), round(row["latitude"], 6)]
-    if row["altitude"]:
-        coordinates.append(row["altitude"])
-    return {"type": "Point", "coordinates": coordinates}

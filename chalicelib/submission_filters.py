@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Mapping
 
 from chalicelib import problems
+from chalicelib.query_params import bool_param, id_param
 from chalicelib.submissions import STATUSES, Filters
 
 KNOWN = ("form", "org_unit", "period", "created_from", "created_to", "validation_status", "has_location",
@@ -20,33 +21,15 @@ def parse(query: Mapping[str, str], extra: tuple[str, ...] = ()) -> Filters:
     if status and status not in STATUSES:
         raise problems.invalid_parameter("validation_status", f"must be one of {', '.join(STATUSES)}")
     return Filters(
-        form_id=_id(query, "form"),
-        org_unit_id=_id(query, "org_unit"),
+        form_id=id_param(query, "form"),
+        org_unit_id=id_param(query, "org_unit"),
         period=query.get("period") or None,
         created_from=_time(query, "created_from"),
         created_to=_time(query, "created_to"),
         validation_status=status,
-        has_location=_bool(query, "has_location"),
-        deleted=bool(_bool(query, "deleted")),
+        has_location=bool_param(query, "has_location"),
+        deleted=bool(bool_param(query, "deleted")),
     )
-
-
-def _id(query: dict, name: str) -> int | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise problems.invalid_parameter(name, "must be an id")
-    return int(raw)
-
-
-def _bool(query: dict, name: str) -> bool | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    if raw.lower() not in ("true", "false", "1", "0"):
-        raise problems.invalid_parameter(name, "must be true or false")
-    return raw.lower() in ("true", "1")
 
 
 def _time(query: dict, name: str) -> datetime.datetime | None:

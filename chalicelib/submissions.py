@@ -10,7 +10,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from chalicelib import audit, aws, config, mobile, orgunits, problems
+from chalicelib import audit, aws, config, geometry, mobile, orgunits, problems
 from chalicelib.models import submission_reads as reads
 from chalicelib.models import submissions as rows
 from chalicelib.permissions import COLLECT, READ_SUBMISSIONS, REVIEW_SUBMISSIONS, Principal, require
@@ -253,19 +253,10 @@ def present(row: dict) -> dict:
     for name in ("started_at", "ended_at", "created_at", "updated_at", "deleted_at"):
         shown[name] = row[name].isoformat() if row[name] else None
     shown["form_version"] = row["form_version"]
-    shown["location"] = _point(row)
+    shown["location"] = geometry.point_geojson(row)
     return shown
 
 
 def present_version(row: dict) -> dict:
     shown = {name: row[name] for name in ("id", "instance_uuid", "is_current", "deprecated_uuid")}
     return shown | {"created_at": row["created_at"].isoformat()}
-
-
-def _point(row: dict) -> dict | None:
-    if row["longitude"] is None:
-        return None
-    coordinates = [round(row["longitude"], 6), round(row["latitude"], 6)]
-    if row["altitude"]:
-        coordinates.append(row["altitude"])
-    return {"type": "Point", "coordinates": coordinates}

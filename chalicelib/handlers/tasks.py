@@ -3,6 +3,7 @@
 from chalicelib import config, paging, problems, task_kinds, task_views, tasks  # noqa: F401
 from chalicelib.handlers.http import Call, endpoint, path_id
 from chalicelib.permissions import RUN_TASKS, require
+from chalicelib.query_params import id_param
 
 DEMO_STAGES = ("local", "test")
 
@@ -13,7 +14,7 @@ def list_tasks(call: Call) -> dict:
     filters = {
         "status": _choice(call.query, "status", task_views.STATUSES),
         "kind": call.query.get("kind") or None,
-        "launcher_id": _int(call.query, "launcher"),
+        "launcher_id": id_param(call.query, "launcher"),
     }
     found = task_views.list_page(call.cur, call.principal, filters, page.after, page.limit + 1)
     return paging.page(found, page)
@@ -75,12 +76,3 @@ def _choice(query: dict, name: str, options) -> str | None:
     if value is not None and value not in options:
         raise problems.invalid_parameter(name, f"must be one of {', '.join(options)}")
     return value
-
-
-def _int(query: dict, name: str) -> int | None:
-    value = query.get(name)
-    if value is None:
-        return None
-    if not value.isdigit():
-        raise problems.invalid_parameter(name, "must be an id")
-    return int(value)

@@ -33,23 +33,21 @@ class Stack:
 
     def drain(self) -> int:
         """Hands every message of the ingest queue to `ingest_uploads`; returns how many it handled."""
-        worker = Worker(app_module, self.sqs, context_factory=lambda name: LocalContext(name, 60))
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.ingest_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        handled = 0
-        while count := worker.poll_once(self.ingest_url, arn, app_module.ingest_uploads, "ingest_uploads"):
-            handled += count
-        return handled
+        return self._consume(self.ingest_url, "ingest_uploads", timeout_seconds=60)
 
     def run_tasks(self) -> int:
         """Runs the queued tasks (exports, bulk uploads) through `run_task`, as the tasks Lambda would."""
-        worker = Worker(app_module, self.sqs, context_factory=lambda name: LocalContext(name, 900))
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.tasks_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        return self._consume(self.tasks_url, "run_task", timeout_seconds=900)
+
+    def _consume(self, url: str, handler: str, timeout_seconds: int) -> int:
+        worker = Worker(
+            app_module, self.sqs, context_factory=lambda name: LocalContext(name, timeout_seconds)
+        )
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         handled = 0
-        while count := worker.poll_once(self.tasks_url, arn, app_module.run_task, "run_task"):
+        while count := worker.poll_once(url, arn, getattr(app_module, handler), handler):
             handled += count
         return handled
 

@@ -62,28 +62,28 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 
 def read(path: str | Path) -> Package:
-    header, records = rows_of(path)
-    columns = [_column(name) for name in header]
-    _check_columns(columns)
+    header, records = rows_of(path, rename=_column)
+    _check_columns(header)
     package = Package()
     for row_number, record in records:
         if record is None:
             package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
             continue
-        feature = _feature(package, row_number, {_column(key): value for key, value in record.items()})
+        feature = _feature(package, row_number, record)
         if feature:
             package.features.append(feature)
     return package
 
 
-def rows_of(path: str | Path) -> tuple[list[str], Iterator[tuple[int, dict]]]:
-    """The header, and the rows numbered as a spreadsheet shows them (the header is row 1). A row with
-    more values than the header has columns comes as None: its columns cannot be trusted."""
+def rows_of(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """The header (each name through `rename`), and the rows numbered as a spreadsheet shows them (the
+    header is row 1), keyed by those names. A row with more values than the header has columns comes
+    as None: its columns cannot be trusted."""
     text = _decode(Path(path).read_bytes())
     header_line = text.split("\n", 1)[0]
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [(name or "").strip() for name in reader.fieldnames or []]
+    header = [rename(name or "") for name in reader.fieldnames or []]
     reader.fieldnames = header
 
     def records() -> Iterator[tuple[int, dict]]:
@@ -123,7 +123,7 @@ def _check_columns(columns: list[str]) -> None:
 
 
 def _feature(package: Package, row: int, record: dict) -> Feature | None:
-    values = {key: (value or "").strip() for key, value in record.items()}
+    values = {key: (record[key] or "").strip() for key in KNOWN if key in record}  # not ancestors' columns
     feature = feature_from_values(package, LAYER, row, values)
     if feature is None:
         return None

@@ -47,7 +47,7 @@ class GpkgError(Exception):
     """The file cannot be read as a GeoPackage in Iaso's layout."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     layer: str
     row: int
@@ -60,7 +60,7 @@ class RowProblem:
         return f"{self.layer}, row {self.row}, {self.field}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them at once in a big import: no per-instance dict
 class Feature:
     layer: str
     row: int

@@ -123,7 +123,7 @@ def _check_columns(columns: list[str]) -> None:
 
 
 def _feature(package: Package, row: int, record: dict) -> Feature | None:
-    values = {key: (record[key] or "").strip() for key in KNOWN if key in record}  # not ancestors' columns
+    values = {key: _clean(record[key]) for key in KNOWN if key in record}  # not the ancestors' columns
     feature = feature_from_values(package, LAYER, row, values)
     if feature is None:
         return None
@@ -145,7 +145,7 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
 
 def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
     """A feature from its attributes (geometry aside); problems go to `package`."""
-    values = {key: (value or "").replace("\x00", "").strip() for key, value in values.items()}
+    values = {key: _clean(value) for key, value in values.items()}
     ref, name = normalise_ref(values.get("ref")), values.get("name", "")
 
     def problem(field_name: str, message: str) -> None:
@@ -178,6 +178,11 @@ def feature_from_values(package: Package, layer: str, row: int, values: dict) ->
         problem("closed_date", "is before opening_date")
         return None
     return feature
+
+
+def _clean(value: str | None) -> str:
+    value = (value or "").strip()
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 def _name_groups(package: Package, refs: list[str], names: str) -> None:

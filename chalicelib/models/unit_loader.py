@@ -80,11 +80,23 @@ class _CopyStream(io.RawIOBase):
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+class Formatted(tuple):
+    """A row whose values are COPY text already (made with `text` and `plain`): joined as it is."""
+
+
 def _line(row: tuple) -> str:
-    return "\t".join([_field(value) for value in row]) + "\n"
+    if type(row) is Formatted:
+        return "\t".join(row) + "\n"
+    return "\t".join([text(value) for value in row]) + "\n"
 
 
-def _field(value) -> str:
+def plain(value) -> str:
+    """A value that never needs escaping (numbers, dates, uuids, hex, paths) as COPY text."""
+    return "\\N" if value is None else str(value)
+
+
+def text(value) -> str:
+    """Any value as COPY text, escaped when it holds a backslash, tab or line break."""
     if value is None:
         return "\\N"
     text = value if isinstance(value, str) else str(value)

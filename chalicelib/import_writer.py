@@ -301,6 +301,12 @@ def _recompute_paths(cur, version_id: int) -> None:
         cur.execute("CREATE TEMP TABLE moved_paths (id bigint, path text, depth smallint) ON COMMIT DROP")
         loader.copy_rows(cur, "moved_paths", ("id", "path", "depth"), moved)
         cur.execute(
+            "INSERT INTO org_unit_moves (version_id, account_id, org_unit_id, old_path, new_path)"
+            " SELECT ou.version_id, ou.account_id, ou.id, ou.path, m.path FROM org_units ou"
+            " JOIN moved_paths m ON m.id = ou.id WHERE ou.version_id = %(v)s",
+            {"v": version_id},
+        )
+        cur.execute(
             "UPDATE org_units ou SET path = m.path, depth = m.depth, updated_at = now() FROM moved_paths m"
             " WHERE ou.version_id = %(v)s AND ou.id = m.id",
             {"v": version_id},

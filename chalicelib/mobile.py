@@ -4,7 +4,8 @@ Units that were deleted, stopped being VALID, or changed while outside VALID com
 ({id, deleted: true}) so the phone drops them. Paging is by (updated_at, id). A page of changes
 may commit after a later one was read; clients pass back `next_since` (which looks back past the
 longest transaction) once they reach the last page, and apply what they receive idempotently.
-Known gap: a unit that leaves a user's subtree (moved away) sends no tombstone to that user.
+A unit that moved out of a restricted user's subtrees since the last sync comes as a tombstone too
+(org_unit_moves remembers where it was).
 """
 
 import datetime
@@ -38,16 +39,16 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
     version_id = orgunits.version_id_for(cur, principal, None)
     query = Query(version_id, include_deleted=True)
     unit_scope = orgunits.scope(cur, principal, version_id)
-    unit_scope.restrict(query)
     if after:
         since, after_id = datetime.datetime.fromisoformat(after[0]), after[1]
     else:
         since, after_id = since or EPOCH, 0
+    unit_scope.restrict_for_sync(query, since)
     found = unit_scope.hide_above(rows.changed_since(cur, query, since, after_id, limit + 1))
     page = found[:limit]
     more = len(found) > limit
     return {
-        "results": [_item(row) for row in page],
+        "results": [_item(row, unit_scope) for row in page],
         "next_cursor": paging.encode_cursor([page[-1]["updated_at"].isoformat(), page[-1]["id"]])
         if more
         else None,
@@ -55,7 +56,8 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
     }
 
 
-def _item(row: dict) -> dict:
-    if row["deleted_at"] or row["validation_status"] != "VALID":
+def _item(row: dict, unit_scope: orgunits.Scope) -> dict:
+    gone = row["deleted_at"] or row["validation_status"] != "VALID" or not unit_scope.contains(row["path"])
+    if gone:
         return {"id": row["id"], "deleted": True, "updated_at": row["updated_at"]}
     return orgunits.present(row, FIELDS)

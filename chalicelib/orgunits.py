@@ -35,6 +35,22 @@ class Scope:
             f"({alternatives})", **{f"scope_{i}": f"{path}%" for i, path in enumerate(self.root_paths)}
         )
 
+    def restrict_for_sync(self, query: Query, since) -> None:
+        """Like restrict, and the units that moved out of the subtrees since `since` as well: a phone
+        that had them must hear that they are gone (mobile sends them as tombstones)."""
+        if not self.root_paths:
+            self.restrict(query)
+            return
+        roots = {f"scope_{i}": f"{path}%" for i, path in enumerate(self.root_paths)}
+        inside = " OR ".join(f"ou.path LIKE %({name})s" for name in roots)
+        was_inside = " OR ".join(f"m.old_path LIKE %({name})s" for name in roots)
+        query.where(
+            f"(({inside}) OR EXISTS (SELECT 1 FROM org_unit_moves m WHERE m.version_id = ou.version_id"
+            f" AND m.org_unit_id = ou.id AND m.moved_at >= %(moved_since)s AND ({was_inside})))",
+            moved_since=since,
+            **roots,
+        )
+
     def contains(self, path: str) -> bool:
         return self.root_paths is None or any(path.startswith(root) for root in self.root_paths)
 

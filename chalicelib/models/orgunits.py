@@ -74,15 +74,21 @@ UPDATE org_units SET
 WHERE version_id = %(version_id)s AND id = %(id)s
 """
 
-# One statement moves a unit and its whole subtree: new paths, depths, and the unit's parent.
+# One statement moves a unit and its whole subtree: new paths, depths, and the unit's parent; where
+# each was is kept in org_unit_moves (mobile sync's tombstones for phones the subtree leaves).
 MOVE_SUBTREE = """
-UPDATE org_units SET
-    path = %(new_path)s || substr(path, length(%(old_path)s) + 1),
-    depth = depth + %(depth_change)s,
-    parent_id = CASE WHEN id = %(id)s THEN %(parent_id)s ELSE parent_id END,
-    updated_at = now(),
-    updated_by = CASE WHEN id = %(id)s THEN %(user_id)s ELSE updated_by END
-WHERE version_id = %(version_id)s AND path LIKE %(old_path)s || '%%' AND deleted_at IS NULL
+WITH moved AS (
+    UPDATE org_units SET
+        path = %(new_path)s || substr(path, length(%(old_path)s) + 1),
+        depth = depth + %(depth_change)s,
+        parent_id = CASE WHEN id = %(id)s THEN %(parent_id)s ELSE parent_id END,
+        updated_at = now(),
+        updated_by = CASE WHEN id = %(id)s THEN %(user_id)s ELSE updated_by END
+    WHERE version_id = %(version_id)s AND path LIKE %(old_path)s || '%%' AND deleted_at IS NULL
+    RETURNING version_id, account_id, id, path
+)
+INSERT INTO org_unit_moves (version_id, account_id, org_unit_id, old_path, new_path)
+SELECT version_id, account_id, id, %(old_path)s || substr(path, length(%(new_path)s) + 1), path FROM moved
 """
 
 SOFT_DELETE = """

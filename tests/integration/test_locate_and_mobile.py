@@ -140,3 +140,32 @@ def test_mobile_sync_input_errors(client, alpha, tree):
         token,
     )
     assert page["results"] == [] and page["next_since"]
+
+
+def test_a_unit_moved_out_of_a_users_subtree_comes_as_a_tombstone(client, alpha, tree):
+    admin, collector = alpha.tokens["admin"], alpha.tokens["data_collector"]
+    restriction = {"project_ids": [alpha.project_id], "org_unit_ids": [tree["Kédougou"]]}
+    call(client, "PATCH", f"/api/users/{alpha.user_ids['data_collector']}", admin, restriction)
+    first, since = _sync(client, collector, alpha.project_id)
+    assert tree["Saraya"] in {item["id"] for item in first}
+    # Saraya (and its facility) move under Dakar: out of the collector's subtree
+    status, moved, _ = call(
+        client, "PATCH", f"/api/orgunits/{tree['Saraya']}", admin, {"parent_id": tree["Dakar"]}
+    )
+    assert status == 200, moved
+    changes, _ = _sync(client, collector, alpha.project_id, since=since)
+    gone = {
+        item["id"]: item for item in changes if item["id"] in (tree["Saraya"], tree["Poste de Santé Saraya"])
+    }
+    assert set(gone) == {tree["Saraya"], tree["Poste de Santé Saraya"]}
+    assert all(
+        item == {"id": item["id"], "deleted": True, "updated_at": item["updated_at"]}
+        for item in gone.values()
+    )
+    # an unrestricted user gets the (VALID) facility as it is now, not as a tombstone
+    everything, _ = _sync(client, admin, alpha.project_id, since=since)
+    facility = next(item for item in everything if item["id"] == tree["Poste de Santé Saraya"])
+    assert tree["Dakar"] in facility["ancestor_ids"] and "deleted" not in facility
+    # a later sync, past the move, sends nothing more about them
+    later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)).isoformat()
+    assert _sync(client, collector, alpha.project_id, since=later)[0] == []

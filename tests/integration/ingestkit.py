@@ -16,6 +16,7 @@ import app as app_module
 from chalicelib import aws, config, db
 from chalicelib.config import INGEST_QUEUE_NAME, TASKS_QUEUE_NAME
 from devstack.worker import LocalContext, Worker
+from tests.integration.helpers import Tenant, call, make_tenant
 
 UPLOADS = "georegistry-test-uploads"
 EXPORTS = "georegistry-test-exports"
@@ -97,6 +98,21 @@ def ingest_stack(database, moto_server, monkeypatch):
     aws.reset()
     yield Stack(moto_server, s3, sqs, ingest_url, tasks_url)
     aws.reset()
+
+
+def collecting_tenant(client, name: str, roles: tuple[str, ...]) -> Tenant:
+    """A tenant whose data collector (among `roles`) is a member of its project, as phones need."""
+    tenant = make_tenant(client, name, roles=("data_collector", *roles))
+    join_project(client, tenant, "data_collector")
+    return tenant
+
+
+def join_project(client, tenant: Tenant, role: str) -> None:
+    path = f"/api/users/{tenant.user_ids[role]}"
+    status, body, _ = call(
+        client, "PATCH", path, tenant.tokens["admin"], {"project_ids": [tenant.project_id]}
+    )
+    assert status == 200, body
 
 
 def publish_form(account_id: int, project_ids: list[int], xlsform: str, name: str | None = None) -> dict:

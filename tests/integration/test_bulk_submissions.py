@@ -8,17 +8,16 @@ import pytest
 
 from chalicelib import db
 from tests.integration.helpers import call, make_tenant
-from tests.integration.ingestkit import publish_form
+from tests.integration.ingestkit import collecting_tenant, publish_form
 from tests.integration.taskkit import row
-from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, REPEAT_XML, _join_project, _listed
+from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, REPEAT_XML, _listed
 
 REPEAT_UUID = "87eefa63-7523-479e-bb91-d21aa27cc6e7"
 
 
 @pytest.fixture
 def alpha(client, ingest_stack):
-    tenant = make_tenant(client, "alpha", roles=("data_collector", "reviewer"))
-    _join_project(client, tenant, "data_collector")
+    tenant = collecting_tenant(client, "alpha", ("reviewer",))
     publish_form(tenant.account_id, [tenant.project_id], "form_1.xlsx")
     publish_form(tenant.account_id, [tenant.project_id], "repeat_group_form.xlsx")
     return tenant

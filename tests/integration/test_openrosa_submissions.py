@@ -11,7 +11,8 @@ from urllib3.filepost import encode_multipart_formdata
 
 from tests.integration.formkit import add_version, create_form, fixture_bytes
 from tests.integration.helpers import PASSWORD, call, make_tenant
-from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, _join_project, _listed
+from tests.integration.ingestkit import collecting_tenant, join_project
+from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, _listed
 
 RESPONSE = "{http://openrosa.org/http/response}"
 COLLECT = {"X-OpenRosa-Version": "1.0", "User-Agent": "org.odk.collect.android/v2024.2.4 okhttp/4.12.0"}
@@ -19,9 +20,7 @@ COLLECT = {"X-OpenRosa-Version": "1.0", "User-Agent": "org.odk.collect.android/v
 
 @pytest.fixture
 def alpha(client, ingest_stack):
-    tenant = make_tenant(client, "alpha", roles=("form_manager", "data_collector", "reviewer"))
-    _join_project(client, tenant, "data_collector")
-    return tenant
+    return collecting_tenant(client, "alpha", ("form_manager", "reviewer"))
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def test_unreadable_or_unknown_submissions_are_refused_with_a_message(client, in
 
 def test_other_projects_and_accounts_cannot_submit(client, ingest_stack, alpha, instance):
     beta = make_tenant(client, "beta", roles=("data_collector",))
-    _join_project(client, beta, "data_collector")
+    join_project(client, beta, "data_collector")
     refused = _submit(client, alpha, instance, headers=_collector("data_collector@beta.example.org"))
     assert refused.status_code == 404
     _, other, _ = call(

@@ -10,18 +10,16 @@ import openpyxl
 import pytest
 
 from tests.integration.helpers import call, make_tenant
-from tests.integration.ingestkit import EXPORTS, publish_form
+from tests.integration.ingestkit import EXPORTS, collecting_tenant, publish_form
 from tests.integration.taskkit import row
-from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, REPEAT_XML, _join_project, _submit
+from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, REPEAT_XML, _submit
 
 REPEAT_UUID = "87eefa63-7523-479e-bb91-d21aa27cc6e7"
 
 
 @pytest.fixture
 def alpha(client, ingest_stack):
-    tenant = make_tenant(client, "alpha", roles=("data_collector", "viewer", "registry_editor"))
-    _join_project(client, tenant, "data_collector")
-    return tenant
+    return collecting_tenant(client, "alpha", ("viewer", "registry_editor"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from chalicelib import db
 from tests.integration.formkit import add_version, create_form, fixture_bytes
 from tests.integration.helpers import PASSWORD, call, login, make_tenant, restrict
-from tests.integration.ingestkit import FIXTURES, UPLOADS, publish_form
+from tests.integration.ingestkit import FIXTURES, UPLOADS, collecting_tenant, publish_form
 
 FORM_1_XML = (FIXTURES / "form_1_submission.xml").read_bytes()
 FORM_1_UUID = "df8b4f5d-6b26-4fc5-a39a-6d923f740ecb"
@@ -18,9 +18,7 @@ REPEAT_XML = (FIXTURES / "repeat_group_submission.xml").read_bytes()
 
 @pytest.fixture
 def alpha(client, ingest_stack):
-    tenant = make_tenant(client, "alpha", roles=("data_collector", "reviewer", "viewer", "registry_editor"))
-    _join_project(client, tenant, "data_collector")
-    return tenant
+    return collecting_tenant(client, "alpha", ("reviewer", "viewer", "registry_editor"))
 
 
 @pytest.fixture
@@ -31,14 +29,6 @@ def form_1(alpha):
 @pytest.fixture
 def repeat_form(alpha):
     return publish_form(alpha.account_id, [alpha.project_id], "repeat_group_form.xlsx")
-
-
-def _join_project(client, tenant, role: str) -> None:
-    path = f"/api/users/{tenant.user_ids[role]}"
-    status, body, _ = call(
-        client, "PATCH", path, tenant.tokens["admin"], {"project_ids": [tenant.project_id]}
-    )
-    assert status == 200, body
 
 
 def _grant(client, tenant, form: dict, instance_uuid: str, files: list[dict], **extra) -> dict:

@@ -28,7 +28,7 @@ from chalicelib.models import sources
 from chalicelib.models import submissions as rows
 from chalicelib.observability import logger
 
-KEY = re.compile(r"^submissions/(\d+)/(\d+)/([A-Za-z0-9._-]{1,100})/([^/]{1,200})$")
+KEY = re.compile(r"^submissions/(\d{1,18})/(\d{1,18})/([A-Za-z0-9._-]{1,100})/([^/]{1,200})$")
 
 
 class Rejected(Exception):

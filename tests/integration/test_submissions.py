@@ -181,7 +181,9 @@ def test_an_object_no_grant_names_is_quarantined_and_shown_to_no_tenant(client, 
     key = f"submissions/{beta.account_id}/{beta.project_id}/{FORM_1_UUID}/instance.xml"
     ingest_stack.s3.put_object(Bucket=UPLOADS, Key=key, Body=FORM_1_XML)
     ingest_stack.s3.put_object(Bucket=UPLOADS, Key="submissions/elsewhere.xml", Body=b"<x/>")
-    ingest_stack.drain()
+    huge = f"submissions/{'9' * 30}/1/{FORM_1_UUID}/instance.xml"  # no account id has 30 digits
+    ingest_stack.s3.put_object(Bucket=UPLOADS, Key=huge, Body=b"<x/>")
+    assert ingest_stack.drain() == 3  # each handled once: none waits for a retry
     assert _listed(client, alpha) == [] and _listed(client, beta) == []
     assert _quarantined(client, alpha) == [] and _quarantined(client, beta) == []
     with db.transaction() as cur:
@@ -189,6 +191,7 @@ def test_an_object_no_grant_names_is_quarantined_and_shown_to_no_tenant(client, 
         kept = cur.fetchall()
     assert [(row["s3_key"], row["account_id"]) for row in kept] == [
         (key, None),
+        (huge, None),
         ("submissions/elsewhere.xml", None),
     ]
     assert "no upload was granted for this key" in kept[0]["reason"]

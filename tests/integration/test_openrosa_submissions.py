@@ -120,6 +120,13 @@ def test_other_projects_and_accounts_cannot_submit(client, ingest_stack, alpha, 
     join_project(client, beta, "data_collector")
     refused = _submit(client, alpha, instance, headers=_collector("data_collector@beta.example.org"))
     assert refused.status_code == 404
+    head = _send(
+        client,
+        "HEAD",
+        f"/api/openrosa/{alpha.project_id}/submission",
+        _collector("data_collector@beta.example.org"),
+    )
+    assert head.status_code == 404
     _, other, _ = call(
         client, "POST", "/api/projects", alpha.tokens["admin"], {"name": "Q", "app_id": "org.alpha.q"}
     )

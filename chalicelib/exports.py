@@ -44,7 +44,7 @@ def export_units(ctx: TaskContext) -> dict:
         raise TaskInputError(problem.message) from problem
     unit_scope = orgunits.scope(ctx.cur, principal, query.version_id)
     unit_scope.restrict(query)
-    summary = unit_export.summary(ctx.cur, query)
+    summary = unit_export.summary(ctx.cur, query, with_layers=ctx.params["format"] == "gpkg")
     total = summary["count"]
 
     def progress(done: int) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import shapely
 from shapely.geometry import Point, shape
 
+from chalicelib.geometry import GLOBE_TOLERANCE
 from chalicelib.gpkg import (
     VALIDATION_STATUSES,
     Feature,
@@ -64,15 +65,25 @@ csv.field_size_limit(64 * 1024 * 1024)
 def read(path: str | Path) -> Package:
     header, records = rows_of(path, rename=_column)
     _check_columns(header)
-    package = Package()
+    package, points = Package(), []
     for row_number, record in records:
         if record is None:
             package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
             continue
-        feature = _feature(package, row_number, record)
+        feature = _feature(package, row_number, record, points)
         if feature:
             package.features.append(feature)
+    _place_points(points)
     return package
+
+
+def _place_points(points: list[tuple[Feature, float, float]]) -> None:
+    """Locations given as latitude/longitude, made in one vectorised shapely call (one by one, they
+    were a tenth of a CSV import's time)."""
+    if points:
+        made = shapely.points([(lon, lat) for _, lon, lat in points])
+        for (feature, _, _), point in zip(points, made, strict=True):
+            feature.location = point
 
 
 def rows_of(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, dict]]]:
@@ -122,7 +133,8 @@ def _check_columns(columns: list[str]) -> None:
         raise CsvError("latitude and longitude come together")
 
 
-def _feature(package: Package, row: int, record: dict) -> Feature | None:
+def _feature(package: Package, row: int, record: dict, points: list) -> Feature | None:
+    """A row's feature; a point alone (the common case) is queued in `points` to be made in bulk."""
     values = {key: _clean(record[key]) for key in KNOWN if key in record}  # not the ancestors' columns
     feature = feature_from_values(package, LAYER, row, values)
     if feature is None:
@@ -130,6 +142,13 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
         package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, feature.ref))
+
+    if (
+        not values.get("wkt")
+        and not values.get("geojson")
+        and (values.get("latitude") or values.get("longitude"))
+    ):
+        return _queued_point(feature, values, points, problem)
 
     try:
         shapes = _geometries(values)
@@ -140,6 +159,20 @@ def _feature(package: Package, row: int, record: dict) -> Feature | None:
     for geometry in shapes:  # a territory (wkt or geojson) and a point (latitude/longitude) may both be given
         if place_geometry(feature, geometry, problem) is None:
             return None
+    return feature
+
+
+def _queued_point(feature: Feature, values: dict, points: list, problem) -> Feature | None:
+    try:
+        lon, lat = float(values["longitude"]), float(values["latitude"])
+    except ValueError as error:
+        problem("latitude", f"is not a readable geometry ({error})")
+        return None
+    limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
+    if not (-limit_x <= lon <= limit_x and -limit_y <= lat <= limit_y):  # NaN fails too
+        problem("geom", "has coordinates outside longitude -180..180 / latitude -90..90")
+        return None
+    points.append((feature, lon, lat))
     return feature
 
 

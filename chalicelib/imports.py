@@ -36,7 +36,7 @@ from chalicelib.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
 from chalicelib.tasks import TaskContext, TaskInputError, task
 
 KIND = "orgunits.import"
-ANALYZE_KIND = "orgunits.analyze_version"
+FINISH_KIND = "orgunits.finish_version"
 READERS = {"gpkg": gpkg.read, "csv": csv_units.read, "geojson": geojson_units.read}
 FORMATS = tuple(READERS)
 MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
@@ -115,7 +115,7 @@ def run_import(ctx: TaskContext) -> dict:
     target = Target(ctx.task["account_id"], request.version_id, request.data_source_id, principal.user_id)
     counts = write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run)
     if counts["version_id"] and request.version_id is None and not request.dry_run:
-        tasks.enqueue(ctx.cur, target.account_id, principal.user_id, ANALYZE_KIND,
+        tasks.enqueue(ctx.cur, target.account_id, principal.user_id, FINISH_KIND,
                       {"version_id": counts["version_id"]})  # fmt: skip
     ctx.progress(3, 4, "recording")
     result = counts | {"errors": len(errors), "warnings": len(report["warnings"]), "dry_run": request.dry_run}
@@ -127,11 +127,12 @@ def run_import(ctx: TaskContext) -> dict:
     return result
 
 
-@task(ANALYZE_KIND)
-def analyze_version(ctx: TaskContext) -> dict:
-    """Right after an import into a new version commits: the partition's statistics, which the
-    import leaves out to finish sooner (the version is usable meanwhile, with rougher plans)."""
-    return {"analyzed": loader.analyze_version(ctx.cur, ctx.params["version_id"])}
+@task(FINISH_KIND)
+def finish_version(ctx: TaskContext) -> dict:
+    """Right after an import into a new version commits: the partition's trigram index for "name
+    contains" searches and its statistics, which the import leaves out to finish sooner (meanwhile the
+    version is usable: those searches scan it, and plans are rougher)."""
+    return {"finished": loader.finish_version(ctx.cur, ctx.params["version_id"])}
 
 
 def download(key: str, path: str) -> None:

@@ -101,13 +101,7 @@ def create_partition(cur, version_id: int) -> None:
         ) from error
     cur.execute("SET LOCAL lock_timeout TO DEFAULT")
     tune_partition(cur, table)
-
-
-PARTITION_INDEX = """
-SELECT c.oid::regclass::text AS name FROM pg_inherits i
-JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_index x ON x.indexrelid = c.oid
-WHERE i.inhparent = %(parent)s::regclass AND x.indrelid = %(table)s::regclass
-"""
+    name_search_index(cur, table)
 
 
 def tune_partition(cur, table: str) -> None:
@@ -115,9 +109,14 @@ def tune_partition(cur, table: str) -> None:
     names are near-unique, and 100 buckets made it guess 100 or 10,000 matches (bench/README.md).
     Per partition: a partitioned table passes statistics targets to none created after it."""
     cur.execute(f"ALTER TABLE {table} ALTER COLUMN path SET STATISTICS 1000")
-    index = one(cur, PARTITION_INDEX, {"parent": "org_units_name_trgm_idx", "table": table})
-    if index:  # the name's expression statistics come from its (non-partial) trigram index
-        cur.execute(f"ALTER INDEX {index['name']} ALTER COLUMN 1 SET STATISTICS 1000")
+
+
+def name_search_index(cur, table: str) -> None:
+    """The partition's own trigram index for "name contains" searches (migration 0012), whose
+    expression statistics (finer, as for paths) are the planner's source for name selectivity."""
+    index = f"{table}_name_trgm_idx"
+    cur.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (search_text(name) gin_trgm_ops)")
+    cur.execute(f"ALTER INDEX {index} ALTER COLUMN 1 SET STATISTICS 1000")
 
 
 def get_version(cur, account_id: int, version_id: int) -> dict | None:

@@ -90,10 +90,15 @@ def test_iaso_minimal_imports_into_a_new_version(client, alpha, source, task_aws
     assert [u["name"] for u in listed["results"]] == ["CSI de Garga-Sarali"]
     _, shown, _ = call(client, "GET", f"/api/tasks/{done['id']}", alpha.tokens["registry_editor"])
     assert [a["name"] for a in shown["artifacts"]] == ["report.json"]
-    # the partition's statistics come from a task that follows the import's commit
+    # the partition's name-search index and statistics come from a task that follows the import's commit
     with db.transaction() as cur:
-        cur.execute("SELECT status, result FROM tasks WHERE kind = 'orgunits.analyze_version'")
-        assert cur.fetchall() == [{"status": "SUCCESS", "result": {"analyzed": True}}]
+        cur.execute("SELECT status, result FROM tasks WHERE kind = 'orgunits.finish_version'")
+        assert cur.fetchall() == [{"status": "SUCCESS", "result": {"finished": True}}]
+        cur.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AS present",
+            (f"org_units_v{result['version_id']}_name_trgm_idx",),
+        )
+        assert cur.fetchone()["present"]
         cur.execute(
             "SELECT count(*) AS n FROM pg_stats WHERE tablename = %s", (f"org_units_v{result['version_id']}",)
         )

@@ -10,7 +10,7 @@ A unit that moved out of a restricted user's subtrees since the last sync comes 
 
 import datetime
 
-from chalicelib import orgunits, paging, problems
+from chalicelib import geometry, orgunits, paging, problems
 from chalicelib.models import orgunits as rows
 from chalicelib.models import projects
 from chalicelib.models.orgunits import Query
@@ -60,4 +60,24 @@ def _item(row: dict, unit_scope: orgunits.Scope) -> dict:
     gone = row["deleted_at"] or row["validation_status"] != "VALID" or not unit_scope.contains(row["path"])
     if gone:
         return {"id": row["id"], "deleted": True, "updated_at": row["updated_at"]}
-    return orgunits.present(row, FIELDS)
+    # orgunits.present's rules, written out for exactly FIELDS: a sync page is this loop 100 times
+    # over, and the generic presenter was a fifth of the request (bench/README.md)
+    visible_from = row.get("visible_from", 0)  # a restricted user sees nothing above their root
+    opening, closed = row["opening_date"], row["closed_date"]
+    return {
+        "id": row["id"],
+        "uuid": str(row["uuid"]),
+        "name": row["name"],
+        "parent_id": row["parent_id"] if row["depth"] > visible_from else None,
+        "org_unit_type_id": row["org_unit_type_id"],
+        "org_unit_type_name": row["org_unit_type_name"],
+        "code": row["code"],
+        "source_ref": row["source_ref"],
+        "validation_status": row["validation_status"],
+        "opening_date": opening.isoformat() if opening else None,
+        "closed_date": closed.isoformat() if closed else None,
+        "location": geometry.point_geojson(row),
+        "ancestor_ids": [int(part) for part in row["path"].strip("/").split("/")[visible_from:-1]],
+        "group_ids": row["group_ids"],
+        "updated_at": row["updated_at"],
+    }

@@ -105,8 +105,8 @@ def principal_of_launcher(cur, user_id: int | None) -> Principal:
 def _remember_context(cur, row: dict) -> None:
     """What the principal query brought along, for the rest of this transaction (models read it)."""
     cur.__dict__.setdefault("default_version", {})[row["account_id"]] = row["default_version_id"]
-    roots = [root for root in row["roots"] if root["path"]] if row["restricted"] else None
-    cur.__dict__.setdefault("root_paths", {})[(row["account_id"], row["id"])] = roots
+    if not row["restricted"]:  # a restricted profile's roots are read when first needed
+        cur.__dict__.setdefault("root_paths", {})[(row["account_id"], row["id"])] = None
 
 
 def _principal(row: dict, via: str) -> Principal:

@@ -2,6 +2,7 @@
 
 from chalice import Chalice, Rate
 
+from chalicelib import observability
 from chalicelib.config import INGEST_QUEUE_NAME, TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 from chalicelib.handlers import (
     account,
@@ -546,3 +547,6 @@ def migrate(event, context):
 @app.lambda_function(name="create_account")
 def create_account(event, context):
     return operations.create_account(event)
+
+
+observability.settle_after_cold_start()

@@ -7,7 +7,7 @@ from chalicelib.db import all_rows
 COLUMNS = """
     s.id, s.account_id, s.project_id, s.form_id, s.form_version_id, v.version AS form_version,
     s.instance_uuid, s.root_id, s.deprecated_uuid, s.is_current, s.org_unit_id, s.org_unit_version_id,
-    s.org_unit_path, ou.name AS org_unit_name, s.period, s.validation_status, s.review_comment,
+    s.org_unit_path, s.period, s.validation_status, s.review_comment,
     ST_X(s.location) AS longitude, ST_Y(s.location) AS latitude, ST_Z(s.location) AS altitude, s.accuracy,
     s.started_at, s.ended_at, s.device_id, s.created_by, s.created_at, s.updated_at, s.deleted_at
 """
@@ -15,7 +15,12 @@ COLUMNS = """
 FROM = """
 FROM submissions s
 JOIN form_versions v ON v.id = s.form_version_id AND v.account_id = s.account_id
-LEFT JOIN org_units ou ON ou.version_id = s.org_unit_version_id AND ou.id = s.org_unit_id
+"""
+
+# The names of a page's units, read apart with the versions as constants: joined in the list query,
+# org_units (partitioned by version) would be planned over every version of every account.
+UNIT_NAMES = """
+SELECT version_id, id, name FROM org_units WHERE version_id = ANY(%(versions)s) AND id = ANY(%(ids)s)
 """
 
 VERSIONS = """
@@ -61,7 +66,20 @@ def list_page(cur, query: Query, after: int, limit: int, with_answers: bool = Fa
         ORDER BY s.id
         LIMIT %(limit)s
     """
-    return all_rows(cur, sql, query.params | {"account_id": query.account_id, "after": after, "limit": limit})
+    rows = all_rows(cur, sql, query.params | {"account_id": query.account_id, "after": after, "limit": limit})
+    return _with_unit_names(cur, rows)
+
+
+def _with_unit_names(cur, rows: list[dict]) -> list[dict]:
+    linked = [row for row in rows if row["org_unit_id"] is not None]
+    names = {}
+    if linked:
+        params = {"versions": sorted({row["org_unit_version_id"] for row in linked}),
+                  "ids": [row["org_unit_id"] for row in linked]}  # fmt: skip
+        names = {(unit["version_id"], unit["id"]): unit["name"] for unit in all_rows(cur, UNIT_NAMES, params)}
+    for row in rows:
+        row["org_unit_name"] = names.get((row["org_unit_version_id"], row["org_unit_id"]))
+    return rows
 
 
 def versions(cur, account_id: int, root_id: int) -> list[dict]:

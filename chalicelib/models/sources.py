@@ -1,4 +1,4 @@
-"""data_sources and source_versions. Creating a version also creates its org_units partition."""
+"""data_sources and source_versions. A version comes with its partitions of org_units and org_unit_groups."""
 
 from psycopg2.errors import LockNotAvailable
 
@@ -87,14 +87,17 @@ def create_version(cur, account_id: int, source_id: int, description: str, creat
 
 
 def create_partition(cur, version_id: int) -> None:
-    """CREATE ... PARTITION OF locks org_units exclusively until commit. Waiting for that lock behind a
+    """The version's partitions of org_units and org_unit_groups. CREATE ... PARTITION OF locks the
+    parent exclusively until commit. Waiting for that lock behind a
     long export would queue every tenant's reads behind us, so wait briefly and give up instead."""
     table = f"org_units_v{int(version_id)}"  # DDL takes no parameters; the id is an integer we made
     cur.execute("SET LOCAL lock_timeout = '3s'")
     try:
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} PARTITION OF org_units FOR VALUES IN ({int(version_id)})"
-        )
+        for parent in ("org_units", "org_unit_groups"):  # each version's memberships too (migration 0013)
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {parent}_v{int(version_id)} PARTITION OF {parent}"
+                f" FOR VALUES IN ({int(version_id)})"
+            )
     except LockNotAvailable as error:
         raise problems.service_unavailable(
             "registry.busy", "The registry is busy with a long export or import; try again in a minute."

@@ -29,20 +29,31 @@ def reserve_ids(cur, count: int) -> list[int]:
 
 
 def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: Iterable[tuple]) -> None:
-    """Fills the (partition-less) version `version_id` with `units` (tuples in UNIT_COLUMNS order)."""
-    table = f"org_units_v{int(version_id)}"
-    cur.execute(f"CREATE TABLE {table} (LIKE org_units INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_version CHECK (version_id = {int(version_id)})")
+    """Fills the (partition-less) version `version_id` with `units` (tuples in UNIT_COLUMNS order) and
+    their group `memberships` (GROUP_COLUMNS), each into a table of its own then attached."""
+    table, groups_table = f"org_units_v{int(version_id)}", f"org_unit_groups_v{int(version_id)}"
+    _detached_partition(cur, "org_units", table, version_id)
     copy_rows(cur, table, UNIT_COLUMNS, units)
+    _detached_partition(cur, "org_unit_groups", groups_table, version_id)
+    copy_rows(cur, groups_table, GROUP_COLUMNS, memberships)
     # ATTACH locks org_units (SHARE UPDATE EXCLUSIVE) and the tables referencing it (SHARE ROW
     # EXCLUSIVE: their writes wait) until the import commits, which it does right after. If long
     # transactions hold those tables, give up after a while: the task is retried later.
     cur.execute("SELECT set_config('lock_timeout', '30s', true)")
     cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
+    # The memberships' foreign keys are checked here, by one query each (not one lookup per row).
+    cur.execute(
+        f"ALTER TABLE org_unit_groups ATTACH PARTITION {groups_table} FOR VALUES IN ({int(version_id)})"
+    )
     sources.tune_partition(cur, table)
     # No trigram index and no ANALYZE here: 1.5 s per 100k units inside the import; the task that
     # follows its commit does both (imports.finish_version).
-    copy_rows(cur, "org_unit_groups", GROUP_COLUMNS, memberships)
+
+
+def _detached_partition(cur, parent: str, table: str, version_id: int) -> None:
+    """A table shaped as `parent`, without indexes, whose CHECK lets ATTACH skip scanning it."""
+    cur.execute(f"CREATE TABLE {table} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_version CHECK (version_id = {int(version_id)})")
 
 
 def finish_version(cur, version_id: int) -> bool:

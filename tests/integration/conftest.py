@@ -62,12 +62,12 @@ def _truncate_all(dsn: str) -> None:
         if tables:
             cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         # Version partitions come and go with versions, whose ids restart: drop them too.
-        cur.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'org_units'::regclass"
-        )
-        for (partition,) in cur.fetchall():
-            cur.execute(f"ALTER TABLE org_units DETACH PARTITION {partition}")
-            cur.execute(f"DROP TABLE {partition}")
+        for parent in ("org_unit_groups", "org_units"):  # the memberships refer to the units
+            cur.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
+                        (parent,))  # fmt: skip
+            for (partition,) in cur.fetchall():
+                cur.execute(f"ALTER TABLE {parent} DETACH PARTITION {partition}")
+                cur.execute(f"DROP TABLE {partition}")
     conn.close()
 
 

@@ -8,6 +8,7 @@ the caller is told; coordinates outside the globe, empty or unknown geometries a
 import json
 from dataclasses import dataclass
 
+import numpy
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.validation import explain_validity
@@ -44,6 +45,16 @@ def outside_globe(geometry: shapely.Geometry) -> bool:
     limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
     inside = -limit_x <= min_x <= max_x <= limit_x and -limit_y <= min_y <= max_y <= limit_y
     return not inside
+
+
+def outside_globe_all(geometries) -> "numpy.ndarray":
+    """outside_globe of each geometry of an array in one vectorised call (False for None)."""
+    min_x, min_y, max_x, max_y = shapely.bounds(geometries).T
+    limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
+    with numpy.errstate(invalid="ignore"):
+        inside = (-limit_x <= min_x) & (min_x <= max_x) & (max_x <= limit_x)
+        inside &= (-limit_y <= min_y) & (min_y <= max_y) & (max_y <= limit_y)
+    return ~inside & ~shapely.is_missing(geometries)
 
 
 def _check_range(field: str, geometry: shapely.Geometry) -> None:

@@ -14,14 +14,16 @@ import datetime
 import re
 import sqlite3
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
-from chalicelib.geometry import outside_globe, repaired
+from chalicelib.geometry import outside_globe, outside_globe_all, repaired
 
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -112,26 +114,55 @@ class Package:
         return [problem for problem in self.problems if not problem.fatal]
 
 
-def normalise_ref(ref: str | None) -> str | None:
+def normalise_ref(ref) -> str | None:
     """`iaso:123` and `iaso#123` name the same unit; blanks are no ref."""
     if ref is None:
         return None
-    ref = str(ref).strip()
-    if not ref:
-        return None
-    return "iaso#" + ref[5:] if ref.startswith("iaso:") else ref
+    ref = (ref if type(ref) is str else str(ref)).strip()
+    if ref[:5] == "iaso:":
+        return "iaso#" + ref[5:]
+    return ref or None
 
 
 def read(path: str | Path) -> Package:
+    """The whole file at once (see `opened` for a stream)."""
+    with opened(path) as source:
+        source.package.features = list(source.features())
+        return source.package
+
+
+@dataclass
+class Source:
+    """A file's features, read as they are asked for, with what is known before: the groups, the
+    levels (depth, type name) and at most how many features there are."""
+
+    package: Package  # groups now; problems as the features are read
+    levels: list[tuple[int, str]]
+    count: int
+    features: Callable[[], Iterator[Feature]]
+
+    @classmethod
+    def of(cls, package: Package) -> "Source":
+        """A file read whole (CSV, GeoJSON) as a source."""
+        levels = sorted({(feature.depth, feature.type_name) for feature in package.features})
+        return cls(package, levels, len(package.features), lambda: iter(package.features))
+
+
+@contextmanager
+def opened(path: str | Path) -> Iterator[Source]:
+    """The GeoPackage as a Source whose features are read layer by layer, a batch at a time, so that
+    its geometries are never all in memory."""
     _check_is_sqlite(Path(path))
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as error:
         raise GpkgError(f"cannot open the file as SQLite: {error}") from error
     try:
-        return _read(connection)
-    except sqlite3.DatabaseError as error:
-        raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+        try:
+            source = _open(connection)
+        except sqlite3.DatabaseError as error:
+            raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+        yield source
     finally:
         connection.close()
 
@@ -145,7 +176,7 @@ def _check_is_sqlite(path: Path) -> None:
         raise GpkgError("this is not a GeoPackage (not an SQLite database)")
 
 
-def _read(connection: sqlite3.Connection) -> Package:
+def _open(connection: sqlite3.Connection) -> Source:
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
         raise GpkgError("this SQLite file is not a GeoPackage (no gpkg_contents / gpkg_geometry_columns)")
@@ -160,14 +191,24 @@ def _read(connection: sqlite3.Connection) -> Package:
     if not usable:
         names = ", ".join(name for _, name, _, _ in levels) or "none"
         raise GpkgError(f"no layer named level-<depth>-<type> (layers found: {names})")
+    readers = []
     for match, name, column, srs in sorted(usable, key=lambda layer: int(layer[0].group(1))):
         if srs != WGS84:
             raise GpkgError(
                 f"layer {name!r} is in EPSG:{srs}; only EPSG:4326 (longitude/latitude) is accepted"
             )
         type_name = match.group(2).strip() or f"Level {match.group(1)}"
-        _read_layer(connection, package, name, column, int(match.group(1)), type_name)
-    return package
+        readers.append(_LayerReader(name, column, int(match.group(1)), type_name))
+    count = sum(reader.count(connection) for reader in readers)
+
+    def features() -> Iterator[Feature]:
+        try:
+            for reader in readers:
+                yield from reader.features(connection, package)
+        except sqlite3.DatabaseError as error:
+            raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+
+    return Source(package, [(reader.depth, reader.type_name) for reader in readers], count, features)
 
 
 def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
@@ -195,103 +236,142 @@ def _quoted(name: str) -> str:
 BATCH = 10_000
 
 
-def _read_layer(
-    connection, package: Package, layer: str, geometry_column: str, depth: int, type_name: str
-) -> None:
-    columns = _columns(connection, layer)
-    missing = {"ref", "name"} - columns
-    if missing:
-        raise GpkgError(f"layer {layer!r} has no column {', '.join(sorted(missing))}")
-    present = [column for column in IASO_COLUMNS if column in columns]
-    selected = ", ".join(f'"{column}"' for column in [*present, geometry_column])
-    cursor = connection.execute(f'SELECT {selected} FROM "{_quoted(layer)}" ORDER BY rowid')
-    row_number = 0
-    while rows := cursor.fetchmany(BATCH):
-        geometries = _geometries([values[-1] for values in rows])
-        for values, geometry in zip(rows, geometries, strict=True):
-            row_number += 1
-            record = dict(zip(present, values, strict=False))
-            feature = _feature(package, layer, row_number, depth, type_name.strip(), record, geometry)
-            if feature:
-                package.features.append(feature)
+@dataclass(frozen=True)
+class _LayerReader:
+    layer: str
+    geometry_column: str
+    depth: int
+    type_name: str
+
+    def count(self, connection) -> int:
+        self._columns(connection)  # a layer without its columns is refused before anything is read
+        return connection.execute(f'SELECT count(*) FROM "{_quoted(self.layer)}"').fetchone()[0]
+
+    def _columns(self, connection) -> list[str]:
+        columns = _columns(connection, self.layer)
+        missing = {"ref", "name"} - columns
+        if missing:
+            raise GpkgError(f"layer {self.layer!r} has no column {', '.join(sorted(missing))}")
+        return [column for column in IASO_COLUMNS if column in columns]
+
+    def features(self, connection, package: Package) -> Iterator[Feature]:
+        present = set(self._columns(connection))
+        # Every column in IASO_COLUMNS' order (NULL when absent), text without the NUL characters
+        # PostgreSQL refuses, then the geometry: rows unpack at once, cleaned by SQLite.
+        selected = [
+            f"replace(\"{column}\", char(0), '')" if column in present else "NULL" for column in IASO_COLUMNS
+        ]
+        cursor = connection.execute(
+            f'SELECT {", ".join(selected)}, "{_quoted(self.geometry_column)}" FROM "{_quoted(self.layer)}"'
+            " ORDER BY rowid"
+        )
+        row_number, type_name = 0, self.type_name.strip()
+        while rows := cursor.fetchmany(BATCH):
+            geometries = _geometries([values[-1] for values in rows])
+            for values, geometry in zip(rows, geometries, strict=True):
+                row_number += 1
+                feature = _feature(package, self.layer, row_number, self.depth, type_name, values, geometry)
+                if feature:
+                    yield feature
 
 
 def _geometries(blobs: list) -> list:
-    """The layer's geometry blobs parsed in one vectorised shapely call; each entry is a geometry,
-    None (no geometry), or the GpkgError saying why this blob is unusable."""
+    """The layer's geometry blobs parsed and checked in a few vectorised shapely calls; each entry is
+    a Point, a (Multi)Polygon, None (no geometry), or the GpkgError saying why it is unusable."""
     wkbs, found = [], []
     for blob in blobs:
-        try:
-            wkb = _wkb_of(blob)
-        except GpkgError as error:
-            found.append(error)
-            continue
+        start = PLAIN_HEADERS.get(blob[:8]) if blob is not None else None
+        if start is not None:  # the usual header, checked once for all: skip it
+            wkb = blob[start:]
+        else:
+            try:
+                wkb = _wkb_of(blob)
+            except GpkgError as error:
+                found.append(error)
+                continue
         found.append(None)
         if wkb is not None:
             wkbs.append(wkb)
             found[-1] = len(wkbs) - 1  # its place among the parsed
-    parsed = shapely.from_wkb(wkbs, on_invalid="ignore") if wkbs else []
+    parsed = shapely.from_wkb(wkbs, on_invalid="ignore") if wkbs else numpy.array([])
+    types = shapely.get_type_id(parsed).tolist()
+    outside = outside_globe_all(parsed).tolist()
     geometries = []
     for entry in found:
-        if isinstance(entry, int):
-            geometry = parsed[entry]
-            if geometry is None:
-                geometry = GpkgError("has unreadable WKB")
-            elif geometry.is_empty:
-                geometry = None
-            geometries.append(geometry)
+        if type(entry) is int:
+            geometries.append(_usable(parsed[entry], types[entry], outside[entry]))
         else:
             geometries.append(entry)
     return geometries
 
 
+def _usable(geometry, type_id: int, outside: bool):
+    if geometry is None:
+        return GpkgError("has unreadable WKB")
+    if type_id in (POINT, POLYGON, MULTIPOLYGON):
+        if geometry.is_empty:
+            return None
+        if outside:
+            return GpkgError(OUTSIDE_GLOBE)
+        return geometry
+    return None if geometry.is_empty else GpkgError(f"is a {geometry.geom_type}; {WHAT_A_UNIT_HAS}")
+
+
+POINT, POLYGON, MULTIPOLYGON = (int(t) for t in (shapely.GeometryType.POINT, shapely.GeometryType.POLYGON,
+                                                  shapely.GeometryType.MULTIPOLYGON))  # fmt: skip
+OUTSIDE_GLOBE = "has coordinates outside longitude -180..180 / latitude -90..90"
+WHAT_A_UNIT_HAS = "a unit has a Point or a (Multi)Polygon"
+
+
 def _feature(
-    package: Package, layer: str, row: int, depth: int, type_name: str, record: dict, geometry
+    package: Package, layer: str, row: int, depth: int, type_name: str, values: tuple, geometry
 ) -> Feature | None:
-    for key, value in record.items():
-        if isinstance(value, str) and "\x00" in value:
-            record[key] = value.replace("\x00", "")
-    ref, name = normalise_ref(record.get("ref")), (str(record.get("name") or "")).strip()
+    """A row's feature (values in IASO_COLUMNS' order, then the geometry already parsed), or None
+    when its problems (reported in the package) make it unusable."""
+    raw_ref, raw_name, parent_ref, group_refs, code, opening_date, closed_date, uuid, status, _ = values
+    ref, name = normalise_ref(raw_ref), str(raw_name).strip() if raw_name is not None else ""
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
         package.problems.append(RowProblem(layer, row, field_name, message, fatal, ref))
 
-    if not ref:
-        problem("ref", "is missing")
-    if not name:
-        problem("name", "is missing")
     if not ref or not name:
+        if not ref:
+            problem("ref", "is missing")
+        if not name:
+            problem("name", "is missing")
         return None
-    feature = Feature(layer, row, depth, type_name, ref, name)
-    feature.parent_ref = normalise_ref(record.get("parent_ref"))
-    group_refs = record.get("group_refs")
+    feature = Feature(layer, row, depth, type_name, ref, name, normalise_ref(parent_ref))
     if group_refs:
         feature.group_refs = [group for group in map(normalise_ref, str(group_refs).split(",")) if group]
-    code = record.get("code")
-    feature.code = (str(code).strip() or None) if code is not None else None
-    feature.uuid = (str(record["uuid"]).strip() or None) if record.get("uuid") else None
-    status = record.get("validation_status")
+        unknown_groups = [group for group in feature.group_refs if group not in package.groups]
+        if unknown_groups:
+            problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
+            return None
+    if code is not None:
+        feature.code = str(code).strip() or None
+    if uuid:
+        feature.uuid = str(uuid).strip() or None
     if status:
         status = str(status).strip().upper() or None
         if status and status not in VALIDATION_STATUSES:
             problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
             return None
         feature.validation_status = status
-    if not _dates(feature, record, problem):
+    if (opening_date or closed_date) and not _dates(feature, opening_date, closed_date, problem):
         return None
-    unknown_groups = [group for group in feature.group_refs if group not in package.groups]
-    if unknown_groups:
-        problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
-        return None
+    if geometry is None:
+        return feature
+    if type(geometry) is Point:
+        feature.location = geometry
+        return feature
     if isinstance(geometry, GpkgError):
         problem("geom", str(geometry))
         return None
-    return place_geometry(feature, geometry, problem)
+    return _territory(feature, geometry, problem)
 
 
-def _dates(feature: Feature, record: dict, problem) -> bool:
-    for date_field in ("opening_date", "closed_date"):
-        raw = record.get(date_field)
+def _dates(feature: Feature, opening_date, closed_date, problem) -> bool:
+    for date_field, raw in (("opening_date", opening_date), ("closed_date", closed_date)):
         if raw not in (None, ""):
             try:
                 setattr(feature, date_field, datetime.date.fromisoformat(str(raw)[:10]))
@@ -312,22 +392,26 @@ def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
         problem("geom", "is an empty geometry")
         return None
     if outside_globe(geometry):
-        problem("geom", "has coordinates outside longitude -180..180 / latitude -90..90")
+        problem("geom", OUTSIDE_GLOBE)
         return None
     if isinstance(geometry, Point):
         feature.location = geometry
         return feature
     if isinstance(geometry, Polygon | MultiPolygon):
-        territory, reason = repaired(geometry)
-        if territory.is_empty:
-            problem("geom", f"is invalid ({reason}) and cannot be repaired")
-            return None
-        if reason:
-            problem("geom", f"was invalid ({reason}) and has been repaired", fatal=False)
-        feature.territory = territory
-        return feature
-    problem("geom", f"is a {geometry.geom_type}; a unit has a Point or a (Multi)Polygon")
+        return _territory(feature, geometry, problem)
+    problem("geom", f"is a {geometry.geom_type}; {WHAT_A_UNIT_HAS}")
     return None
+
+
+def _territory(feature: Feature, geometry: Polygon | MultiPolygon, problem) -> Feature | None:
+    territory, reason = repaired(geometry)
+    if territory.is_empty:
+        problem("geom", f"is invalid ({reason}) and cannot be repaired")
+        return None
+    if reason:
+        problem("geom", f"was invalid ({reason}) and has been repaired", fatal=False)
+    feature.territory = territory
+    return feature
 
 
 def parse_geometry(blob: bytes | None):
@@ -340,6 +424,21 @@ def parse_geometry(blob: bytes | None):
     except shapely.errors.GEOSException as error:
         raise GpkgError(f"has unreadable WKB ({error})") from error
     return None if geometry.is_empty else geometry
+
+
+def _plain_headers() -> dict[bytes, int]:
+    """The 8-byte headers of version-0 blobs in EPSG:4326 (or undefined) that are not empty, and
+    where their WKB starts: what _wkb_of would accept, known in advance."""
+    headers = {}
+    for flags in range(32):  # the bits above (extended types) are left to _wkb_of
+        envelope = ENVELOPE_BYTES.get((flags >> 1) & 0b111)
+        if envelope is None or flags & 0b10000:
+            continue
+        for srs_id in (WGS84, 0, -1):
+            headers[b"GP\x00" + bytes([flags]) + struct.pack("<i" if flags & 1 else ">i", srs_id)] = (
+                8 + envelope
+            )
+    return headers
 
 
 def _wkb_of(blob: bytes | None) -> bytes | None:
@@ -364,3 +463,6 @@ def _wkb_of(blob: bytes | None) -> bytes | None:
 def iter_layers(package: Package) -> Iterator[tuple[int, str]]:
     """(depth, type name) of each level present, top first."""
     yield from sorted({(feature.depth, feature.type_name) for feature in package.features})
+
+
+PLAIN_HEADERS = _plain_headers()

@@ -2,15 +2,17 @@
 (new units copied in, changed ones updated and audited field by field, paths recomputed)."""
 
 import datetime
+import itertools
 import re
 import uuid as uuids
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy
 import shapely
 
 from chalicelib import audit, tree_plan
-from chalicelib.gpkg import Feature, Package
+from chalicelib.gpkg import Feature, GpkgError, Package, ProblemList, RowProblem, Source
 from chalicelib.models import groups, sources, unit_types
 from chalicelib.models import unit_loader as loader
 from chalicelib.tasks import TaskInputError
@@ -28,21 +30,50 @@ class Target:
     user_id: int
 
 
-def write(cur, target: Target, package: Package, plan: Plan, existing: dict, close_missing: bool,
-          dry_run: bool) -> dict:  # fmt: skip
-    """Writes (or, in a dry run, only counts) what the import changes; returns the counts."""
-    type_ids = _types(cur, target.account_id, package, create=not dry_run)
-    if target.version_id is None:
-        counts = {"version_id": None, "created": len(plan.ordered), "updated": 0, "unchanged": 0, "closed": 0}
-        if dry_run:
-            return counts
+def write_new_version(cur, target: Target, source: Source, dry_run: bool) -> tuple[dict, list[RowProblem]]:
+    """Streams the file into a new version of the data source (or, in a dry run, only places it):
+    units are checked, placed and copied as they are read. Returns the counts and the problems, which
+    the caller weighs: with errors it rolls everything back, unless it may skip invalid rows."""
+    placer = tree_plan.Placer(itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count),
+                              ProblemList())  # fmt: skip
+    if dry_run:
+        for feature in source.features():
+            placer.add(feature)
+    else:
+        type_ids = _types(cur, target.account_id, source.levels, create=True)
         version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
                                          target.user_id, with_partition=False)  # fmt: skip
         target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
-        group_ids = _groups(cur, target, package, create=True)
-        _, units, memberships = _rows(cur, target, plan.ordered, type_ids, group_ids, {})
-        loader.load_new_version(cur, target.version_id, units, memberships)
-        return counts | {"version_id": target.version_id}
+        group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
+        placed = (placer.add(feature) for feature in source.features())
+        units = _unit_rows(target, placed, type_ids, group_ids, memberships, set())
+        loader.load_new_version(cur, target.version_id, _until_unreadable(units, failures), memberships)
+        if failures:
+            raise failures[0]  # the caller's transaction rolls back what was loaded
+    placer.finish(_rejected(source.package))
+    counts = {"version_id": target.version_id, "created": placer.count, "updated": 0, "unchanged": 0,
+              "closed": 0}  # fmt: skip
+    return counts, placer.problems
+
+
+def _until_unreadable(rows: Iterator[tuple], failures: list[GpkgError]) -> Iterator[tuple]:
+    """The rows until the file turns out unreadable half-way (or to have too many problems): then the
+    error is kept for after the COPY, which ends there. Raised inside COPY, it would come back as
+    PostgreSQL's "error in .read() call", its message lost."""
+    try:
+        yield from rows
+    except GpkgError as error:
+        failures.append(error)
+
+
+def _rejected(package: Package) -> frozenset[str]:
+    return frozenset(problem.ref for problem in package.errors if problem.ref)
+
+
+def write(cur, target: Target, package: Package, plan: Plan, existing: dict, close_missing: bool,
+          dry_run: bool) -> dict:  # fmt: skip
+    """Writes (or, in a dry run, only counts) what the import changes in an existing version."""
+    type_ids = _types(cur, target.account_id, Source.of(package).levels, create=not dry_run)
     group_ids = _groups(cur, target, package, create=not dry_run)
     matched = {f.ref: f for f in plan.ordered if f.ref in existing}
     changed = {ref: c for ref, f in matched.items() if (c := _changes(f, existing[ref], type_ids, group_ids))}
@@ -68,10 +99,10 @@ def write(cur, target: Target, package: Package, plan: Plan, existing: dict, clo
     return counts
 
 
-def _types(cur, account_id: int, package: Package, create: bool) -> dict[str, int | None]:
+def _types(cur, account_id: int, levels: list[tuple[int, str]], create: bool) -> dict[str, int | None]:
     """Type ids by name, created (with the layer's depth) when missing, or None in a dry run."""
     ids: dict[str, int | None] = {}
-    for depth, name in sorted({(f.depth, f.type_name) for f in package.features}):
+    for depth, name in sorted(levels):
         found = unit_types.get_by_name(cur, account_id, name)
         if found:
             ids[name] = found["id"]
@@ -92,38 +123,61 @@ def _groups(cur, target: Target, package: Package, create: bool) -> dict[str, in
 
 
 def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids: dict, existing: dict):
-    """Row tuples for COPY (units, then group memberships), produced lazily."""
+    """The new units of an existing version: their ids, their COPY rows (produced lazily) and the
+    list their group memberships are added to as the rows are produced."""
     ids = dict(zip((f.ref for f in created), loader.reserve_ids(cur, len(created)), strict=True))
     parents = {ref: tree_plan.Existing(row["id"], row["path"], row["depth"]) for ref, row in existing.items()}
     placed = tree_plan.paths(created, ids, parents)
     id_of = {ref: parent.id for ref, parent in parents.items()} | ids
-    seen_uuids = (
-        _taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid]) if existing else set()
+    seen_uuids = _taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid])
+    batches = (
+        [
+            tree_plan.Placed(f, ids[f.ref], id_of.get(f.parent_ref), *placed[f.ref])
+            for f in created[i : i + BATCH]
+        ]
+        for i in range(0, len(created), BATCH)
     )
-    locations = _ewkb_all([f.location for f in created], three_d=True)
-    territories = _ewkb_all([f.territory for f in created], three_d=False)
-    simplified = _simplified_all([f.territory for f in created])
+    memberships: list[tuple] = []
+    return ids, _unit_rows(target, batches, type_ids, group_ids, memberships, seen_uuids), memberships
 
+
+BATCH = 10_000  # units whose geometries are encoded together
+
+
+def _unit_rows(target: Target, placed: Iterable[list[tree_plan.Placed]], type_ids: dict, group_ids: dict,
+               memberships: list, seen_uuids: set[str]) -> Iterator[tuple]:  # fmt: skip
+    """COPY rows (UNIT_COLUMNS) of placed units, which come in lists; their group memberships
+    (GROUP_COLUMNS) are added to `memberships` meanwhile. Geometries are encoded a batch at a time, in
+    vectorised shapely calls: one by one, this was the import's costliest Python step."""
     text, plain = loader.text, loader.plain
     version, account, user = plain(target.version_id), plain(target.account_id), plain(target.user_id)
+    for batch in _batches(placed):
+        locations = _ewkb_all([unit.feature.location for unit in batch], three_d=True)
+        territories = _ewkb_all([unit.feature.territory for unit in batch], three_d=False)
+        simplified = _simplified_all([unit.feature.territory for unit in batch])
+        for index, unit in enumerate(batch):
+            f = unit.feature
+            yield loader.Formatted((
+                plain(unit.id), version, account, _uuid(f.uuid, seen_uuids), plain(unit.parent_id),
+                plain(type_ids[f.type_name]), text(f.name), text(f.code), text(f.ref),
+                f.validation_status or "VALID",
+                plain(locations[index]), plain(territories[index]), plain(simplified[index]),
+                plain(f.opening_date), plain(f.closed_date), unit.path, plain(unit.depth), user, user,
+            ))  # fmt: skip
+            for ref in f.group_refs:
+                memberships.append((target.account_id, target.version_id, unit.id, group_ids[ref]))
 
-    def unit_row(index: int, f: Feature) -> tuple:
-        path, depth = placed[f.ref]
-        return loader.Formatted((
-            plain(ids[f.ref]), version, account, _uuid(f.uuid, seen_uuids), plain(id_of.get(f.parent_ref)),
-            plain(type_ids[f.type_name]), text(f.name), text(f.code), text(f.ref),
-            f.validation_status or "VALID",
-            plain(locations[index]), plain(territories[index]), plain(simplified[index]),
-            plain(f.opening_date), plain(f.closed_date), path, plain(depth), user, user,
-        ))  # fmt: skip
 
-    units = (unit_row(index, f) for index, f in enumerate(created))
-    memberships = (
-        (target.account_id, target.version_id, ids[f.ref], group_ids[ref])
-        for f in created
-        for ref in f.group_refs
-    )
-    return ids, units, memberships
+def _batches(placed: Iterable[list[tree_plan.Placed]]) -> Iterator[list[tree_plan.Placed]]:
+    """The placed units regrouped in batches of about BATCH (a feature frees one to thousands)."""
+    batch: list[tree_plan.Placed] = []
+    for units in placed:
+        batch.extend(units)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:

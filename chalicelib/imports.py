@@ -1,15 +1,20 @@
 """Importing org units from a file into a version, as a task.
 
 The file is uploaded to S3 first (`upload_url`, a presigned POST under the account's prefix), then
-`launch` checks the request and enqueues `orgunits.import`. The task reads and checks the whole file
-before writing anything; a dry run stops there with its report. With errors, nothing is imported
-unless `skip_invalid` is set, in which case the valid rows are imported and the rest reported.
-Everything is written in the task's one transaction: a failed or killed import leaves no trace.
+`launch` checks the request and enqueues `orgunits.import`. Into a new version, the units stream:
+each is checked and placed as it is read and copied into the version's table at once, a GeoPackage
+being read a batch at a time (import_writer.write_new_version). Into an existing version, the whole
+file is read and matched against the version first. A dry run writes nothing and reports. With
+errors, nothing is imported unless `skip_invalid` is set, in which case the valid rows are imported
+and the rest reported. Everything is written in the task's one transaction, rolled back on errors:
+a failed or killed import leaves no trace.
 """
 
 import os
 import tempfile
 import uuid as uuids
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from chalicelib import (
@@ -27,7 +32,7 @@ from chalicelib import (
     tasks,
     tree_plan,
 )
-from chalicelib.import_writer import Target, write
+from chalicelib.import_writer import Target, write, write_new_version
 from chalicelib.jsonutil import dumps
 from chalicelib.models import orgunits as unit_rows
 from chalicelib.models import sources
@@ -97,23 +102,23 @@ def run_import(ctx: TaskContext) -> dict:
         principal = auth.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
     except problems.Problem as problem:
         raise TaskInputError(problem.message) from problem
+    target = Target(ctx.task["account_id"], request.version_id, request.data_source_id, principal.user_id)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "upload")
         download(request.s3_key, path)
         ctx.progress(0, 4, "reading the file")
-        package = _read(path, request)
-    existing = _existing(ctx, request)
-    ctx.progress(1, 4, f"checking {len(package.features)} units")
-    plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
-    found = package.problems + plan.problems
+        with _opened(path, request) as source:
+            if request.version_id is None:
+                ctx.progress(1, 4, "checking and writing" if not request.dry_run else "checking")
+                counts, found = write_new_version(ctx.cur, target, source, request.dry_run)
+                found = source.package.problems + found
+            else:
+                counts, found = _into_existing(ctx, request, target, source.package)
     errors = [problem for problem in found if problem.fatal]
     report = {"errors": [_shown(p) for p in errors], "warnings": [_shown(p) for p in found if not p.fatal]}
     if errors and not request.skip_invalid and not request.dry_run:
         ctx.save_artifact("report.json", dumps(report), "application/json")
-        raise TaskInputError(_summary(errors))
-    ctx.progress(2, 4, "writing" if not request.dry_run else "planning")
-    target = Target(ctx.task["account_id"], request.version_id, request.data_source_id, principal.user_id)
-    counts = write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run)
+        raise TaskInputError(_summary(errors))  # what was written is rolled back with the task
     if counts["version_id"] and request.version_id is None and not request.dry_run:
         tasks.enqueue(ctx.cur, target.account_id, principal.user_id, FINISH_KIND,
                       {"version_id": counts["version_id"]})  # fmt: skip
@@ -125,6 +130,18 @@ def run_import(ctx: TaskContext) -> dict:
     ctx.save_artifact("report.json", dumps(report | {"result": result}), "application/json")
     ctx.progress(4, 4, "done")
     return result
+
+
+def _into_existing(ctx: TaskContext, request: Request, target: Target, package: gpkg.Package):
+    """An existing version: the whole file is matched against its units, then written."""
+    existing = _existing(ctx, request)
+    ctx.progress(1, 4, f"checking {len(package.features)} units")
+    plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
+    found = package.problems + plan.problems
+    if any(problem.fatal for problem in found) and not request.skip_invalid and not request.dry_run:
+        return {"version_id": request.version_id}, found
+    ctx.progress(2, 4, "writing" if not request.dry_run else "planning")
+    return write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run), found
 
 
 @task(FINISH_KIND)
@@ -156,13 +173,22 @@ def _check_hierarchy(request: Request) -> None:
         ) from error
 
 
-def _read(path: str, request: Request) -> gpkg.Package:
+@contextmanager
+def _opened(path: str, request: Request) -> Iterator[gpkg.Source]:
+    """The file as a source of features: a GeoPackage streamed (into a new version; an existing one
+    is matched against the whole file), other formats read whole."""
     try:
+        if request.format == "gpkg" and request.version_id is None:
+            with gpkg.opened(path) as source:
+                yield source
+            return
         if request.hierarchy is not None:
-            return csv_levels.read(path, csv_levels.parse_mapping(request.hierarchy))
-        return READERS[request.format](path)
+            package = csv_levels.read(path, csv_levels.parse_mapping(request.hierarchy))
+        else:
+            package = READERS[request.format](path)
     except gpkg.GpkgError as error:
         raise TaskInputError(f"The file cannot be imported: {error}") from error
+    yield gpkg.Source.of(package)
 
 
 def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existing]:

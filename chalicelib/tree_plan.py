@@ -119,3 +119,68 @@ def paths(
             parent_path, parent_depth = placed[feature.parent_ref]
             placed[feature.ref] = (f"{parent_path}{ids[feature.ref]}/", parent_depth + 1)
     return placed
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    feature: Feature
+    id: int
+    parent_id: int | None
+    path: str
+    depth: int
+
+
+class Placer:
+    """The streaming form of `check` + `paths`, for a new version: each feature is placed (its id and
+    path) as soon as its parent is, the others held back until it is. What is kept per unit is its
+    id, path and row, not the feature: memory does not hold the file. At the end, `finish` reports
+    what is still held, as `check` would (unknown parents, cycles, rejected parents)."""
+
+    def __init__(self, ids: Iterable[int], problems: list[RowProblem]):
+        self._ids = iter(ids)
+        self._placed: dict[str, tuple[int, str, int, str, int]] = {}  # ref -> id, path, depth, layer, row
+        self._held: dict[str, Feature] = {}
+        self._waiting: dict[str, list[Feature]] = {}  # parent ref -> held children
+        self.problems = problems
+
+    @property
+    def count(self) -> int:
+        return len(self._placed)
+
+    def add(self, feature: Feature) -> list[Placed]:
+        """The features placed by this one's arrival: itself and the held descendants it frees."""
+        first = self._placed.get(feature.ref)
+        if first is not None or feature.ref in self._held:
+            layer, row = first[3:] if first is not None else (self._held[feature.ref].layer,
+                                                              self._held[feature.ref].row)  # fmt: skip
+            self.problems.append(_problem(feature, "ref", f"{feature.ref!r} is also on {layer} row {row}"))
+            return []
+        if feature.parent_ref is not None and feature.parent_ref not in self._placed:
+            self._held[feature.ref] = feature
+            self._waiting.setdefault(feature.parent_ref, []).append(feature)
+            return []
+        placed, queue = [], [feature]
+        while queue:
+            node = queue.pop()
+            placed.append(self._place(node))
+            queue.extend(reversed(self._waiting.pop(node.ref, ())))
+        return placed
+
+    def _place(self, feature: Feature) -> Placed:
+        self._held.pop(feature.ref, None)
+        unit_id = next(self._ids)
+        if feature.parent_ref is None:
+            parent_id, path, depth = None, f"/{unit_id}/", 0
+        else:
+            parent_id, parent_path, parent_depth = self._placed[feature.parent_ref][:3]
+            path, depth = f"{parent_path}{unit_id}/", parent_depth + 1
+        self._placed[feature.ref] = (unit_id, path, depth, feature.layer, feature.row)
+        return Placed(feature, unit_id, parent_id, path, depth)
+
+    def finish(self, rejected: frozenset[str]) -> None:
+        """Reports every feature still held: its parent is unknown, rejected, or in a cycle."""
+        held = sorted(self._held.values(), key=lambda feature: (feature.depth, feature.layer, feature.row))
+        for problem in check(held, {}, rejected).problems:
+            self.problems.append(problem)  # one by one: a ProblemList refuses too many
+        self._held.clear()
+        self._waiting.clear()

@@ -14,9 +14,11 @@ CREATE TABLE org_unit_groups (
     org_unit_id  bigint NOT NULL,
     group_id     bigint NOT NULL,
     PRIMARY KEY (version_id, org_unit_id, group_id),
-    FOREIGN KEY (version_id, org_unit_id) REFERENCES org_units (version_id, id) ON DELETE CASCADE,
-    FOREIGN KEY (group_id, version_id) REFERENCES groups (id, version_id) ON DELETE CASCADE,
-    FOREIGN KEY (version_id, account_id) REFERENCES source_versions (id, account_id) ON DELETE CASCADE
+    -- the key to the member unit is each partition's own, to its version's units (migration 0014)
+    CONSTRAINT org_unit_groups_group_fkey FOREIGN KEY (group_id, version_id)
+        REFERENCES groups (id, version_id) ON DELETE CASCADE,
+    CONSTRAINT org_unit_groups_version_fkey FOREIGN KEY (version_id, account_id)
+        REFERENCES source_versions (id, account_id) ON DELETE CASCADE
 ) PARTITION BY LIST (version_id);
 CREATE INDEX org_unit_groups_group_idx ON org_unit_groups (group_id, version_id);
 CREATE INDEX org_unit_groups_version_account_idx ON org_unit_groups (version_id, account_id);

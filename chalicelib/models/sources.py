@@ -103,8 +103,20 @@ def create_partition(cur, version_id: int) -> None:
             "registry.busy", "The registry is busy with a long export or import; try again in a minute."
         ) from error
     cur.execute("SET LOCAL lock_timeout TO DEFAULT")
+    unit_foreign_keys(cur, version_id)
     tune_partition(cur, table)
     name_search_index(cur, table)
+
+
+def unit_foreign_keys(cur, version_id: int) -> None:
+    """The version's partitions' own foreign keys to their units (migration 0014): a unit's parent
+    and a membership's unit are in the same version. Checked over this version's rows only."""
+    units, memberships = f"org_units_v{int(version_id)}", f"org_unit_groups_v{int(version_id)}"
+    references = f"REFERENCES {units} (version_id, id)"
+    cur.execute(f"ALTER TABLE {units} ADD CONSTRAINT {units}_parent_fkey"
+                f" FOREIGN KEY (version_id, parent_id) {references}")  # fmt: skip
+    cur.execute(f"ALTER TABLE {memberships} ADD CONSTRAINT {memberships}_unit_fkey"
+                f" FOREIGN KEY (version_id, org_unit_id) {references} ON DELETE CASCADE")  # fmt: skip
 
 
 def tune_partition(cur, table: str) -> None:

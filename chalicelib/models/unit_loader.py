@@ -41,10 +41,12 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     # transactions hold those tables, give up after a while: the task is retried later.
     cur.execute("SELECT set_config('lock_timeout', '30s', true)")
     cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
-    # The memberships' foreign keys are checked here, by one query each (not one lookup per row).
+    # The memberships' foreign keys are checked here, by one query each (not one lookup per row); so
+    # are the keys to the version's own units (not checked against every version's: migration 0014).
     cur.execute(
         f"ALTER TABLE org_unit_groups ATTACH PARTITION {groups_table} FOR VALUES IN ({int(version_id)})"
     )
+    sources.unit_foreign_keys(cur, version_id)
     sources.tune_partition(cur, table)
     # No trigram index and no ANALYZE here: 1.5 s per 100k units inside the import; the task that
     # follows its commit does both (imports.finish_version).

@@ -5,6 +5,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import psycopg2.errors
 import pytest
 
 from chalicelib import db
@@ -103,6 +104,44 @@ def test_iaso_minimal_imports_into_a_new_version(client, alpha, source, task_aws
             "SELECT count(*) AS n FROM pg_stats WHERE tablename = %s", (f"org_units_v{result['version_id']}",)
         )
         assert cur.fetchone()["n"] > 0
+
+
+@pytest.mark.parametrize("how", ["import", "api"])
+def test_a_versions_units_keep_their_parents_and_memberships_within_it(client, alpha, source, task_aws, how):
+    """The keys from a unit to its parent and from a membership to its unit are the version's
+    partitions' own (migration 0014), whether the version was imported or made through the API."""
+    if how == "import":
+        done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
+        version = done["result"]["version_id"]
+    else:
+        version = source["default_version_id"]
+        post(
+            client, alpha.tokens["registry_editor"], "/api/orgunits", {"version_id": version, "name": "Root"}
+        )
+    other = post(client, alpha.tokens["registry_editor"], "/api/data-sources", {"name": "Other"})
+    stranger = post(client, alpha.tokens["registry_editor"], "/api/orgunits",
+                    {"version_id": other["default_version_id"], "name": "Elsewhere"})  # fmt: skip
+    with db.transaction() as cur:
+        unit = db.one(
+            cur, "SELECT id, account_id FROM org_units WHERE version_id = %(v)s LIMIT 1", {"v": version}
+        )
+        group = db.one(cur, "INSERT INTO groups (account_id, version_id, name) VALUES (%(a)s, %(v)s, 'G')"
+                            " RETURNING id", {"a": unit["account_id"], "v": version})  # fmt: skip
+    for statement in (
+        "UPDATE org_units SET parent_id = %(stranger)s WHERE version_id = %(v)s AND id = %(unit)s",
+        "INSERT INTO org_unit_groups (account_id, version_id, org_unit_id, group_id)"
+        " VALUES (%(account)s, %(v)s, %(stranger)s, %(group)s)",
+    ):
+        with pytest.raises(psycopg2.errors.ForeignKeyViolation), db.transaction() as cur:
+            cur.execute(statement, {"v": version, "unit": unit["id"], "stranger": stranger["id"],
+                                    "account": unit["account_id"], "group": group["id"]})  # fmt: skip
+    with db.transaction() as cur:
+        cur.execute(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text IN (%s, %s)",
+            (f"org_unit_groups_v{version}", f"org_units_v{version}"),
+        )
+        names = [row["conname"] for row in cur.fetchall()]
+    assert f"org_units_v{version}_parent_fkey" in names and f"org_unit_groups_v{version}_unit_fkey" in names
 
 
 def test_refs_in_every_iaso_format_link_parents_and_groups(client, alpha, source, task_aws):
@@ -233,17 +272,40 @@ def test_row_errors_import_nothing_unless_skip_invalid(client, alpha, source, ta
     )
 
 
+def test_a_file_found_wrong_half_way_through_its_stream_ends_errored_and_leaves_nothing(
+    client, alpha, source, task_aws, tmp_path, monkeypatch
+):
+    """A GeoPackage is read while its units are already being copied: a reason to give up found
+    there (here, too many bad rows) still reaches the user whole, and nothing stays."""
+    from chalicelib import gpkg
+
+    monkeypatch.setattr(gpkg, "MAX_PROBLEMS", 2)
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    content = _edited(
+        tmp_path, [f"UPDATE {hf} SET name = NULL WHERE rowid IN (SELECT rowid FROM {hf} LIMIT 3)"]
+    )
+    done = _import(client, task_aws, alpha, source, content)
+    assert done["status"] == "ERRORED" and done["attempts"] == 1
+    assert "more than 2 rows have problems; is this the right file?" in done["error_message"]
+    assert "row 1, name: is missing" in done["error_message"]
+    assert _versions(source["id"]) == 1
+
+
 def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeypatch):
-    from chalicelib import imports
+    from contextlib import contextmanager
 
-    original = imports.READERS["gpkg"]
+    from chalicelib import gpkg
 
-    def read_then_get_killed(path):
+    original = gpkg.opened
+
+    @contextmanager
+    def open_then_get_killed(path):
         with db.side_cursor() as side:
             side.execute("UPDATE tasks SET should_be_killed = true WHERE kind = 'orgunits.import'")
-        return original(path)
+        with original(path) as source:
+            yield source
 
-    monkeypatch.setitem(imports.READERS, "gpkg", read_then_get_killed)
+    monkeypatch.setattr(gpkg, "opened", open_then_get_killed)
     done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
     assert done["status"] == "KILLED"
     assert _versions(source["id"]) == 1

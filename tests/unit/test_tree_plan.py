@@ -68,3 +68,58 @@ def test_a_cycle_through_units_already_in_the_version_is_caught():
     }
     plan = tree_plan.check([unit("A", "B")], existing)
     assert plan.ordered == [] and "cycle of parents" in plan.errors[0].message
+
+
+def placed_by_streaming(features, rejected=frozenset()):
+    placer = tree_plan.Placer(range(100, 100_000), [])
+    placed = [unit for feature in features for unit in placer.add(feature)]
+    placer.finish(rejected)
+    return placer, placed
+
+
+def test_streaming_places_each_unit_once_its_parent_is_placed():
+    placer, placed = placed_by_streaming([unit("c", "b"), unit("b", "a"), unit("a"), unit("d", "a")])
+    assert placer.problems == [] and placer.count == 4
+    assert [(u.feature.ref, u.id) for u in placed] == [("a", 100), ("b", 101), ("c", 102), ("d", 103)]
+    paths = {u.feature.ref: (u.parent_id, u.path, u.depth) for u in placed}
+    assert paths == {
+        "a": (None, "/100/", 0),
+        "b": (100, "/100/101/", 1),
+        "c": (101, "/100/101/102/", 2),
+        "d": (100, "/100/103/", 1),
+    }
+
+
+def test_streaming_reports_what_check_reports():
+    features = [
+        unit("a", "c", row=1),
+        unit("b", "a", row=2),
+        unit("c", "b", row=3),  # a cycle
+        unit("e", row=4),
+        unit("e", "a", row=5),  # a duplicate
+        unit("f", "ghost", row=6),
+        unit("g", "f", row=7),
+        unit("h", "gone", row=8),  # the reader rejected "gone"
+        unit("i", "e", row=9),
+    ]
+    placer, placed = placed_by_streaming(features, frozenset({"gone"}))
+    plan = tree_plan.check(features, {}, frozenset({"gone"}))
+    assert [u.feature.ref for u in placed] == [f.ref for f in plan.ordered] == ["e", "i"]
+    assert sorted((p.row, p.message) for p in placer.problems) == sorted(
+        (p.row, p.message) for p in plan.problems
+    )
+
+
+def test_streaming_agrees_with_check_and_paths_in_any_file_order():
+    import random
+
+    rng = random.Random(7)
+    features = [unit("r0")] + [unit(f"r{i}", f"r{rng.randrange(i)}", row=i) for i in range(1, 400)]
+    for _ in range(5):
+        rng.shuffle(features)
+        placer, placed = placed_by_streaming(features)
+        plan = tree_plan.check(features, {})
+        ids = {u.feature.ref: u.id for u in placed}
+        expected = tree_plan.paths(plan.ordered, ids, {})
+        assert placer.problems == [] and len(placed) == 400
+        assert {u.feature.ref: (u.path, u.depth) for u in placed} == expected

@@ -149,21 +149,24 @@ def _unit_rows(target: Target, placed: Iterable[list[tree_plan.Placed]], type_id
     """COPY rows (UNIT_COLUMNS) of placed units, which come in lists; their group memberships
     (GROUP_COLUMNS) are added to `memberships` meanwhile. Geometries are encoded a batch at a time, in
     vectorised shapely calls: one by one, this was the import's costliest Python step."""
-    text, plain = loader.text, loader.plain
-    version, account, user = plain(target.version_id), plain(target.account_id), plain(target.user_id)
+    text, null = loader.text, loader.NULL
+    constants = f"{target.version_id}\t{target.account_id}\t"
+    user = target.user_id
     for batch in _batches(placed):
         locations = _ewkb_all([unit.feature.location for unit in batch], three_d=True)
         territories = _ewkb_all([unit.feature.territory for unit in batch], three_d=False)
         simplified = _simplified_all([unit.feature.territory for unit in batch])
-        for index, unit in enumerate(batch):
-            f = unit.feature
-            yield loader.Formatted((
-                plain(unit.id), version, account, _uuid(f.uuid, seen_uuids), plain(unit.parent_id),
-                plain(type_ids[f.type_name]), text(f.name), text(f.code), text(f.ref),
-                f.validation_status or "VALID",
-                plain(locations[index]), plain(territories[index]), plain(simplified[index]),
-                plain(f.opening_date), plain(f.closed_date), unit.path, plain(unit.depth), user, user,
-            ))  # fmt: skip
+        for unit, location, territory, simpler in zip(batch, locations, territories, simplified, strict=True):
+            f, parent_id = unit.feature, unit.parent_id
+            opened, closed = f.opening_date, f.closed_date
+            yield (  # a COPY line, in UNIT_COLUMNS order: only names, codes and refs may need escapes
+                f"{unit.id}\t{constants}{_uuid(f.uuid, seen_uuids)}"
+                f"\t{null if parent_id is None else parent_id}\t{type_ids[f.type_name]}"
+                f"\t{text(f.name)}\t{text(f.code)}\t{text(f.ref)}\t{f.validation_status or 'VALID'}"
+                f"\t{location or null}\t{territory or null}\t{simpler or null}"
+                f"\t{null if opened is None else opened}\t{null if closed is None else closed}"
+                f"\t{unit.path}\t{unit.depth}\t{user}\t{user}\n"
+            )
             for ref in f.group_refs:
                 memberships.append((target.account_id, target.version_id, unit.id, group_ids[ref]))
 

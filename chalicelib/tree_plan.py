@@ -6,6 +6,7 @@ computed from the parent refs here rather than by a recursive UPDATE in the data
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chalicelib.gpkg import Feature, RowProblem
 
@@ -121,8 +122,7 @@ def paths(
     return placed
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(NamedTuple):  # one per unit of the file: a tuple is quicker to make than a dataclass
     feature: Feature
     id: int
     parent_id: int | None
@@ -159,6 +159,8 @@ class Placer:
             self._held[feature.ref] = feature
             self._waiting.setdefault(feature.parent_ref, []).append(feature)
             return []
+        if feature.ref not in self._waiting:  # the usual case: parents come first
+            return [self._place(feature)]
         placed, queue = [], [feature]
         while queue:
             node = queue.pop()

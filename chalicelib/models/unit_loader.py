@@ -106,19 +106,13 @@ class _CopyStream(io.RawIOBase):
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-class Formatted(tuple):
-    """A row whose values are COPY text already (made with `text` and `plain`): joined as it is."""
+NULL = "\\N"
 
 
-def _line(row: tuple) -> str:
-    if type(row) is Formatted:
-        return "\t".join(row) + "\n"
+def _line(row: tuple | str) -> str:
+    if type(row) is str:  # a whole line already (import_writer makes its lines itself)
+        return row
     return "\t".join([text(value) for value in row]) + "\n"
-
-
-def plain(value) -> str:
-    """A value that never needs escaping (numbers, dates, uuids, hex, paths) as COPY text."""
-    return "\\N" if value is None else str(value)
 
 
 def text(value) -> str:

@@ -8,7 +8,6 @@ UTF-8 with or without a BOM. Problems are reported per row and field like the Ge
 
 import csv
 import datetime
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -24,28 +23,31 @@ from chalicelib.gpkg import (
     GpkgError,
     Package,
     RowProblem,
+    Source,
     normalise_ref,
     place_geometry,
 )
 
 LAYER = "csv"
-KNOWN = {
-    "ref",
-    "name",
-    "parent_ref",
-    "type",
-    "code",
-    "opening_date",
-    "closed_date",
-    "group_refs",
-    "uuid",
-    "latitude",
-    "longitude",
-    "wkt",
-    "geojson",
-    "validation_status",
-    "groups",
-}
+KNOWN = frozenset(
+    {
+        "ref",
+        "name",
+        "parent_ref",
+        "type",
+        "code",
+        "opening_date",
+        "closed_date",
+        "group_refs",
+        "uuid",
+        "latitude",
+        "longitude",
+        "wkt",
+        "geojson",
+        "validation_status",
+        "groups",
+    }
+)
 # Our own CSV export's columns, so that an export imports back unchanged: read or deliberately ignored.
 EXPORT_ALIASES = {"org_unit_type": "type"}
 EXPORT_IGNORED = {"id", "parent_id", "parent_name", "altitude", "depth"}
@@ -63,18 +65,60 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 
 def read(path: str | Path) -> Package:
-    header, records = rows_of(path, rename=_column)
+    """The whole file at once (see `source` for a stream)."""
+    package = Package()
+    package.features = list(_features(path, package))
+    return package
+
+
+def source(path: str | Path) -> Source:
+    """The file as a Source whose features are read as they are asked for. A first pass over the file
+    finds what must be known before: the types, the groups and how many rows there are."""
+    package = Package()
+    levels, count = _survey(path, package)
+    return Source(package, levels, count, lambda: _features(path, package))
+
+
+BATCH = 10_000  # rows whose points are made together
+
+
+def _features(path: str | Path, package: Package) -> Iterator[Feature]:
+    header, records = rows_of(path, rename=_column, keep=KNOWN)  # not the ancestors' columns
     _check_columns(header)
-    package, points = Package(), []
+    batch, points = [], []
     for row_number, record in records:
         if record is None:
             package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
             continue
         feature = _feature(package, row_number, record, points)
         if feature:
-            package.features.append(feature)
+            batch.append(feature)
+        if len(batch) >= BATCH:
+            _place_points(points)
+            yield from batch
+            batch, points = [], []
     _place_points(points)
-    return package
+    yield from batch
+
+
+SURVEYED = frozenset({"ref", "name", "type", "group_refs", "groups"})
+
+
+def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int]:
+    """The types (as levels) and groups (into `package`) named by rows that have a ref and a name, and
+    the number of rows."""
+    header, records = rows_of(path, rename=_column, keep=SURVEYED)
+    _check_columns(header)
+    types, count = set(), 0
+    for _, record in records:
+        count += 1
+        if record is None or not normalise_ref(_clean(record.get("ref"))) or not _clean(record.get("name")):
+            continue
+        types.add(_clean(record.get("type")) or DEFAULT_TYPE)
+        if group_refs := _clean(record.get("group_refs")):
+            refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
+            _name_groups(package, refs, _clean(record.get("groups")))
+    return [(0, name) for name in sorted(types)], count
 
 
 def _place_points(points: list[tuple[Feature, float, float]]) -> None:
@@ -86,33 +130,70 @@ def _place_points(points: list[tuple[Feature, float, float]]) -> None:
             feature.location = point
 
 
-def rows_of(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+def rows_of(
+    path: str | Path, rename=str.strip, keep: frozenset[str] | None = None
+) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """The header (each name through `rename`), and the rows numbered as a spreadsheet shows them (the
-    header is row 1), keyed by those names. A row with more values than the header has columns comes
-    as None: its columns cannot be trusted."""
-    text = _decode(Path(path).read_bytes())
-    header_line = text.split("\n", 1)[0]
+    header is row 1), keyed by those names (only those in `keep`, if given), read as they are asked
+    for, without NUL characters. A row with more values than the header has columns comes as None:
+    its columns cannot be trusted."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise CsvError("the file is empty")
+    try:
+        with _text(path) as file:
+            header_line = file.readline()
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, error) from error
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [rename(name or "") for name in reader.fieldnames or []]
-    reader.fieldnames = header
+    header = [rename(name or "") for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+    kept = [(name, index) for index, name in enumerate(header) if keep is None or name in keep]
 
     def records() -> Iterator[tuple[int, dict]]:
-        for row_number, record in enumerate(reader, start=2):
-            yield row_number, (None if None in record else record)
+        row_number = 1
+        try:
+            with _text(path) as file:
+                file.readline()
+                lines = (line.replace("\x00", "") if "\x00" in line else line for line in file)
+                for values in csv.reader(lines, delimiter=delimiter):
+                    if values:  # blank lines are skipped, and not counted
+                        row_number += 1
+                        yield row_number, _record(values, kept, len(header))
+        except UnicodeDecodeError as error:
+            raise _not_utf8(path, error) from error
 
     return header, records()
 
 
-def _decode(raw: bytes) -> str:
-    if not raw:
-        raise CsvError("the file is empty")
+def _record(values: list[str], kept: list[tuple[str, int]], width: int) -> dict | None:
+    if len(values) == width:
+        return {name: values[index] for name, index in kept}
+    if len(values) > width:
+        return None
+    return {name: values[index] for name, index in kept if index < len(values)}  # the rest is empty
+
+
+def _text(path: Path):
+    return open(path, encoding="utf-8-sig", newline="")  # the callers close it
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> CsvError:
+    """The error, naming the first line that is not UTF-8 (the decoder reads ahead, so where it failed
+    does not say which line)."""
+    with path.open("rb") as file:
+        line = next((number for number, raw in enumerate(file, start=1) if not _is_utf8(raw)), None)
+    where = f"line {line}: " if line else ""
+    return CsvError(
+        f"the file is not UTF-8 ({where}{error.reason}); save it as 'CSV UTF-8' and upload it again"
+    )
+
+
+def _is_utf8(raw: bytes) -> bool:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CsvError(
-            f"the file is not UTF-8 (byte {error.start}); save it as 'CSV UTF-8' and upload it again"
-        ) from error
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def _column(name: str | None) -> str:
@@ -135,8 +216,8 @@ def _check_columns(columns: list[str]) -> None:
 
 def _feature(package: Package, row: int, record: dict, points: list) -> Feature | None:
     """A row's feature; a point alone (the common case) is queued in `points` to be made in bulk."""
-    values = {key: _clean(record[key]) for key in KNOWN if key in record}  # not the ancestors' columns
-    feature = feature_from_values(package, LAYER, row, values)
+    values = {key: value.strip() for key, value in record.items()}  # rows_of took out NUL characters
+    feature = feature_from_values(package, LAYER, row, values, cleaned=True)
     if feature is None:
         return None
 
@@ -176,9 +257,12 @@ def _queued_point(feature: Feature, values: dict, points: list, problem) -> Feat
     return feature
 
 
-def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
+def feature_from_values(
+    package: Package, layer: str, row: int, values: dict, cleaned: bool = False
+) -> Feature | None:
     """A feature from its attributes (geometry aside); problems go to `package`."""
-    values = {key: _clean(value) for key, value in values.items()}
+    if not cleaned:
+        values = {key: _clean(value) for key, value in values.items()}
     ref, name = normalise_ref(values.get("ref")), values.get("name", "")
 
     def problem(field_name: str, message: str) -> None:
@@ -214,7 +298,9 @@ def feature_from_values(package: Package, layer: str, row: int, values: dict) ->
 
 
 def _clean(value: str | None) -> str:
-    value = (value or "").strip()
+    if not value:
+        return ""
+    value = value.strip()
     return value.replace("\x00", "") if "\x00" in value else value
 
 

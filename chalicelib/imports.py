@@ -175,12 +175,15 @@ def _check_hierarchy(request: Request) -> None:
 
 @contextmanager
 def _opened(path: str, request: Request) -> Iterator[gpkg.Source]:
-    """The file as a source of features: a GeoPackage streamed (into a new version; an existing one
-    is matched against the whole file), other formats read whole."""
+    """The file as a source of features: a GeoPackage or a CSV of units streamed into a new version (an
+    existing one is matched against the whole file), the rest read whole."""
     try:
-        if request.format == "gpkg" and request.version_id is None:
+        if request.version_id is None and request.format == "gpkg":
             with gpkg.opened(path) as source:
                 yield source
+            return
+        if request.version_id is None and request.format == "csv" and request.hierarchy is None:
+            yield csv_units.source(path)
             return
         if request.hierarchy is not None:
             package = csv_levels.read(path, csv_levels.parse_mapping(request.hierarchy))

@@ -99,3 +99,34 @@ def test_odd_cells_are_row_problems_not_crashes(tmp_path):
     assert [f.name for f in package.features] == ["Nul byte"]
     wide = _read(tmp_path, f"ref,name,wkt\nW,Wide,{big}\n".encode())
     assert len(wide.features) == 1 and len(big) > 131_072
+
+
+def test_a_source_knows_types_groups_and_count_before_streaming_the_same_features(tmp_path):
+    rows = ["ref,name,parent_ref,type,group_refs,groups,latitude,longitude"]
+    rows += [f"R{i},Unit {i},{'R0' if i else ''},{'Region' if i else 'Country'},g{i % 3},Group {i % 3},1,2"
+             for i in range(25_000)]  # fmt: skip
+    rows += ["", ",no ref,,Ghost type,gx,,,", "S1,Short row"]  # a blank line (not counted), a bad row
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(rows) + "\n")
+    source = csv_units.source(path)
+    assert source.levels == [(0, "Country"), (0, "Org unit"), (0, "Region")]  # not the ref-less row's type
+    assert (
+        source.package.groups == {"g0": "Group 0", "g1": "Group 1", "g2": "Group 2"}
+        and source.count == 25_002
+    )
+    streamed = list(source.features())
+    whole = csv_units.read(path)
+    assert [(f.row, f.ref, f.parent_ref, f.location.x) for f in streamed[:25_000]] == [
+        (f.row, f.ref, f.parent_ref, f.location.x) for f in whole.features[:25_000]
+    ]
+    assert (streamed[-1].ref, streamed[-1].row, streamed[-1].type_name) == ("S1", 25_003, "Org unit")
+    assert [(p.row, p.field) for p in source.package.problems] == [(25_002, "ref")]
+
+
+def test_bytes_that_are_not_utf8_half_way_name_their_row(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_bytes(b"ref,name\n" + b"A,B\n" * 20_000 + "C,Thiès\n".encode("latin-1"))
+    with pytest.raises(
+        csv_units.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
+    ):
+        csv_units.source(path)

@@ -4,7 +4,9 @@ streamed FeatureCollection), GeoPackage with sqlite3 and WKB in Iaso's layout, s
 we export imports back into us and into Iaso unchanged."""
 
 import csv
+import itertools
 import json
+import operator
 import re
 import sqlite3
 import struct
@@ -200,10 +202,11 @@ def layer_name(depth: int, type_name: str) -> str:
     return f"level-{depth}-{type_name}"
 
 
-def write_gpkg(path: str, records: Iterable[tuple], layers: list[dict], groups: list[dict],
+def write_gpkg(path: str, batches: Iterable[list[tuple]], layers: list[dict], groups: list[dict],
                extents: dict[str, tuple], progress) -> int:  # fmt: skip
     """Iaso's layout: a layer per type (`level-{depth}-{type}`), a `groups(ref, name)` table.
-    `records` are GPKG_RECORD tuples (unit_export.gpkg_records, or gpkg_record of a unit row)."""
+    `batches` are lists of GPKG_RECORD tuples (unit_export.gpkg_records, or gpkg_record of unit rows),
+    a layer's records best together."""
     db = sqlite3.connect(path)
     try:
         db.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
@@ -221,7 +224,7 @@ def write_gpkg(path: str, records: Iterable[tuple], layers: list[dict], groups: 
         db.executemany(
             "INSERT INTO groups (ref, name) VALUES (?, ?)", [(g["ref"], g["name"]) for g in groups]
         )
-        count = _insert_features(db, names, records, progress)
+        count = _insert_features(db, names, batches, progress)
         for type_name, (min_x, min_y, max_x, max_y) in extents.items():
             db.execute(
                 "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
@@ -233,41 +236,37 @@ def write_gpkg(path: str, records: Iterable[tuple], layers: list[dict], groups: 
     return count
 
 
-# What each feature row carries: its type (which layer), then the layer's columns in order.
-GPKG_RECORD = ("org_unit_type", "type_depth", "has_territory", "geom", *LAYER_COLUMNS)
-BATCH = 2000
+# What each feature row carries: its type (which layer), the layer's columns in order, then what a
+# layer made for a type that appeared late needs (export_writers._late_layer).
+GPKG_RECORD = ("org_unit_type", "geom", *LAYER_COLUMNS, "type_depth", "has_territory")
+INSERTED = slice(1, -2)  # the layer's columns
 
 
-def _insert_features(db: sqlite3.Connection, names: dict, records: Iterable[tuple], progress) -> int:
-    """Consecutive records of one layer go in together (executemany): rows come ordered by depth."""
-    count, table, batch = 0, None, []
-    for record in records:
-        layer = names.get(record[0] or "Unknown") or _late_layer(db, names, record)
-        if layer != table or len(batch) >= BATCH:
-            _insert_batch(db, table, batch)
-            progress(count)
-            table, batch = layer, []
-        batch.append(record[3:])
-        count += 1
-    _insert_batch(db, table, batch)
-    progress(count)
+def _insert_features(db: sqlite3.Connection, names: dict, batches: Iterable[list[tuple]], progress) -> int:
+    """Each run of one type's records in a batch goes in with one executemany: no Python per row."""
+    count = 0
+    marks, columns = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1)), ", ".join(LAYER_COLUMNS)
+    for batch in batches:
+        for type_name, run in itertools.groupby(batch, key=operator.itemgetter(0)):
+            records = list(run)
+            layer = names.get(type_name or "Unknown") or _late_layer(db, names, records[0])
+            db.executemany(
+                f'INSERT INTO "{_quoted(layer)}" (geom, {columns}) VALUES ({marks})',
+                [record[INSERTED] for record in records],
+            )
+            count += len(records)
+        progress(count)
     return count
-
-
-def _insert_batch(db: sqlite3.Connection, table: str | None, batch: list[tuple]) -> None:
-    if batch:
-        marks = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1))
-        columns = ", ".join(LAYER_COLUMNS)
-        db.executemany(f'INSERT INTO "{_quoted(table)}" (geom, {columns}) VALUES ({marks})', batch)
 
 
 def gpkg_record(row: dict) -> tuple:
     """A GPKG_RECORD from a unit row of unit_export.units (the row-by-row path)."""
     geometry = _geometry(row)
     return (
-        row["org_unit_type"], row["type_depth"], row["territory_wkt"] is not None, _gpkg_blob(geometry),
+        row["org_unit_type"], _gpkg_blob(geometry),
         row["ref"], row["name"], row["parent_ref"], ", ".join(row["group_refs"] or []) or None, row["code"],
         _date(row["opening_date"]), _date(row["closed_date"]), row["uuid"], row["validation_status"],
+        row["type_depth"], row["territory_wkt"] is not None,
     )  # fmt: skip
 
 
@@ -278,7 +277,7 @@ def _quoted(name: str) -> str:
 
 def _late_layer(db: sqlite3.Connection, names: dict, record: tuple) -> str:
     """A type that appeared after the layers were laid out (created meanwhile): its own layer."""
-    type_name, depth, territory = record[0] or "Unknown", record[1], record[2]
+    type_name, depth, territory = record[0] or "Unknown", record[-2], record[-1]
     names[type_name] = _create_layer(
         db, {"org_unit_type": type_name, "depth": depth, "territories": territory, "points": not territory}
     )

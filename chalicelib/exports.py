@@ -5,6 +5,7 @@ Rows come from a server-side cursor and go to a file in the Lambda's /tmp, which
 (multipart above 8 MB): memory stays flat whatever the number of units.
 """
 
+import itertools
 import os
 import tempfile
 
@@ -103,7 +104,8 @@ def _write(ctx: TaskContext, path: str, rows, summary: dict, query, progress) ->
         return export_writers.write_xlsx(path, rows, levels, progress)
     if file_format == "geojson":
         return export_writers.write_geojson(path, rows, levels, progress)
-    return _gpkg(ctx, path, (export_writers.gpkg_record(row) for row in rows), summary, query, progress)
+    batches = itertools.batched((export_writers.gpkg_record(row) for row in rows), 2000)
+    return _gpkg(ctx, path, (list(batch) for batch in batches), summary, query, progress)
 
 
 def _gpkg(ctx: TaskContext, path: str, records, summary: dict, query, progress) -> int:

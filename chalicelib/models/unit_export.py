@@ -98,25 +98,29 @@ def copy_csv(cur, query: Query, levels: int, file) -> int:
 
 # GeoPackage features (export_writers.GPKG_RECORD) straight from SQL: the geometry blob is built by
 # the server ('GP', version 0, flags 0 = big-endian header without envelope, srs 4326, ISO WKB), so
-# Python only hands tuples to SQLite.
+# Python only hands the fetched rows to SQLite.
 GPKG_COLUMNS = """
-    coalesce(t.name, 'Unknown'), coalesce(t.depth, ou.depth + 1), ou.geom IS NOT NULL,
+    coalesce(t.name, 'Unknown'),
     CASE WHEN coalesce(ou.geom, ou.location) IS NOT NULL
          THEN '\\x47500000'::bytea || int4send(4326) || ST_AsBinary(coalesce(ou.geom, ou.location), 'NDR')
     END,
     coalesce(ou.source_ref, 'iaso#' || ou.id), ou.name, coalesce(p.source_ref, 'iaso#' || p.id), g.refs,
-    ou.code, ou.opening_date::text, ou.closed_date::text, ou.uuid::text, ou.validation_status
+    ou.code, ou.opening_date::text, ou.closed_date::text, ou.uuid::text, ou.validation_status,
+    coalesce(t.depth, ou.depth + 1), ou.geom IS NOT NULL
 """
+GPKG_BATCH = 5000
 
 
-def gpkg_records(cur, query: Query) -> Iterator[tuple]:
-    """Every unit the query selects as a GeoPackage record, parents before children."""
-    sql = f"SELECT {GPKG_COLUMNS} {FROM} {CSV_GROUPS} WHERE {query.sql_where()} ORDER BY ou.depth, ou.id"
-    with cur.connection.cursor(name="gpkg_export") as stream:  # plain tuples
-        stream.itersize = 5000
+def gpkg_records(cur, query: Query) -> Iterator[list[tuple]]:
+    """Every unit the query selects as GeoPackage records, in batches, a type's units together (the
+    types by depth, their units parents first)."""
+    sql = f"""
+        SELECT {GPKG_COLUMNS} {FROM} {CSV_GROUPS} WHERE {query.sql_where()}
+        ORDER BY coalesce(t.depth, ou.depth + 1), t.name, ou.depth, ou.id
+    """
+    with cur.connection.cursor(name="gpkg_export") as stream:  # plain tuples, handed to SQLite as they are
         stream.execute(sql, query.params | {"version_id": query.version_id})
-        for record in stream:
-            yield record[:3] + (bytes(record[3]) if record[3] is not None else None,) + record[4:]
+        yield from iter(lambda: stream.fetchmany(GPKG_BATCH), [])
 
 
 def extents(cur, query: Query) -> dict[str, tuple]:

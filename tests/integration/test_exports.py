@@ -49,7 +49,7 @@ def test_csv_has_stable_headers_and_ancestors_per_level(client, alpha, tree, tas
     assert list(rows[0])[:6] == ["id", "uuid", "ref", "name", "org_unit_type", "validation_status"]
 
 
-def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws):
+def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws, tmp_path):
     done, content = _export(client, task_aws, alpha, "csv", {"descendants_of": tree["Dakar"]})
     assert done["result"]["exported"] == 3
     restrict(client, alpha, "viewer", tree["Kédougou"])
@@ -59,6 +59,13 @@ def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws):
     # Nothing above the root is named
     assert rows["SN-KE"]["parent_ref"] == "" and rows["F2"]["level_1_name"] == "Kédougou"
     assert "Sénégal" not in content.decode()
+    # a GeoPackage too (made row by row, unlike an unrestricted one)
+    done, content = _export(client, task_aws, alpha, "gpkg")
+    path = tmp_path / "restricted.gpkg"
+    path.write_bytes(content)
+    units = {f.ref: f for f in gpkg.read(path).features}
+    assert set(units) == {"SN-KE", "SN-KE-SR", "F2"} and done["result"]["exported"] == 3
+    assert units["SN-KE"].parent_ref is None and units["F2"].parent_ref == "SN-KE-SR"
 
 
 def test_xlsx_opens_in_openpyxl(client, alpha, tree, task_aws, tmp_path):

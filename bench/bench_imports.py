@@ -13,6 +13,8 @@ a forked copy of the process, whose memory growth is the import's own.
 """
 
 import argparse
+import ctypes
+import gc
 import json
 import os
 import resource
@@ -45,16 +47,17 @@ def timed(label: str, action) -> tuple[float, object]:
     return seconds, value
 
 
-def rss_mb() -> float:
+def proc_status_mb(field: str) -> float:
     with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmRSS:"))
+        line = next(line for line in status if line.startswith(f"{field}:"))
     return int(line.split()[1]) / 1024
 
 
 def in_child(action) -> tuple[float, float, object]:
     """Runs `action` in a forked copy of this process: its seconds, how far its memory rose above
     where it started (the worker's own peak, apart from what moto and the exports hold here), and
-    what it returned (JSON)."""
+    what it returned (JSON). The heap's free pages are given back first, so that what the action
+    allocates shows in its resident memory instead of reusing pages the exports left resident."""
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: fresh database connections (the parent's stay the parent's)
@@ -62,11 +65,15 @@ def in_child(action) -> tuple[float, float, object]:
 
         os.close(reader)
         db._local.main = db._local.side = None
-        start = rss_mb()
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # the peak (VmHWM) starts again from here
+        start = proc_status_mb("VmRSS")
         begin = time.perf_counter()
         value = action()
         seconds = time.perf_counter() - begin
-        growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start
+        growth = proc_status_mb("VmHWM") - start
         with os.fdopen(writer, "w") as out:
             json.dump([seconds, growth, value], out, default=str)
         os._exit(0)

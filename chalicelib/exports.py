@@ -2,9 +2,11 @@
 
 The filters are those of GET /api/orgunits, evaluated as the launcher (account, role, subtrees).
 Rows come from a server-side cursor and go to a file in the Lambda's /tmp, which is then uploaded
-(multipart above 8 MB): memory stays flat whatever the number of units.
+(multipart above 8 MB); a CSV comes from one COPY whose output is uploaded part by part as it comes
+(s3_upload). Memory stays flat whatever the number of units.
 """
 
+import io
 import itertools
 import os
 import tempfile
@@ -21,6 +23,7 @@ FORMATS = {
     "geojson": ("application/geo+json", "geojson"),
     "gpkg": ("application/geopackage+sqlite3", "gpkg"),
 }
+BUFFER_BYTES = 1024 * 1024
 PAGE_PARAMETERS = ("limit", "cursor", "fields", "with_geometry", "count", "format")
 
 
@@ -53,11 +56,13 @@ def export_units(ctx: TaskContext) -> dict:
             ctx.progress(done, total, f"exported {done} of {total}")
 
     content_type, extension = FORMATS[ctx.params["format"]]
+    if ctx.params["format"] == "csv" and unit_scope.root_paths is None:
+        with ctx.artifact_stream(f"orgunits.{extension}", content_type) as upload:
+            written = _copy_csv(ctx, upload, summary, query, progress)
+        return _result(ctx, written, upload.size, query)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, f"orgunits.{extension}")
-        if ctx.params["format"] == "csv" and unit_scope.root_paths is None:
-            written = _copy_csv(ctx, path, summary, query, progress)
-        elif ctx.params["format"] == "gpkg" and unit_scope.root_paths is None:
+        if ctx.params["format"] == "gpkg" and unit_scope.root_paths is None:
             records = unit_export.gpkg_records(ctx.cur, query)
             written = _gpkg(ctx, path, records, summary, query, progress)
         else:
@@ -66,6 +71,10 @@ def export_units(ctx: TaskContext) -> dict:
         with open(path, "rb") as file:
             ctx.save_artifact(f"orgunits.{extension}", file, content_type)
         size = os.path.getsize(path)
+    return _result(ctx, written, size, query)
+
+
+def _result(ctx: TaskContext, written: int, size: int, query) -> dict:
     return {
         "exported": written,
         "format": ctx.params["format"],
@@ -85,11 +94,11 @@ def _hide_above(unit_scope: orgunits.Scope, row: dict) -> dict:
     return row
 
 
-def _copy_csv(ctx: TaskContext, path: str, summary: dict, query, progress) -> int:
-    """The whole CSV from one COPY; a restricted user's export, which hides what lies above their
-    roots, goes row by row instead (_write)."""
+def _copy_csv(ctx: TaskContext, upload, summary: dict, query, progress) -> int:
+    """The whole CSV from one COPY, uploaded as it comes; a restricted user's export, which hides what
+    lies above their roots, goes row by row instead (_write)."""
     levels = max(summary["levels"], 1)
-    with open(path, "wb") as file:
+    with io.BufferedWriter(upload, BUFFER_BYTES) as file:  # COPY writes row by row: buffered in C
         file.write(export_writers.csv_header(levels))
         written = unit_export.copy_csv(ctx.cur, query, levels, file)
     progress(written)

@@ -26,13 +26,14 @@ import json
 import os
 import time
 import traceback as tracebacks
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from psycopg2.errors import LockNotAvailable
 
-from chalicelib import aws, config, db, jsonutil, problems
+from chalicelib import aws, config, db, jsonutil, problems, s3_upload
 from chalicelib.models import tasks as rows
 from chalicelib.observability import logger, metrics
 
@@ -194,6 +195,21 @@ class TaskContext:
             aws.client("s3").upload_fileobj(body, bucket, key, ExtraArgs={"ContentType": content_type})
         self.artifacts.append({"name": name, "key": key, "content_type": content_type, "size": size})
         return key
+
+    @contextmanager
+    def artifact_stream(self, name: str, content_type: str) -> Iterator[s3_upload.Upload]:
+        """A result file written as it is produced, its parts uploaded meanwhile (s3_upload); on an
+        error the upload is dropped."""
+        key = artifact_key(self.task, name)
+        upload = s3_upload.Upload(aws.client("s3"), config.settings().exports_bucket, key, content_type)
+        try:
+            yield upload
+            size = upload.complete()
+        except BaseException:
+            with suppress(Exception):  # the task's own error is the one to report
+                upload.abort()
+            raise
+        self.artifacts.append({"name": name, "key": key, "content_type": content_type, "size": size})
 
     def deadline_near(self) -> bool:
         if self.lambda_context is None:

@@ -46,7 +46,9 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool) -> tup
         target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
         group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
         placed = (placer.add(feature) for feature in source.features())
-        units = _unit_rows(target, placed, type_ids, group_ids, memberships, set())
+        # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
+        # unique index is built, and given a new uuid then (unit_loader.load_new_version)
+        units = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
         loader.load_new_version(cur, target.version_id, _until_unreadable(units, failures), memberships)
         if failures:
             raise failures[0]  # the caller's transaction rolls back what was loaded
@@ -145,7 +147,7 @@ BATCH = 10_000  # units whose geometries are encoded together
 
 
 def _unit_rows(target: Target, placed: Iterable[list[tree_plan.Placed]], type_ids: dict, group_ids: dict,
-               memberships: list, seen_uuids: set[str]) -> Iterator[tuple]:  # fmt: skip
+               memberships: list, seen_uuids: set[str] | None) -> Iterator[tuple]:  # fmt: skip
     """COPY rows (UNIT_COLUMNS) of placed units, which come in lists; their group memberships
     (GROUP_COLUMNS) are added to `memberships` meanwhile. Geometries are encoded a batch at a time, in
     vectorised shapely calls: one by one, this was the import's costliest Python step."""
@@ -196,8 +198,9 @@ def _taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:
 CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def _uuid(given: str | None, seen: set[str]) -> str:
-    """The file's uuid when it is one and not already used in this import, else a new one."""
+def _uuid(given: str | None, seen: set[str] | None) -> str:
+    """The file's uuid when it is one and not already used in this import (`seen`, when the caller
+    keeps track), else a new one."""
     if given and CANONICAL_UUID.match(given):
         value = given  # already as PostgreSQL writes it: no need to parse it (a tenth of a second per 100k)
     else:
@@ -205,9 +208,10 @@ def _uuid(given: str | None, seen: set[str]) -> str:
             value = str(uuids.UUID(given)) if given else None
         except ValueError:
             value = None
-    if value is None or value in seen:
+    if value is None or (seen is not None and value in seen):
         value = str(uuids.uuid4())
-    seen.add(value)
+    if seen is not None:
+        seen.add(value)
     return value
 
 

@@ -11,6 +11,8 @@ import io
 import itertools
 from collections.abc import Iterable
 
+from psycopg2.errors import UniqueViolation
+
 from chalicelib.db import all_rows
 from chalicelib.models import sources
 
@@ -40,7 +42,7 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     # EXCLUSIVE: their writes wait) until the import commits, which it does right after. If long
     # transactions hold those tables, give up after a while: the task is retried later.
     cur.execute("SELECT set_config('lock_timeout', '30s', true)")
-    cur.execute(f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})")
+    _attach_units(cur, table, version_id)
     # The memberships' foreign keys are checked here, by one query each (not one lookup per row); so
     # are the keys to the version's own units (not checked against every version's: migration 0014).
     cur.execute(
@@ -50,6 +52,31 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     sources.tune_partition(cur, table)
     # No trigram index and no ANALYZE here: 1.5 s per 100k units inside the import; the task that
     # follows its commit does both (imports.finish_version).
+
+
+def _attach_units(cur, table: str, version_id: int) -> None:
+    """Attaches the loaded units, which builds their indexes. A uuid the file gives twice fails the
+    unique one: then every repeat but the first gets a new uuid, and the attach is tried again. (Rare,
+    so found this way instead of holding the file's uuids in memory.)"""
+    attach = f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})"
+    cur.execute("SAVEPOINT attach_units")
+    try:
+        cur.execute(attach)
+    except UniqueViolation as error:
+        if "uuid" not in (error.diag.constraint_name or ""):
+            raise
+        cur.execute("ROLLBACK TO SAVEPOINT attach_units")
+        cur.execute(
+            f"""
+            UPDATE {table} u SET uuid = gen_random_uuid() FROM (
+                SELECT id, row_number() OVER (PARTITION BY uuid ORDER BY id) AS nth FROM {table}
+                WHERE uuid IN (SELECT uuid FROM {table} GROUP BY uuid HAVING count(*) > 1)
+            ) repeated
+            WHERE u.id = repeated.id AND repeated.nth > 1
+            """
+        )
+        cur.execute(attach)
+    cur.execute("RELEASE SAVEPOINT attach_units")
 
 
 def _detached_partition(cur, parent: str, table: str, version_id: int) -> None:

@@ -169,6 +169,32 @@ def test_reimporting_the_same_file_into_its_version_changes_nothing(client, alph
     assert (again["result"]["created"], again["result"]["updated"], again["result"]["unchanged"]) == (0, 0, 7)
 
 
+def test_a_uuid_given_twice_is_kept_once_and_the_repeats_get_new_ones(
+    client, alpha, source, task_aws, tmp_path
+):
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    country = '"level-1-Country/Pays - COUN"'
+    given = "0b6f3c2e-8a5d-4f7e-9c1b-2d3e4f5a6b7c"
+    content = _edited(
+        tmp_path,
+        [
+            f"UPDATE {country} SET uuid = '{given}'",
+            f"UPDATE {hf} SET uuid = '{given}'",
+            f"UPDATE {hf} SET uuid = 'not a uuid' WHERE ref = 'O8KHatHm4dw'",
+        ],
+    )
+    done = _import(client, task_aws, alpha, source, content)
+    assert done["status"] == "SUCCESS", done["error_message"]
+    with db.transaction() as cur:
+        cur.execute(
+            "SELECT source_ref, uuid::text AS uuid FROM org_units WHERE version_id = %(v)s",
+            {"v": done["result"]["version_id"]},
+        )
+        uuids = {row["source_ref"]: row["uuid"] for row in cur.fetchall()}
+    assert len(set(uuids.values())) == len(uuids) == 7  # unique, the attach retried once
+    assert uuids["iaso#6688"] == given  # the first to carry it (the country) keeps it
+
+
 def _edited(tmp_path, sql: list[str]) -> bytes:
     path = tmp_path / "edited.gpkg"
     shutil.copy(FIXTURES / "iaso_multiple_ref_formats.gpkg", path)

@@ -508,3 +508,17 @@ def _import_csv(client, task_aws, tenant, source, content: bytes, options: dict,
     assert status == 201, created
     drain(task_aws)
     return row(created["id"])
+
+
+def test_ids_are_reserved_as_a_range_unless_the_sequence_skips(cur):
+    from chalicelib.models import unit_loader
+
+    reserved = unit_loader.reserve_ids(cur, 1000)
+    assert isinstance(reserved, range) and len(reserved) == 1000
+    cur.execute("ALTER SEQUENCE org_units_id_seq INCREMENT BY 2")  # as if others took every other id
+    try:
+        skipping = unit_loader.reserve_ids(cur, 5)
+    finally:
+        cur.execute("ALTER SEQUENCE org_units_id_seq INCREMENT BY 1")
+    assert isinstance(skipping, list) and len(set(skipping)) == 5 and skipping[0] > reserved[-1]
+    assert list(unit_loader.reserve_ids(cur, 0)) == []

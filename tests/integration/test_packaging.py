@@ -163,7 +163,8 @@ def test_the_tasks_worker_reads_the_stage_tasks_queue_one_message_at_a_time(reso
     assert source["BatchSize"] == 1
     assert source["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "TaskWorkerConcurrency"}
     assert run_task["Timeout"] == 900
-    # a million-unit import holds 2.2 GB while it checks the tree; exports stage their file in /tmp
+    # a million-unit import holds ~0.55 GB of refs and paths, one into an existing version the whole file;
+    # GeoPackage exports stage their file in /tmp
     assert run_task["MemorySize"] >= 3008 and run_task["EphemeralStorage"]["Size"] >= 4096
     assert resources["TasksQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "georegistry-${Stage}-tasks"}
     dead_letters = resources["TaskDeadLetter"]["Properties"]["Events"]["TaskDeadLetterSqsEventSource"]

@@ -5,7 +5,7 @@ import datetime
 import itertools
 import re
 import uuid as uuids
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy
@@ -15,7 +15,7 @@ from chalicelib import audit, tree_plan
 from chalicelib.gpkg import Feature, GpkgError, Package, ProblemList, RowProblem, Source
 from chalicelib.models import groups, sources, unit_types
 from chalicelib.models import unit_loader as loader
-from chalicelib.tasks import TaskInputError
+from chalicelib.tasks import Killed, LostLease, TaskInputError
 from chalicelib.tree_plan import Plan
 
 SIMPLIFY_DEGREES = 0.0005
@@ -30,14 +30,18 @@ class Target:
     user_id: int
 
 
-def write_new_version(cur, target: Target, source: Source, dry_run: bool) -> tuple[dict, list[RowProblem]]:
+def write_new_version(cur, target: Target, source: Source, dry_run: bool,
+                      progress: Callable[[int, int], None] = lambda done, total: None,
+                      ) -> tuple[dict, list[RowProblem]]:  # fmt: skip
     """Streams the file into a new version of the data source (or, in a dry run, only places it):
-    units are checked, placed and copied as they are read. Returns the counts and the problems, which
-    the caller weighs: with errors it rolls everything back, unless it may skip invalid rows."""
+    units are checked, placed and copied as they are read, `progress` told every PROGRESS_EVERY.
+    Returns the counts and the problems, which the caller weighs: with errors it rolls everything
+    back, unless it may skip invalid rows."""
     placer = tree_plan.Placer(itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count),
                               ProblemList())  # fmt: skip
+    features = _reported(source.features(), progress, source.count)
     if dry_run:
-        for feature in source.features():
+        for feature in features:
             placer.add(feature)
     else:
         type_ids = _types(cur, target.account_id, source.levels, create=True)
@@ -45,11 +49,12 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool) -> tup
                                          target.user_id, with_partition=False)  # fmt: skip
         target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
         group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
-        placed = (placer.add(feature) for feature in source.features())
+        placed = (placer.add(feature) for feature in features)
         # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
         # unique index is built, and given a new uuid then (unit_loader.load_new_version)
         units = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
-        loader.load_new_version(cur, target.version_id, _until_unreadable(units, failures), memberships)
+        loader.load_new_version(cur, target.version_id, _until_unreadable(units, failures), memberships,
+                                stopped=lambda: bool(failures))  # fmt: skip
         if failures:
             raise failures[0]  # the caller's transaction rolls back what was loaded
     placer.finish(_rejected(source.package))
@@ -58,13 +63,25 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool) -> tup
     return counts, placer.problems
 
 
-def _until_unreadable(rows: Iterator[tuple], failures: list[GpkgError]) -> Iterator[tuple]:
-    """The rows until the file turns out unreadable half-way (or to have too many problems): then the
-    error is kept for after the COPY, which ends there. Raised inside COPY, it would come back as
-    PostgreSQL's "error in .read() call", its message lost."""
+PROGRESS_EVERY = 10_000
+
+
+def _reported(
+    features: Iterator[Feature], progress: Callable[[int, int], None], total: int
+) -> Iterator[Feature]:
+    for done, feature in enumerate(features, 1):
+        if done % PROGRESS_EVERY == 0:
+            progress(done, total)
+        yield feature
+
+
+def _until_unreadable(rows: Iterator[tuple], failures: list[BaseException]) -> Iterator[tuple]:
+    """The rows until the file turns out unreadable half-way (or to have too many problems), or the
+    task is killed meanwhile: then the error is kept for after the COPY, which ends there. Raised
+    inside COPY, it would come back as PostgreSQL's "error in .read() call", its kind lost."""
     try:
         yield from rows
-    except GpkgError as error:
+    except (GpkgError, Killed, LostLease) as error:
         failures.append(error)
 
 

@@ -110,7 +110,10 @@ def run_import(ctx: TaskContext) -> dict:
         with _opened(path, request) as source:
             if request.version_id is None:
                 ctx.progress(1, 4, "checking and writing" if not request.dry_run else "checking")
-                counts, found = write_new_version(ctx.cur, target, source, request.dry_run)
+                counts, found = write_new_version(
+                    ctx.cur, target, source, request.dry_run,
+                    lambda done, total: ctx.progress(done, total, f"{done} of {total} units read"),
+                )  # fmt: skip
                 found = source.package.problems + found
             else:
                 counts, found = _into_existing(ctx, request, target, source.package)

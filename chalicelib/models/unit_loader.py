@@ -9,7 +9,7 @@ the import commits (a few seconds at most: the attach is the import's last big s
 
 import io
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from psycopg2.errors import UniqueViolation
 
@@ -40,12 +40,16 @@ def reserve_ids(cur, count: int) -> Sequence[int]:
     return reserved["ids"] if reserved["ids"] is not None else range(reserved["first"], reserved["last"] + 1)
 
 
-def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: Iterable[tuple]) -> None:
+def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: Iterable[tuple],
+                     stopped: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
     """Fills the (partition-less) version `version_id` with `units` (tuples in UNIT_COLUMNS order) and
-    their group `memberships` (GROUP_COLUMNS), each into a table of its own then attached."""
+    their group `memberships` (GROUP_COLUMNS), each into a table of its own then attached. If the
+    units' stream was `stopped` (the caller will roll back), the rest is not done."""
     table, groups_table = f"org_units_v{int(version_id)}", f"org_unit_groups_v{int(version_id)}"
     _detached_partition(cur, "org_units", table, version_id)
     copy_rows(cur, table, UNIT_COLUMNS, units)
+    if stopped():
+        return
     _detached_partition(cur, "org_unit_groups", groups_table, version_id)
     copy_rows(cur, groups_table, GROUP_COLUMNS, memberships)
     # ATTACH locks org_units (SHARE UPDATE EXCLUSIVE) and the tables referencing it (SHARE ROW

@@ -337,6 +337,31 @@ def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeyp
     assert _versions(source["id"]) == 1
 
 
+def test_a_kill_while_the_units_stream_in_stops_the_import_and_leaves_nothing(
+    client, alpha, source, task_aws, monkeypatch
+):
+    from chalicelib import import_writer
+
+    monkeypatch.setattr(import_writer, "PROGRESS_EVERY", 2)
+    original, seen = import_writer._reported, []
+
+    def reported_then_killed(features, progress, total):
+        def killing(done, of):
+            seen.append((done, of))
+            with db.side_cursor() as side:  # the user presses "kill" while the units are copied
+                side.execute("UPDATE tasks SET should_be_killed = true WHERE kind = 'orgunits.import'")
+            progress(done, of)
+
+        return original(features, killing, total)
+
+    monkeypatch.setattr(import_writer, "_reported", reported_then_killed)
+    done = _import(
+        client, task_aws, alpha, source, (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
+    )
+    assert done["status"] == "KILLED" and seen == [(2, 7)]  # stopped at the first report, mid-COPY
+    assert _versions(source["id"]) == 1
+
+
 def test_a_duplicate_delivery_imports_once(client, alpha, source, task_aws):
     key = _upload(client, task_aws, alpha, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
     body = {"s3_key": key, "format": "gpkg", "data_source_id": source["id"]}

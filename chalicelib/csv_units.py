@@ -170,7 +170,7 @@ def _record(values: list[str], kept: list[tuple[str, int]], width: int) -> dict 
         return {name: values[index] for name, index in kept}
     if len(values) > width:
         return None
-    return {name: values[index] for name, index in kept if index < len(values)}  # the rest is empty
+    return {name: values[index] if index < len(values) else "" for name, index in kept}  # the rest is empty
 
 
 def _text(path: Path):

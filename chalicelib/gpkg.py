@@ -306,15 +306,16 @@ def _geometries(blobs: list) -> list:
 
 
 def _usable(geometry, type_id: int, outside: bool):
+    """The checks of place_geometry, in its order, with the range and type found for the batch."""
     if geometry is None:
         return GpkgError("has unreadable WKB")
+    if geometry.is_empty:
+        return None
+    if outside:
+        return GpkgError(OUTSIDE_GLOBE)
     if type_id in (POINT, POLYGON, MULTIPOLYGON):
-        if geometry.is_empty:
-            return None
-        if outside:
-            return GpkgError(OUTSIDE_GLOBE)
         return geometry
-    return None if geometry.is_empty else GpkgError(f"is a {geometry.geom_type}; {WHAT_A_UNIT_HAS}")
+    return GpkgError(f"is a {geometry.geom_type}; {WHAT_A_UNIT_HAS}")
 
 
 POINT, POLYGON, MULTIPOLYGON = (int(t) for t in (shapely.GeometryType.POINT, shapely.GeometryType.POLYGON,
@@ -343,10 +344,6 @@ def _feature(
     feature = Feature(layer, row, depth, type_name, ref, name, normalise_ref(parent_ref))
     if group_refs:
         feature.group_refs = [group for group in map(normalise_ref, str(group_refs).split(",")) if group]
-        unknown_groups = [group for group in feature.group_refs if group not in package.groups]
-        if unknown_groups:
-            problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
-            return None
     if code is not None:
         feature.code = str(code).strip() or None
     if uuid:
@@ -358,6 +355,10 @@ def _feature(
             return None
         feature.validation_status = status
     if (opening_date or closed_date) and not _dates(feature, opening_date, closed_date, problem):
+        return None
+    unknown_groups = [group for group in feature.group_refs if group not in package.groups]
+    if unknown_groups:
+        problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
         return None
     if geometry is None:
         return feature

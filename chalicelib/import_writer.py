@@ -12,7 +12,7 @@ import numpy
 import shapely
 
 from chalicelib import audit, tree_plan
-from chalicelib.gpkg import Feature, GpkgError, Package, ProblemList, RowProblem, Source
+from chalicelib.gpkg import Feature, Package, ProblemList, RowProblem, Source
 from chalicelib.models import groups, sources, unit_types
 from chalicelib.models import unit_loader as loader
 from chalicelib.tasks import Killed, LostLease, TaskInputError
@@ -30,13 +30,14 @@ class Target:
     user_id: int
 
 
-def write_new_version(cur, target: Target, source: Source, dry_run: bool,
+def write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_invalid: bool = False,
                       progress: Callable[[int, int], None] = lambda done, total: None,
                       ) -> tuple[dict, list[RowProblem]]:  # fmt: skip
     """Streams the file into a new version of the data source (or, in a dry run, only places it):
     units are checked, placed and copied as they are read, `progress` told every PROGRESS_EVERY.
     Returns the counts and the problems, which the caller weighs: with errors it rolls everything
-    back, unless it may skip invalid rows."""
+    back, unless it may skip invalid rows (without `skip_invalid`, the first error stops the writing;
+    the rest of the file is still read, for the report)."""
     placer = tree_plan.Placer(itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count),
                               ProblemList())  # fmt: skip
     features = _reported(source.features(), progress, source.count)
@@ -44,23 +45,59 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool,
         for feature in features:
             placer.add(feature)
     else:
-        type_ids = _types(cur, target.account_id, source.levels, create=True)
-        version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
-                                         target.user_id, with_partition=False)  # fmt: skip
-        target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
-        group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
-        placed = (placer.add(feature) for feature in features)
-        # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
-        # unique index is built, and given a new uuid then (unit_loader.load_new_version)
-        units = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
-        loader.load_new_version(cur, target.version_id, _until_unreadable(units, failures), memberships,
-                                stopped=lambda: bool(failures))  # fmt: skip
-        if failures:
-            raise failures[0]  # the caller's transaction rolls back what was loaded
+        errors = None if skip_invalid else _Errors(source.package.problems, placer.problems)
+        target = _load(cur, target, source, (placer.add(feature) for feature in features), errors)
     placer.finish(_rejected(source.package))
     counts = {"version_id": target.version_id, "created": placer.count, "updated": 0, "unchanged": 0,
               "closed": 0}  # fmt: skip
     return counts, placer.problems
+
+
+def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.Placed]],
+          errors: "_Errors | None") -> Target:  # fmt: skip
+    """The new version, its types and groups, then its units and memberships as they are placed."""
+    created_types: list[int] = []
+    type_ids = _types(cur, target.account_id, source.levels, create=True, created=created_types)
+    version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
+                                     target.user_id, with_partition=False)  # fmt: skip
+    target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
+    group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
+    # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
+    # unique index is built, and given a new uuid then (unit_loader.load_new_version)
+    rows = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
+    if errors is not None:
+        rows = _until_an_error(rows, errors)
+    stopped = lambda: bool(failures) or (errors is not None and errors.found)  # noqa: E731
+    loader.load_new_version(cur, target.version_id, _until_unreadable(rows, failures), memberships, stopped)
+    if failures:
+        raise failures[0]  # the caller's transaction rolls back what was loaded
+    unit_types.delete_unused(cur, target.account_id, created_types)  # a layer or a rejected row's type
+    return target
+
+
+class _Errors:
+    """Whether the reader or the placer has found an error yet (checking only what is new)."""
+
+    def __init__(self, *problem_lists: list[RowProblem]):
+        self._lists, self._checked, self.found = problem_lists, [0] * len(problem_lists), False
+
+    def seen(self) -> bool:
+        for index, problems in enumerate(self._lists):
+            if not self.found and len(problems) > self._checked[index]:
+                self.found = any(problem.fatal for problem in problems[self._checked[index] :])
+                self._checked[index] = len(problems)
+        return self.found
+
+
+def _until_an_error(rows: Iterator[str], errors: _Errors) -> Iterator[str]:
+    """The rows until the file is known to have an error: then nothing will be imported, so the rest
+    is read for its problems only, and nothing more goes to the database."""
+    for row in rows:
+        if errors.seen():
+            for _ in rows:
+                pass
+            return
+        yield row
 
 
 PROGRESS_EVERY = 10_000
@@ -76,12 +113,13 @@ def _reported(
 
 
 def _until_unreadable(rows: Iterator[tuple], failures: list[BaseException]) -> Iterator[tuple]:
-    """The rows until the file turns out unreadable half-way (or to have too many problems), or the
-    task is killed meanwhile: then the error is kept for after the COPY, which ends there. Raised
-    inside COPY, it would come back as PostgreSQL's "error in .read() call", its kind lost."""
+    """The rows until the file turns out unreadable half-way (or to have too many problems), the task
+    is killed, or anything else goes wrong meanwhile: then the error is kept for after the COPY, which
+    ends there. Raised inside COPY, it would come back as PostgreSQL's "error in .read() call", its
+    kind lost (and a task retries what the database cancelled)."""
     try:
         yield from rows
-    except (GpkgError, Killed, LostLease) as error:
+    except (Exception, Killed, LostLease) as error:
         failures.append(error)
 
 
@@ -118,15 +156,21 @@ def write(cur, target: Target, package: Package, plan: Plan, existing: dict, clo
     return counts
 
 
-def _types(cur, account_id: int, levels: list[tuple[int, str]], create: bool) -> dict[str, int | None]:
-    """Type ids by name, created (with the layer's depth) when missing, or None in a dry run."""
+def _types(cur, account_id: int, levels: list[tuple[int, str]], create: bool,
+           created: list[int] | None = None) -> dict[str, int | None]:  # fmt: skip
+    """Type ids by name, created (with the layer's depth, and listed in `created`) when missing, or
+    None in a dry run."""
     ids: dict[str, int | None] = {}
     for depth, name in sorted(levels):
         found = unit_types.get_by_name(cur, account_id, name)
         if found:
             ids[name] = found["id"]
+        elif create:
+            ids[name] = unit_types.create(cur, account_id, name, "", min(depth, 20))
+            if created is not None:
+                created.append(ids[name])
         else:
-            ids[name] = unit_types.create(cur, account_id, name, "", min(depth, 20)) if create else None
+            ids[name] = None
     return ids
 
 

@@ -111,7 +111,7 @@ def run_import(ctx: TaskContext) -> dict:
             if request.version_id is None:
                 ctx.progress(1, 4, "checking and writing" if not request.dry_run else "checking")
                 counts, found = write_new_version(
-                    ctx.cur, target, source, request.dry_run,
+                    ctx.cur, target, source, request.dry_run, request.skip_invalid,
                     lambda done, total: ctx.progress(done, total, f"{done} of {total} units read"),
                 )  # fmt: skip
                 found = source.package.problems + found
@@ -192,9 +192,9 @@ def _opened(path: str, request: Request) -> Iterator[gpkg.Source]:
             package = csv_levels.read(path, csv_levels.parse_mapping(request.hierarchy))
         else:
             package = READERS[request.format](path)
-    except gpkg.GpkgError as error:
+        yield gpkg.Source.of(package)
+    except gpkg.GpkgError as error:  # reading, or too many problems found while checking
         raise TaskInputError(f"The file cannot be imported: {error}") from error
-    yield gpkg.Source.of(package)
 
 
 def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existing]:

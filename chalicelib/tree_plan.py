@@ -133,8 +133,10 @@ class Placed(NamedTuple):  # one per unit of the file: a tuple is quicker to mak
 class Placer:
     """The streaming form of `check` + `paths`, for a new version: each feature is placed (its id and
     path) as soon as its parent is, the others held back until it is. What is kept per unit is its
-    id, path and row, not the feature: memory does not hold the file. At the end, `finish` reports
-    what is still held, as `check` would (unknown parents, cycles, rejected parents)."""
+    id, path and row, not the feature; whole features are held only while they wait for a parent
+    that comes later in the file (none for a file in parents-first order, as Iaso's layers and our
+    GeoPackage exports are). At the end, `finish` reports what is still held, as `check` would
+    (unknown parents, cycles, rejected parents)."""
 
     def __init__(self, ids: Iterable[int], problems: list[RowProblem]):
         self._ids = iter(ids)

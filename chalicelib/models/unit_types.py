@@ -44,6 +44,20 @@ SELECT EXISTS (
 """
 
 
+def delete_unused(cur, account_id: int, type_ids: list[int]) -> None:
+    """Of these types, those no unit of any version has (an import made them for an empty layer, or
+    for rows it rejected)."""
+    if type_ids:
+        cur.execute(
+            """
+            DELETE FROM org_unit_types t WHERE t.account_id = %(account_id)s AND t.id = ANY(%(ids)s)
+              AND NOT EXISTS (SELECT 1 FROM org_units u
+                              WHERE u.org_unit_type_id = t.id AND u.account_id = t.account_id)
+            """,
+            {"account_id": account_id, "ids": type_ids},
+        )
+
+
 def create(cur, account_id: int, name: str, short_name: str, depth: int | None) -> int:
     params = {"account_id": account_id, "name": name, "short_name": short_name, "depth": depth}
     return one(cur, INSERT, params)["id"]

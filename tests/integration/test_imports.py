@@ -547,3 +547,49 @@ def test_ids_are_reserved_as_a_range_unless_the_sequence_skips(cur):
         cur.execute("ALTER SEQUENCE org_units_id_seq INCREMENT BY 1")
     assert isinstance(skipping, list) and len(set(skipping)) == 5 and skipping[0] > reserved[-1]
     assert list(unit_loader.reserve_ids(cur, 0)) == []
+
+
+def test_types_are_made_only_for_the_units_imported(client, alpha, source, task_aws, tmp_path):
+    """A type named only by rows the import rejects (with skip_invalid), or only by an empty layer of
+    a GeoPackage, is not left behind in the account."""
+    content = (
+        b"ref,name,parent_ref,type,opening_date\n"
+        b"A,Alpha,,Region,2020-01-01\nB,Beta,A,Ghost,not a date\nC,Gamma,A,District,\n"
+    )
+    done = _import_csv(client, task_aws, alpha, source, content, {"skip_invalid": True})
+    assert done["status"] == "SUCCESS" and done["result"]["created"] == 2 and done["result"]["errors"] == 1
+    layer = "level-6-Empty layer"
+    gpkg_content = _edited(tmp_path, [
+        f'CREATE TABLE "{layer}" (fid INTEGER PRIMARY KEY, geom POINT, ref TEXT, name TEXT)',
+        f"INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)"
+        f" VALUES ('{layer}', 'features', 'e', 4326)",
+        f"INSERT INTO gpkg_geometry_columns VALUES ('{layer}', 'geom', 'POINT', 4326, 0, 0)",
+    ])  # fmt: skip
+    assert _import(client, task_aws, alpha, source, gpkg_content)["status"] == "SUCCESS"
+    with db.transaction() as cur:
+        cur.execute("SELECT name FROM org_unit_types WHERE account_id = %(a)s", {"a": alpha.account_id})
+        names = {row["name"] for row in cur.fetchall()}
+    assert {"Region", "District"} <= names and not {"Ghost", "Empty layer"} & names
+
+
+def test_without_skip_invalid_the_first_error_stops_the_writing_but_not_the_report():
+    from chalicelib.gpkg import RowProblem
+    from chalicelib.import_writer import _Errors, _until_an_error
+
+    reader, placer, read = [], [], []
+
+    def rows():
+        for number in range(1, 7):
+            read.append(number)
+            if number == 2:
+                reader.append(RowProblem("csv", 2, "geom", "was repaired", fatal=False))
+            if number == 3:
+                placer.append(RowProblem("csv", 3, "ref", "is also on csv row 1"))
+            if number == 5:
+                reader.append(RowProblem("csv", 5, "name", "is missing"))
+            yield f"row {number}"
+
+    written = list(_until_an_error(rows(), _Errors(reader, placer)))
+    # a warning does not stop it; the error found while row 3 was made does (a bad row makes no line)
+    assert written == ["row 1", "row 2"] and read == [1, 2, 3, 4, 5, 6]  # all read, for the report
+    assert [p.row for p in reader + placer if p.fatal] == [5, 3]

@@ -130,3 +130,9 @@ def test_bytes_that_are_not_utf8_half_way_name_their_row(tmp_path):
         csv_units.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
     ):
         csv_units.source(path)
+
+
+def test_a_short_row_is_reported_on_its_missing_values(tmp_path):
+    package = _read(tmp_path, b"ref,name,latitude,longitude\na,A,5\nb,B,5,6\nc\n")
+    assert [f.ref for f in package.features] == ["b"]
+    assert [(p.row, p.field) for p in package.problems] == [(2, "latitude"), (4, "name")]

@@ -67,11 +67,15 @@ def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.P
     rows = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
     if errors is not None:
         rows = _until_an_error(rows, errors)
-    stopped = lambda: bool(failures) or (errors is not None and errors.found)  # noqa: E731
+
+    def stopped() -> bool:  # then the caller's transaction rolls back what was loaded
+        return bool(failures) or (errors is not None and errors.found)
+
     loader.load_new_version(cur, target.version_id, _until_unreadable(rows, failures), memberships, stopped)
     if failures:
-        raise failures[0]  # the caller's transaction rolls back what was loaded
-    unit_types.delete_unused(cur, target.account_id, created_types)  # a layer or a rejected row's type
+        raise failures[0]
+    if not stopped():
+        unit_types.delete_unused(cur, target.account_id, created_types)  # a layer or a rejected row's type
     return target
 
 

@@ -118,5 +118,5 @@ def _write(ctx: TaskContext, path: str, rows, summary: dict, query, progress) ->
 
 
 def _gpkg(ctx: TaskContext, path: str, records, summary: dict, query, progress) -> int:
-    groups, extents = unit_export.groups_of(ctx.cur, query), unit_export.extents(ctx.cur, query)
-    return export_writers.write_gpkg(path, records, summary["layers"], groups, extents, progress)
+    groups = unit_export.groups_of(ctx.cur, query)
+    return export_writers.write_gpkg(path, records, summary["layers"], groups, summary["extents"], progress)

@@ -123,49 +123,38 @@ def gpkg_records(cur, query: Query) -> Iterator[list[tuple]]:
         yield from iter(lambda: stream.fetchmany(GPKG_BATCH), [])
 
 
-def extents(cur, query: Query) -> dict[str, tuple]:
-    """Per type, the bounding box of its units' geometries (gpkg_contents' extent)."""
-    rows = all_rows(
-        cur,
-        f"""
-        SELECT coalesce(t.name, 'Unknown') AS type_name, ST_XMin(extent) AS min_x, ST_YMin(extent) AS min_y,
-               ST_XMax(extent) AS max_x, ST_YMax(extent) AS max_y
-        FROM (SELECT t.name, ST_Extent(coalesce(ou.geom, ou.location)) AS extent
-              FROM org_units ou LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
-              WHERE {query.sql_where()} GROUP BY t.name) t
-        WHERE extent IS NOT NULL
-        """,
-        query.params | {"version_id": query.version_id},
-    )
-    return {row["type_name"]: (row["min_x"], row["min_y"], row["max_x"], row["max_y"]) for row in rows}
-
-
 def summary(cur, query: Query, with_layers: bool = True) -> dict:
-    """Count, deepest level, and (for GeoPackages) per type the geometry kinds, to lay out files
-    before streaming."""
+    """Count and deepest level; for GeoPackages also, per type (layer), the geometry kinds and the
+    bounding box (`extents`, gpkg_contents' extent), from the same scan: to lay out files before
+    streaming."""
     where = query.sql_where()
     params = query.params | {"version_id": query.version_id}
-    head = one(
-        cur,
-        f"SELECT count(*) AS n, coalesce(max(ou.depth), -1) AS depth FROM org_units ou WHERE {where}",
-        params,
-    )
     if not with_layers:
-        return {"count": head["n"], "levels": head["depth"] + 1, "layers": []}
-    layers = all_rows(
-        cur,
-        f"""
-        SELECT coalesce(t.name, 'Unknown') AS org_unit_type, coalesce(t.depth, min(ou.depth) + 1) AS depth,
-               count(*) AS n, bool_or(ou.geom IS NOT NULL) AS territories,
-               bool_or(ou.geom IS NULL AND ou.location IS NOT NULL) AS points
-        FROM org_units ou LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
-        WHERE {where}
-        GROUP BY t.name, t.depth
-        ORDER BY 2, 1
-        """,
-        params,
-    )
-    return {"count": head["n"], "levels": head["depth"] + 1, "layers": layers}
+        head = one(
+            cur,
+            f"SELECT count(*) AS n, coalesce(max(ou.depth), -1) AS depth FROM org_units ou WHERE {where}",
+            params,
+        )
+        return {"count": head["n"], "levels": head["depth"] + 1, "layers": [], "extents": {}}
+    layers = all_rows(cur, f"{LAYERS} WHERE {where} GROUP BY t.name, t.depth ORDER BY 2, 1", params)
+    extents = {layer["org_unit_type"]: (layer["min_x"], layer["min_y"], layer["max_x"], layer["max_y"])
+               for layer in layers if layer["min_x"] is not None}  # fmt: skip
+    return {"count": sum(layer["n"] for layer in layers),
+            "levels": max((layer["deepest"] + 1 for layer in layers), default=0),
+            "layers": layers, "extents": extents}  # fmt: skip
+
+
+# ST_Extent is computed once for the four corners: PostgreSQL shares identical aggregates.
+LAYERS = """
+SELECT coalesce(t.name, 'Unknown') AS org_unit_type, coalesce(t.depth, min(ou.depth) + 1) AS depth,
+       count(*) AS n, bool_or(ou.geom IS NOT NULL) AS territories,
+       bool_or(ou.geom IS NULL AND ou.location IS NOT NULL) AS points, max(ou.depth) AS deepest,
+       ST_XMin(ST_Extent(coalesce(ou.geom, ou.location))) AS min_x,
+       ST_YMin(ST_Extent(coalesce(ou.geom, ou.location))) AS min_y,
+       ST_XMax(ST_Extent(coalesce(ou.geom, ou.location))) AS max_x,
+       ST_YMax(ST_Extent(coalesce(ou.geom, ou.location))) AS max_y
+FROM org_units ou LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
+"""
 
 
 def groups_of(cur, query: Query) -> list[dict]:

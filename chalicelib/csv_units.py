@@ -135,8 +135,8 @@ def rows_of(
 ) -> tuple[list[str], Iterator[tuple[int, dict]]]:
     """The header (each name through `rename`), and the rows numbered as a spreadsheet shows them (the
     header is row 1), keyed by those names (only those in `keep`, if given), read as they are asked
-    for, without NUL characters. A row with more values than the header has columns comes as None:
-    its columns cannot be trusted."""
+    for, without NUL characters in their values. A row with more values than the header has columns
+    comes as None: its columns cannot be trusted."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise CsvError("the file is empty")
@@ -154,15 +154,24 @@ def rows_of(
         try:
             with _text(path) as file:
                 file.readline()
-                lines = (line.replace("\x00", "") if "\x00" in line else line for line in file)
+                nul = [False]  # a NUL character in the lines of the record being read
+                lines = (_noting_nul(line, nul) for line in file)
                 for values in csv.reader(lines, delimiter=delimiter):
                     if values:  # blank lines are skipped, and not counted
                         row_number += 1
+                        if nul[0]:  # PostgreSQL refuses NUL in text: out of the values (not the line)
+                            values, nul[0] = [value.replace("\x00", "") for value in values], False
                         yield row_number, _record(values, kept, len(header))
         except UnicodeDecodeError as error:
             raise _not_utf8(path, error) from error
 
     return header, records()
+
+
+def _noting_nul(line: str, nul: list[bool]) -> str:
+    if "\x00" in line:
+        nul[0] = True
+    return line
 
 
 def _record(values: list[str], kept: list[tuple[str, int]], width: int) -> dict | None:

@@ -136,3 +136,9 @@ def test_a_short_row_is_reported_on_its_missing_values(tmp_path):
     package = _read(tmp_path, b"ref,name,latitude,longitude\na,A,5\nb,B,5,6\nc\n")
     assert [f.ref for f in package.features] == ["b"]
     assert [(p.row, p.field) for p in package.problems] == [(2, "latitude"), (4, "name")]
+
+
+def test_nul_characters_are_taken_out_of_values_and_a_line_of_them_is_still_a_row(tmp_path):
+    package = _read(tmp_path, b"ref,name\nA\x00,Al\x00pha\n\x00\x00\nB,Beta\n")
+    assert [(f.ref, f.name) for f in package.features] == [("A", "Alpha"), ("B", "Beta")]
+    assert [(p.row, p.field) for p in package.problems] == [(3, "ref")]

@@ -181,6 +181,15 @@ def _partition_neutral(name: str) -> str:
     return re.sub(r"^org_units_v\d+_", "org_units_vN_", name)
 
 
+def streamed(cur, name: str, sql: str, params: dict[str, Any], batch: int) -> Iterator[dict]:
+    """The rows of a large query through a server-side cursor, `batch` at a time (memory stays
+    flat), as `cur` makes them."""
+    with cur.connection.cursor(name=name, cursor_factory=type(cur)) as stream:
+        stream.itersize = batch
+        stream.execute(sql, params)
+        yield from stream
+
+
 def one(cur, sql: str, params: dict[str, Any] | None = None) -> dict | None:
     cur.execute(sql, params or {})
     return cur.fetchone()

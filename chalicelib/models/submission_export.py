@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from chalicelib.db import all_rows, one
+from chalicelib.db import all_rows, one, streamed
 from chalicelib.models.submission_reads import Query
 
 COLUMNS = """
@@ -54,10 +54,5 @@ def deepest_unit(cur, query: Query) -> int:
 
 
 def submissions(cur, query: Query) -> Iterator[dict]:
-    with cur.connection.cursor(name="submission_export", cursor_factory=type(cur)) as stream:
-        stream.itersize = 1000
-        stream.execute(
-            f"SELECT {COLUMNS} {FROM} WHERE {query.sql_where()} ORDER BY s.id",
-            query.params | {"account_id": query.account_id},
-        )
-        yield from stream
+    sql = f"SELECT {COLUMNS} {FROM} WHERE {query.sql_where()} ORDER BY s.id"
+    yield from streamed(cur, "submission_export", sql, query.params | {"account_id": query.account_id}, 1000)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from chalicelib.db import all_rows, one
+from chalicelib.db import all_rows, one, streamed
 from chalicelib.models.orgunits import Query
 
 # Refs as files carry them: the source ref, or Iaso's `iaso#<id>` for a unit or group without one.
@@ -34,13 +34,8 @@ LEFT JOIN org_units p ON p.version_id = ou.version_id AND p.id = ou.parent_id
 
 def units(cur, query: Query, order: str = "ou.depth, ou.id") -> Iterator[dict]:
     """Every unit the query selects, parents before children."""
-    with cur.connection.cursor(name="unit_export", cursor_factory=type(cur)) as stream:
-        stream.itersize = 2000
-        stream.execute(
-            f"SELECT {EXPORT_COLUMNS} {FROM} WHERE {query.sql_where()} ORDER BY {order}",
-            query.params | {"version_id": query.version_id},
-        )
-        yield from stream
+    sql = f"SELECT {EXPORT_COLUMNS} {FROM} WHERE {query.sql_where()} ORDER BY {order}"
+    yield from streamed(cur, "unit_export", sql, query.params | {"version_id": query.version_id}, 2000)
 
 
 # The CSV export's columns (export_writers.HEADERS, then name and ref per ancestor level) in SQL, for

@@ -204,3 +204,26 @@ def ping() -> str:
     """The server's version string; raises when the database cannot be reached."""
     with transaction() as cur:
         return one(cur, "SELECT version() AS version")["version"]
+
+
+@contextmanager
+def local_settings(cur, settings: dict[str, str]) -> Iterator[None]:
+    """Server settings for the statements inside only (then back to what they were), within the
+    current transaction."""
+    names = list(settings)
+    cur.execute("SELECT " + ", ".join(f"current_setting(%s) AS s{i}" for i in range(len(names))), names)
+    row = cur.fetchone()
+    before = list(row.values()) if isinstance(row, dict) else list(row)
+    _set_local(cur, settings)
+    try:
+        yield
+    finally:
+        if cur.connection.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INTRANS:
+            _set_local(cur, dict(zip(names, before, strict=True)))
+
+
+def _set_local(cur, settings: dict[str, str]) -> None:
+    cur.execute(
+        "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
+        [item for pair in settings.items() for item in pair],
+    )

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from chalicelib.db import all_rows, one, streamed
+from chalicelib.db import all_rows, local_settings, one, streamed
 from chalicelib.models.orgunits import Query
 
 # Refs as files carry them: the source ref, or Iaso's `iaso#<id>` for a unit or group without one.
@@ -43,7 +43,7 @@ def units(cur, query: Query, order: str = "ou.depth, ou.id") -> Iterator[dict]:
 # Python (bench/README.md).
 CSV_COLUMNS = """
     ou.id, ou.uuid, coalesce(ou.source_ref, 'iaso#' || ou.id), ou.name, t.name, ou.validation_status, ou.code,
-    ou.parent_id, coalesce(p.source_ref, 'iaso#' || p.id), p.name,
+    ou.parent_id, a.ref, a.name,
     ST_Y(ou.location), ST_X(ou.location), ST_Z(ou.location), ou.opening_date, ou.closed_date,
     g.names, g.refs, ou.depth, ST_AsText(ou.geom)
 """
@@ -55,9 +55,12 @@ LEFT JOIN (SELECT m.org_unit_id,
            WHERE m.version_id = %(version_id)s
            GROUP BY m.org_unit_id) g ON g.org_unit_id = ou.id
 """
-# Every unit that has children, with the names and refs from its root down to itself: a unit's
-# ancestors are its parent's row. Few units have children (a tenth of a pyramid), so this small
-# indexed table beats joining each row to each of its ancestors (0.04 s against 1.1 s at 100k units).
+# Every unit that has children: its own name and ref (what its children's parent columns show), and
+# the names and refs from its root down to itself, one column per level (what its children's
+# ancestor columns show). Few units have children (a tenth of a pyramid), so this small table joined
+# to each row by its parent replaces both the join to the parent row and a lookup per ancestor
+# (0.04 s against 1.1 s at 100k units), and its columns cost nothing to read, where subscripting an
+# array per level did (bench/README.md).
 EXPORT_ANCESTORS = """
 CREATE TEMP TABLE export_ancestors ON COMMIT DROP AS
 WITH RECURSIVE parents AS MATERIALIZED (
@@ -65,28 +68,38 @@ WITH RECURSIVE parents AS MATERIALIZED (
     WHERE version_id = %(version_id)s
       AND id IN (SELECT parent_id FROM org_units WHERE version_id = %(version_id)s)
 ), chain AS (
-    SELECT id, ARRAY[name] AS names, ARRAY[ref] AS refs FROM parents WHERE parent_id IS NULL
+    SELECT id, name, ref, ARRAY[name] AS names, ARRAY[ref] AS refs FROM parents WHERE parent_id IS NULL
     UNION ALL
-    SELECT p.id, c.names || p.name, c.refs || p.ref FROM chain c JOIN parents p ON p.parent_id = c.id
+    SELECT p.id, p.name, p.ref, c.names || p.name, c.refs || p.ref
+    FROM chain c JOIN parents p ON p.parent_id = c.id
 )
-SELECT * FROM chain;
+SELECT id, name, ref {levels} FROM chain;
 ALTER TABLE export_ancestors ADD PRIMARY KEY (id);
 ANALYZE export_ancestors;
 """
+# For the one COPY of a whole export: a parallel scan (the planner's default costs keep a COPY's
+# million rows in one process, whose output is then most of the time) and no JIT compilation, which
+# cost a third to a whole second per million rows and gained nothing (bench/README.md).
+COPY_SETTINGS = {"jit": "off", "parallel_setup_cost": "0", "parallel_tuple_cost": "0.0001"}
 
 
 def copy_csv(cur, query: Query, levels: int, file) -> int:
     """The CSV export's lines (no header), written by the server into `file` (binary); how many."""
-    cur.execute(EXPORT_ANCESTORS, {"version_id": query.version_id})
-    ancestors = "".join(f", a.names[{n}], a.refs[{n}]" for n in range(1, levels))
+    per_level = "".join(f", names[{n}] AS name_{n}, refs[{n}] AS ref_{n}" for n in range(1, levels))
+    cur.execute(EXPORT_ANCESTORS.replace("{levels}", per_level), {"version_id": query.version_id})
+    ancestors = "".join(f", a.name_{n}, a.ref_{n}" for n in range(1, levels))
     sql = f"""
-        SELECT {CSV_COLUMNS} {ancestors} {FROM} {CSV_GROUPS}
+        SELECT {CSV_COLUMNS} {ancestors}
+        FROM org_units ou
+        LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
         LEFT JOIN export_ancestors a ON a.id = ou.parent_id
+        {CSV_GROUPS}
         WHERE {query.sql_where()}
     """  # in table order: sorting a million wide rows spilled to disk, and nothing needs an order
     select = cur.mogrify(sql, query.params | {"version_id": query.version_id}).decode()
-    cur.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", file)
-    written = cur.rowcount
+    with local_settings(cur, COPY_SETTINGS):
+        cur.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", file)
+        written = cur.rowcount
     cur.execute("DROP TABLE export_ancestors")
     return written
 

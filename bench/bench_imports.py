@@ -4,8 +4,8 @@
 
 Generates the tree of bench_registry.py (regions, districts, health areas as polygons, facilities as
 points) in a throwaway PostgreSQL + PostGIS, then times, in this order:
-- our GeoPackage and CSV exports (the task functions, S3 in moto), against `ogr2ogr` PostGIS → GPKG
-  and `COPY (SELECT …) TO STDOUT`;
+- our GeoPackage and CSV exports (the task functions; S3 a moto server in a process of its own),
+  against `ogr2ogr` PostGIS → GPKG and `COPY (SELECT …) TO STDOUT`;
 - our GeoPackage and CSV imports of those files into a new version, against `ogr2ogr` GPKG →
   PostGIS and a raw `COPY` into a staging table + `INSERT … SELECT` into an indexed table.
 Prints seconds, ratios and the process's peak memory (max RSS) after each step; each import runs in
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import boto3
 import psycopg2
-from moto import mock_aws
 
 from bench.bench_registry import ADMIN_EMAIL, GROUPS, PASSWORD, load, set_environment, start_cluster
+from devstack.postgres import free_port, port_in_use
 
 BUCKET = "bench-exports"
 UPLOADS = "bench-uploads"
@@ -153,26 +153,53 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="georegistry-bench-"))
     root.chmod(0o755)
     cluster, dsn = start_cluster(root)
+    moto = MotoServer(root)
     try:
         set_environment(dsn)
         os.environ |= {
             "EXPORTS_BUCKET": BUCKET,
             "UPLOADS_BUCKET": UPLOADS,
             "TASK_PROGRESS_INTERVAL_SECONDS": "1",
+            "AWS_ENDPOINT_URL": moto.endpoint,
         }
-        with mock_aws():
-            sqs = boto3.client("sqs", region_name="eu-west-1")
-            os.environ["TASKS_QUEUE_URL"] = sqs.create_queue(QueueName="bench-tasks")["QueueUrl"]
-            s3 = boto3.client("s3", region_name="eu-west-1")
-            for bucket in (BUCKET, UPLOADS):
-                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-            run(dsn, args, s3, root)
+        sqs = boto3.client("sqs", region_name="eu-west-1", endpoint_url=moto.endpoint)
+        os.environ["TASKS_QUEUE_URL"] = sqs.create_queue(QueueName="bench-tasks")["QueueUrl"]
+        s3 = boto3.client("s3", region_name="eu-west-1", endpoint_url=moto.endpoint)
+        for bucket in (BUCKET, UPLOADS):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        run(dsn, args, s3, root)
     finally:
         from chalicelib import db
 
         db.close()
+        moto.stop()
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+class MotoServer:
+    """A moto server in a process of its own, over real HTTP: S3 is another machine in AWS, and moto
+    in this process would spend the process's CPU (and GIL) on every uploaded part."""
+
+    def __init__(self, root: Path):
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self._log = open(root / "moto.log", "wb")  # noqa: SIM115 (closed in stop)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while not port_in_use(port):
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                raise RuntimeError(f"the moto server did not start (see {root / 'moto.log'})")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=10)
+        self._log.close()
 
 
 def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:

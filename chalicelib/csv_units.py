@@ -75,8 +75,8 @@ def source(path: str | Path) -> Source:
     """The file as a Source whose features are read as they are asked for. A first pass over the file
     finds what must be known before: the types, the groups and how many rows there are."""
     package = Package()
-    levels, count = _survey(path, package)
-    return Source(package, levels, count, lambda: _features(path, package))
+    levels, count, parents = _survey(path, package)
+    return Source(package, levels, count, lambda: _features(path, package), parents)
 
 
 BATCH = 10_000  # rows whose points are made together
@@ -101,24 +101,28 @@ def _features(path: str | Path, package: Package) -> Iterator[Feature]:
     yield from batch
 
 
-SURVEYED = frozenset({"ref", "name", "type", "group_refs", "groups"})
+SURVEYED = frozenset({"ref", "name", "parent_ref", "type", "group_refs", "groups"})
 
 
-def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int]:
-    """The types (as levels) and groups (into `package`) named by rows that have a ref and a name, and
-    the number of rows."""
+def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int, frozenset[str]]:
+    """The types (as levels) and groups (into `package`) named by rows that have a ref and a name, the
+    number of rows, and the refs that rows name as their parent."""
     header, records = rows_of(path, rename=_column, keep=SURVEYED)
     _check_columns(header)
-    types, count = set(), 0
+    types, count, parents = set(), 0, set()
     for _, record in records:
         count += 1
-        if record is None or not normalise_ref(_clean(record.get("ref"))) or not _clean(record.get("name")):
+        if record is None:
+            continue
+        if parent := normalise_ref(_clean(record.get("parent_ref"))):
+            parents.add(parent)
+        if not normalise_ref(_clean(record.get("ref"))) or not _clean(record.get("name")):
             continue
         types.add(_clean(record.get("type")) or DEFAULT_TYPE)
         if group_refs := _clean(record.get("group_refs")):
             refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
             _name_groups(package, refs, _clean(record.get("groups")))
-    return [(0, name) for name in sorted(types)], count
+    return [(0, name) for name in sorted(types)], count, frozenset(parents)
 
 
 def _place_points(points: list[tuple[Feature, float, float]]) -> None:

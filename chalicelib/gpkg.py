@@ -134,18 +134,21 @@ def read(path: str | Path) -> Package:
 @dataclass
 class Source:
     """A file's features, read as they are asked for, with what is known before: the groups, the
-    levels (depth, type name) and at most how many features there are."""
+    levels (depth, type name), at most how many features there are, and the refs that features name
+    as their parent (or None when not known). `features()` may be called again to read them again."""
 
     package: Package  # groups now; problems as the features are read
     levels: list[tuple[int, str]]
     count: int
     features: Callable[[], Iterator[Feature]]
+    parents: frozenset[str] | None = None
 
     @classmethod
     def of(cls, package: Package) -> "Source":
         """A file read whole (CSV, GeoJSON) as a source."""
         levels = sorted({(feature.depth, feature.type_name) for feature in package.features})
-        return cls(package, levels, len(package.features), lambda: iter(package.features))
+        parents = frozenset(feature.parent_ref for feature in package.features if feature.parent_ref)
+        return cls(package, levels, len(package.features), lambda: iter(package.features), parents)
 
 
 @contextmanager
@@ -200,6 +203,7 @@ def _open(connection: sqlite3.Connection) -> Source:
         type_name = match.group(2).strip() or f"Level {match.group(1)}"
         readers.append(_LayerReader(name, column, int(match.group(1)), type_name))
     count = sum(reader.count(connection) for reader in readers)
+    parents = frozenset(ref for reader in readers for ref in reader.parent_refs(connection))
 
     def features() -> Iterator[Feature]:
         try:
@@ -208,7 +212,8 @@ def _open(connection: sqlite3.Connection) -> Source:
         except sqlite3.DatabaseError as error:
             raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
 
-    return Source(package, [(reader.depth, reader.type_name) for reader in readers], count, features)
+    levels = [(reader.depth, reader.type_name) for reader in readers]
+    return Source(package, levels, count, features, parents)
 
 
 def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
@@ -253,6 +258,17 @@ class _LayerReader:
         if missing:
             raise GpkgError(f"layer {self.layer!r} has no column {', '.join(sorted(missing))}")
         return [column for column in IASO_COLUMNS if column in columns]
+
+    def parent_refs(self, connection) -> Iterator[str]:
+        """The refs the layer's rows name as their parent (read as `features` reads them)."""
+        if "parent_ref" not in self._columns(connection):
+            return
+        cursor = connection.execute(
+            f"SELECT DISTINCT replace(parent_ref, char(0), '') FROM \"{_quoted(self.layer)}\""
+        )
+        for (raw,) in cursor:
+            if (ref := normalise_ref(raw)) is not None:
+                yield ref
 
     def features(self, connection, package: Package) -> Iterator[Feature]:
         present = set(self._columns(connection))

@@ -1,6 +1,7 @@
 """Writing a checked import: into a new version (COPY into its own partition) or an existing one
 (new units copied in, changed ones updated and audited field by field, paths recomputed)."""
 
+import array
 import datetime
 import itertools
 import re
@@ -37,9 +38,29 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_i
     units are checked, placed and copied as they are read, `progress` told every PROGRESS_EVERY.
     Returns the counts and the problems, which the caller weighs: with errors it rolls everything
     back, unless it may skip invalid rows (without `skip_invalid`, the first error stops the writing;
-    the rest of the file is still read, for the report)."""
-    placer = tree_plan.Placer(itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count),
-                              ProblemList())  # fmt: skip
+    the rest of the file is still read, for the report).
+
+    Only the units that are parents are remembered while the file streams (tree_plan.Placer), so a
+    ref given twice is found by the version's unique index: then (rare) the file is read again,
+    remembering every ref, to report where."""
+    if dry_run or source.parents is None:
+        return _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
+    cur.execute("SAVEPOINT new_version")
+    try:
+        written = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, source.parents)
+    except (loader.RepeatedRefs, tree_plan.NotSurveyed):
+        cur.execute("ROLLBACK TO SAVEPOINT new_version")
+        source.package.problems.clear()
+        written = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
+    cur.execute("RELEASE SAVEPOINT new_version")
+    return written
+
+
+def _write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_invalid: bool,
+                       progress: Callable[[int, int], None], parents: frozenset[str] | None,
+                       ) -> tuple[dict, list[RowProblem]]:  # fmt: skip
+    ids = itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count)
+    placer = tree_plan.Placer(ids, ProblemList(), parents)
     features = _reported(source.features(), progress, source.count)
     if dry_run:
         for feature in features:
@@ -61,7 +82,8 @@ def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.P
     version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
                                      target.user_id, with_partition=False)  # fmt: skip
     target = Target(target.account_id, version["id"], target.data_source_id, target.user_id)
-    group_ids, memberships, failures = _groups(cur, target, source.package, create=True), [], []
+    group_ids, failures = _groups(cur, target, source.package, create=True), []
+    memberships = _Memberships(target.account_id, target.version_id)
     # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
     # unique index is built, and given a new uuid then (unit_loader.load_new_version)
     rows = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
@@ -77,6 +99,23 @@ def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.P
     if not stopped():
         unit_types.delete_unused(cur, target.account_id, created_types)  # a layer or a rejected row's type
     return target
+
+
+class _Memberships:
+    """A new version's group memberships (GROUP_COLUMNS tuples in, and out when iterated), kept as two
+    arrays of ids: 16 bytes each instead of a tuple's ~120."""
+
+    def __init__(self, account_id: int, version_id: int):
+        self._account_id, self._version_id = account_id, version_id
+        self._units, self._groups = array.array("q"), array.array("q")
+
+    def append(self, membership: tuple[int, int, int, int]) -> None:
+        self._units.append(membership[2])
+        self._groups.append(membership[3])
+
+    def __iter__(self) -> Iterator[tuple[int, int, int, int]]:
+        for unit_id, group_id in zip(self._units, self._groups, strict=True):
+            yield self._account_id, self._version_id, unit_id, group_id
 
 
 class _Errors:

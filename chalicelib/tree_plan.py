@@ -122,6 +122,11 @@ def paths(
     return placed
 
 
+class NotSurveyed(Exception):
+    """A unit names a parent that the survey of the file did not list (the caller places it again,
+    keeping every unit)."""
+
+
 class Placed(NamedTuple):  # one per unit of the file: a tuple is quicker to make than a dataclass
     feature: Feature
     id: int
@@ -132,22 +137,25 @@ class Placed(NamedTuple):  # one per unit of the file: a tuple is quicker to mak
 
 class Placer:
     """The streaming form of `check` + `paths`, for a new version: each feature is placed (its id and
-    path) as soon as its parent is, the others held back until it is. What is kept per unit is its
-    id, path and row, not the feature; whole features are held only while they wait for a parent
-    that comes later in the file (none for a file in parents-first order, as Iaso's layers and our
-    GeoPackage exports are). At the end, `finish` reports what is still held, as `check` would
-    (unknown parents, cycles, rejected parents)."""
+    path) as soon as its parent is, the others held back until it is. Whole features are held only
+    while they wait for a parent that comes later in the file (none for a file in parents-first
+    order, as Iaso's layers and our GeoPackage exports are). At the end, `finish` reports what is
+    still held, as `check` would (unknown parents, cycles, rejected parents).
 
-    def __init__(self, ids: Iterable[int], problems: list[RowProblem]):
+    What is kept per placed unit is its id, path and row, for every unit (then a ref given twice is
+    reported here), or, given the refs that units name as `parents`, only for those: memory then grows
+    with the number of parents (a hundredth of a pyramid), not of units, and a ref given twice is left
+    to the version's unique index (unit_loader.RepeatedRefs). A parent outside `parents` raises
+    NotSurveyed."""
+
+    def __init__(self, ids: Iterable[int], problems: list[RowProblem], parents: frozenset[str] | None = None):
         self._ids = iter(ids)
         self._placed: dict[str, tuple[int, str, int, str, int]] = {}  # ref -> id, path, depth, layer, row
         self._held: dict[str, Feature] = {}
         self._waiting: dict[str, list[Feature]] = {}  # parent ref -> held children
+        self._parents = parents
         self.problems = problems
-
-    @property
-    def count(self) -> int:
-        return len(self._placed)
+        self.count = 0
 
     def add(self, feature: Feature) -> list[Placed]:
         """The features placed by this one's arrival: itself and the held descendants it frees."""
@@ -158,6 +166,8 @@ class Placer:
             self.problems.append(_problem(feature, "ref", f"{feature.ref!r} is also on {layer} row {row}"))
             return []
         if feature.parent_ref is not None and feature.parent_ref not in self._placed:
+            if self._parents is not None and feature.parent_ref not in self._parents:
+                raise NotSurveyed(feature.parent_ref)
             self._held[feature.ref] = feature
             self._waiting.setdefault(feature.parent_ref, []).append(feature)
             return []
@@ -171,14 +181,17 @@ class Placer:
         return placed
 
     def _place(self, feature: Feature) -> Placed:
-        self._held.pop(feature.ref, None)
+        if self._held:
+            self._held.pop(feature.ref, None)
         unit_id = next(self._ids)
         if feature.parent_ref is None:
             parent_id, path, depth = None, f"/{unit_id}/", 0
         else:
             parent_id, parent_path, parent_depth = self._placed[feature.parent_ref][:3]
             path, depth = f"{parent_path}{unit_id}/", parent_depth + 1
-        self._placed[feature.ref] = (unit_id, path, depth, feature.layer, feature.row)
+        if self._parents is None or feature.ref in self._parents:
+            self._placed[feature.ref] = (unit_id, path, depth, feature.layer, feature.row)
+        self.count += 1
         return Placed(feature, unit_id, parent_id, path, depth)
 
     def finish(self, rejected: frozenset[str]) -> None:

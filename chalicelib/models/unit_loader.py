@@ -77,6 +77,8 @@ def _attach_units(cur, table: str, version_id: int) -> None:
     try:
         cur.execute(attach)
     except UniqueViolation as error:
+        if "source_ref" in (error.diag.constraint_name or ""):
+            raise RepeatedRefs() from error
         if "uuid" not in (error.diag.constraint_name or ""):
             raise
         cur.execute("ROLLBACK TO SAVEPOINT attach_units")
@@ -91,6 +93,11 @@ def _attach_units(cur, table: str, version_id: int) -> None:
         )
         cur.execute(attach)
     cur.execute("RELEASE SAVEPOINT attach_units")
+
+
+class RepeatedRefs(Exception):
+    """The loaded units repeat a ref (found by the partition's unique index when it is built): the
+    caller, which left that to the index, reads the file again to report where."""
 
 
 def _detached_partition(cur, parent: str, table: str, version_id: int) -> None:

@@ -593,3 +593,49 @@ def test_without_skip_invalid_the_first_error_stops_the_writing_but_not_the_repo
     # a warning does not stop it; the error found while row 3 was made does (a bad row makes no line)
     assert written == ["row 1", "row 2"] and read == [1, 2, 3, 4, 5, 6]  # all read, for the report
     assert [p.row for p in reader + placer if p.fatal] == [5, 3]
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_a_leaf_ref_given_twice_is_reported_where_it_repeats(
+    client, alpha, source, task_aws, skip_invalid, monkeypatch
+):
+    # Only parents' refs are remembered while a file streams in: a leaf's repeat is found by the
+    # version's unique index, then the file is read again to say where.
+    from chalicelib import import_writer
+
+    reads, write = [], import_writer._write_new_version
+    monkeypatch.setattr(
+        import_writer, "_write_new_version", lambda *args: reads.append(args[-1]) or write(*args)
+    )
+    content = (
+        "ref,name,parent_ref,type,latitude,longitude\n"
+        "KD,Kédougou,,Region,,\n"
+        "PS,Poste de Santé Saraya,KD,Facility,12.8,-11.8\n"
+        "BD,Bandafassi,KD,Facility,12.5,-12.3\n"
+        "PS,Poste de Santé bis,KD,Facility,12.7,-11.9\n"
+    ).encode()
+    done = _import_csv(client, task_aws, alpha, source, content, {"skip_invalid": skip_invalid})
+    assert reads == [frozenset({"KD"}), None]  # remembering the parents, then every ref
+    if not skip_invalid:
+        assert done["status"] == "ERRORED"
+        assert "row 5, ref: 'PS' is also on csv row 3" in done["error_message"]
+        assert _versions(source["id"]) == 1
+        return
+    assert done["status"] == "SUCCESS", done["error_message"]
+    assert (done["result"]["created"], done["result"]["errors"]) == (3, 1)
+    units = _units(done["result"]["version_id"])
+    assert units["PS"]["name"] == "Poste de Santé Saraya" and set(units) == {"KD", "PS", "BD"}
+
+
+def test_a_geopackage_leaf_ref_given_twice_imports_nothing_and_names_both_rows(
+    client, alpha, source, task_aws, tmp_path
+):
+    hf = '"level-5-Health facility/Formation sanitaire - HF"'
+    content = _edited(tmp_path, [f"UPDATE {hf} SET ref = 'O8KHatHm4dw' WHERE ref = 'iaso#178465'"])
+    failed = _import(client, task_aws, alpha, source, content)
+    assert failed["status"] == "ERRORED"
+    assert (
+        "ref: 'O8KHatHm4dw' is also on level-5-Health facility/Formation sanitaire - HF row"
+        in (failed["error_message"])
+    )
+    assert _versions(source["id"]) == 1

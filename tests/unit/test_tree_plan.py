@@ -1,3 +1,5 @@
+import pytest
+
 from chalicelib import tree_plan
 from chalicelib.gpkg import Feature
 
@@ -123,3 +125,35 @@ def test_streaming_agrees_with_check_and_paths_in_any_file_order():
         expected = tree_plan.paths(plan.ordered, ids, {})
         assert placer.problems == [] and len(placed) == 400
         assert {u.feature.ref: (u.path, u.depth) for u in placed} == expected
+
+
+def test_remembering_only_the_parents_places_as_remembering_every_unit():
+    import random
+
+    rng = random.Random(11)
+    features = [unit("r0")] + [unit(f"r{i}", f"r{rng.randrange(i)}", row=i) for i in range(1, 400)]
+    parents = frozenset(f.parent_ref for f in features if f.parent_ref)
+    assert len(parents) < len(features)  # leaves are not remembered
+    for _ in range(5):
+        rng.shuffle(features)
+        every, placed_every = placed_by_streaming(features)
+        lean = tree_plan.Placer(range(100, 100_000), [], parents)
+        placed_lean = [unit for feature in features for unit in lean.add(feature)]
+        lean.finish(frozenset())
+        assert lean.problems == [] and lean.count == every.count == 400
+        assert placed_lean == placed_every
+
+
+def test_remembering_only_the_parents_leaves_a_leafs_repeat_to_the_database():
+    lean = tree_plan.Placer(range(1, 100), [], frozenset({"a"}))
+    placed = [u for f in [unit("a"), unit("b", "a"), unit("b", "a", row=3)] for u in lean.add(f)]
+    assert [u.feature.ref for u in placed] == ["a", "b", "b"] and lean.problems == []  # the index finds it
+    again = [u for f in [unit("a"), unit("a", row=2)] for u in lean.add(f)]
+    assert again == [] and lean.problems[0].message == "'a' is also on level-1-X row 1"  # a parent's
+
+
+def test_a_parent_the_survey_did_not_list_is_refused():
+    lean = tree_plan.Placer(range(1, 100), [], frozenset({"a"}))
+    lean.add(unit("a"))
+    with pytest.raises(tree_plan.NotSurveyed):
+        lean.add(unit("c", "unlisted"))

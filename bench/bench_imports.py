@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import resource
+import select
 import shutil
 import subprocess
 import sys
@@ -53,11 +54,16 @@ def proc_status_mb(field: str) -> float:
     return int(line.split()[1]) / 1024
 
 
-def in_child(action) -> tuple[float, float, object]:
+def in_child(action) -> tuple[float, float, float, object]:
     """Runs `action` in a forked copy of this process: its seconds, how far its memory rose above
-    where it started (the worker's own peak, apart from what moto and the exports hold here), and
-    what it returned (JSON). The heap's free pages are given back first, so that what the action
-    allocates shows in its resident memory instead of reusing pages the exports left resident."""
+    where it started (the worker's own peak, apart from what moto and the exports hold here), the
+    peak memory of the worker's own children (the import's reader), and what it returned (JSON). The
+    heap's free pages are given back first, so that what the action allocates shows in its resident
+    memory instead of reusing pages the exports left resident.
+
+    The worker's peak is exact (VmHWM). The reader's is sampled every 10 ms from here: its unique set
+    size (USS, the pages it does not share; those it shares with the worker, copy-on-write after the
+    fork, are already counted in the worker's)."""
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: fresh database connections (the parent's stay the parent's)
@@ -70,18 +76,55 @@ def in_child(action) -> tuple[float, float, object]:
         with open("/proc/self/clear_refs", "w") as refs:
             refs.write("5")  # the peak (VmHWM) starts again from here
         start = proc_status_mb("VmRSS")
+        os.write(writer, b"started\n")
         begin = time.perf_counter()
         value = action()
         seconds = time.perf_counter() - begin
         growth = proc_status_mb("VmHWM") - start
-        with os.fdopen(writer, "w") as out:
-            json.dump([seconds, growth, value], out, default=str)
+        os.write(writer, json.dumps([seconds, growth, value], default=str).encode())
+        os.close(writer)
         os._exit(0)
     os.close(writer)
-    with os.fdopen(reader) as answer:
-        seconds, growth, value = json.load(answer)
+    answer, peak = b"", 0.0
+    while True:
+        ready, _, _ = select.select([reader], [], [], 0.01)
+        if ready:
+            chunk = os.read(reader, 1 << 16)
+            if not chunk:
+                break
+            answer += chunk
+        peak = max(peak, children_uss_mb(pid))
+    os.close(reader)
     os.waitpid(pid, 0)
-    return seconds, growth, value
+    seconds, growth, value = json.loads(answer.removeprefix(b"started\n"))
+    return seconds, growth, peak, value
+
+
+def children_uss_mb(pid: int) -> float:
+    """The unique set size of a process's children, in MB (0 for one that has ended)."""
+    total = 0.0
+    for child in _children(pid):
+        try:
+            with open(f"/proc/{child}/smaps_rollup") as rollup:
+                total += (
+                    sum(
+                        int(line.split()[1])
+                        for line in rollup
+                        if line.startswith(("Private_Clean:", "Private_Dirty:"))
+                    )
+                    / 1024
+                )
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            return [int(child) for child in children.read().split()]
+    except FileNotFoundError:
+        return []
 
 
 def setup(units: int, seed: int) -> dict:
@@ -245,9 +288,15 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
             "close_missing": False,
             "dry_run": False,
         }
-        results[file_format], growth, row = in_child(lambda p=params: run_task("orgunits.import", p, ids))
+        results[file_format], growth, together, row = in_child(
+            lambda p=params: run_task("orgunits.import", p, ids)
+        )
         label = f"ours: {file_format} import (checks, paths, audit)"
-        print(f"  {label:<52} {results[file_format]:8.2f} s   worker memory +{growth:5.0f} MB", flush=True)
+        print(
+            f"  {label:<52} {results[file_format]:8.2f} s   worker memory +{growth:5.0f} MB,"
+            f" its reader {together:4.0f} MB",
+            flush=True,
+        )
         print(f"    {json.dumps(row['result'])}")
         timed(f"  then, after its commit: ANALYZE of the version ({file_format})", lambda: run_queued(ids))
     anchor_ogr, _ = timed(
@@ -270,10 +319,53 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
     anchor_bare, _ = timed(
         "anchor: COPY to staging, then INSERT into an indexed table", lambda: _copy_in(dsn, root / "copy.csv")
     )
+    lines = _our_copy_lines(gpkg_file, root / "units.copy")
+    anchor_floor, _ = timed(
+        "floor: COPY of our lines, then our partition's indexes", lambda: _copy_and_index(dsn, lines)
+    )
     print(
         f"  ratios: GPKG import {results['gpkg'] / anchor_ogr:.2f}x ogr2ogr; "
-        f"CSV import {results['csv'] / anchor_bare:.2f}x COPY + INSERT"
+        f"CSV import {results['csv'] / anchor_bare:.2f}x COPY + INSERT; "
+        f"GPKG import {results['gpkg'] / anchor_floor:.2f}x its floor"
     )
+
+
+def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
+    """The COPY lines our GeoPackage import sends for `gpkg_file` (read, checked, placed), in a file."""
+    import itertools
+
+    from chalicelib import gpkg, import_writer, tree_plan
+    from chalicelib.models import unit_loader
+
+    with gpkg.opened(gpkg_file) as source, open(path, "wb") as out:
+        placer = tree_plan.Placer(itertools.count(10**9), gpkg.ProblemList(), source.parents)
+        target = import_writer.Target(1, 1, 1, 1)
+        type_ids = {name: 1 for _, name in source.levels}
+        group_ids = {ref: 1 for ref in source.package.groups}
+        units = (unit for features in itertools.batched(source.features(), import_writer.BATCH)
+                 for unit in import_writer._encoded(list(features), type_ids, None))  # fmt: skip
+        rows = import_writer._lines(target, (placer.add(unit) for unit in units), group_ids, [])
+        shutil.copyfileobj(unit_loader._CopyStream(rows), out, unit_loader.READ_SIZE)
+    return path
+
+
+def _copy_and_index(dsn: str, lines: Path) -> None:
+    """What our import cannot go below with this schema: the database's part alone (the COPY of lines
+    already made, then the indexes the partition's ATTACH builds), without Python's reading."""
+    from chalicelib.models import unit_loader
+
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur, open(lines, "rb") as source:
+        cur.execute("SET statement_timeout = 0")
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'org_units_v1' AND indexdef NOT LIKE '%trgm%'"
+        )
+        indexes = [row[0].replace(" ON public.org_units_v1 ", " ON floor_units ") for row in cur.fetchall()]
+        cur.execute("CREATE TABLE floor_units (LIKE org_units INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+        columns = ", ".join(unit_loader.UNIT_COLUMNS)
+        cur.copy_expert(f"COPY floor_units ({columns}) FROM STDIN", source, unit_loader.READ_SIZE)
+        for number, definition in enumerate(indexes):
+            cur.execute(definition.replace(" INDEX org_units_v1_", f" INDEX floor_{number}_", 1))
+        conn.rollback()
 
 
 def _ogr_dsn(dsn: str) -> str:

@@ -154,7 +154,7 @@ class Source:
 @contextmanager
 def opened(path: str | Path) -> Iterator[Source]:
     """The GeoPackage as a Source whose features are read layer by layer, a batch at a time, so that
-    its geometries are never all in memory."""
+    its geometries are never all in memory (each reading on its own connection)."""
     _check_is_sqlite(Path(path))
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -162,7 +162,7 @@ def opened(path: str | Path) -> Iterator[Source]:
         raise GpkgError(f"cannot open the file as SQLite: {error}") from error
     try:
         try:
-            source = _open(connection)
+            source = _open(connection, Path(path))
         except sqlite3.DatabaseError as error:
             raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
         yield source
@@ -179,7 +179,7 @@ def _check_is_sqlite(path: Path) -> None:
         raise GpkgError("this is not a GeoPackage (not an SQLite database)")
 
 
-def _open(connection: sqlite3.Connection) -> Source:
+def _open(connection: sqlite3.Connection, path: Path) -> Source:
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
         raise GpkgError("this SQLite file is not a GeoPackage (no gpkg_contents / gpkg_geometry_columns)")
@@ -205,12 +205,15 @@ def _open(connection: sqlite3.Connection) -> Source:
     count = sum(reader.count(connection) for reader in readers)
     parents = frozenset(ref for reader in readers for ref in reader.parent_refs(connection))
 
-    def features() -> Iterator[Feature]:
+    def features() -> Iterator[Feature]:  # on a connection of its own: it may run in another process
+        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             for reader in readers:
-                yield from reader.features(connection, package)
+                yield from reader.features(own, package)
         except sqlite3.DatabaseError as error:
             raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+        finally:
+            own.close()
 
     levels = [(reader.depth, reader.type_name) for reader in readers]
     return Source(package, levels, count, features, parents)

@@ -2,17 +2,20 @@
 (new units copied in, changed ones updated and audited field by field, paths recomputed)."""
 
 import array
+import contextlib
 import datetime
+import functools
 import itertools
 import re
 import uuid as uuids
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy
 import shapely
 
-from chalicelib import audit, tree_plan
+from chalicelib import audit, read_ahead, tree_plan
 from chalicelib.gpkg import Feature, Package, ProblemList, RowProblem, Source
 from chalicelib.models import groups, sources, unit_types
 from chalicelib.models import unit_loader as loader
@@ -61,22 +64,22 @@ def _write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_
                        ) -> tuple[dict, list[RowProblem]]:  # fmt: skip
     ids = itertools.count(1) if dry_run else loader.reserve_ids(cur, source.count)
     placer = tree_plan.Placer(ids, ProblemList(), parents)
-    features = _reported(source.features(), progress, source.count)
     if dry_run:
-        for feature in features:
+        for feature in _reported(source.features(), progress, source.count):
             placer.add(feature)
     else:
         errors = None if skip_invalid else _Errors(source.package.problems, placer.problems)
-        target = _load(cur, target, source, (placer.add(feature) for feature in features), errors)
+        target = _load(cur, target, source, placer, progress, errors)
     placer.finish(_rejected(source.package))
     counts = {"version_id": target.version_id, "created": placer.count, "updated": 0, "unchanged": 0,
               "closed": 0}  # fmt: skip
     return counts, placer.problems
 
 
-def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.Placed]],
+def _load(cur, target: Target, source: Source, placer: tree_plan.Placer, progress,
           errors: "_Errors | None") -> Target:  # fmt: skip
-    """The new version, its types and groups, then its units and memberships as they are placed."""
+    """The new version, its types and groups, then its units and memberships as they are read (in a
+    second process: read_ahead) and placed."""
     created_types: list[int] = []
     type_ids = _types(cur, target.account_id, source.levels, create=True, created=created_types)
     version = sources.create_version(cur, target.account_id, target.data_source_id, "Import",
@@ -86,19 +89,28 @@ def _load(cur, target: Target, source: Source, placed: Iterator[list[tree_plan.P
     memberships = _Memberships(target.account_id, target.version_id)
     # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
     # unique index is built, and given a new uuid then (unit_loader.load_new_version)
-    rows = _unit_rows(target, placed, type_ids, group_ids, memberships, None)
+    encode = functools.partial(_encoded, type_ids=type_ids, seen_uuids=None)
+    batches = read_ahead.batches(source.features, encode, source.package.problems, not READ_AHEAD)
+    placed = _placed(batches, placer, progress, source.count)
     if errors is not None:
-        rows = _until_an_error(rows, errors)
+        placed = _until_an_error(placed, errors)
+    rows = _lines(target, placed, group_ids, memberships)
 
     def stopped() -> bool:  # then the caller's transaction rolls back what was loaded
         return bool(failures) or (errors is not None and errors.found)
 
-    loader.load_new_version(cur, target.version_id, _until_unreadable(rows, failures), memberships, stopped)
+    with contextlib.closing(batches):  # the reading process ends with the COPY, whatever happened
+        loader.load_new_version(
+            cur, target.version_id, _until_unreadable(rows, failures), memberships, stopped
+        )
     if failures:
         raise failures[0]
     if not stopped():
         unit_types.delete_unused(cur, target.account_id, created_types)  # a layer or a rejected row's type
     return target
+
+
+READ_AHEAD = True  # False: the file is read in this process (tests cover both ways)
 
 
 class _Memberships:
@@ -125,6 +137,10 @@ class _Errors:
         self._lists, self._checked, self.found = problem_lists, [0] * len(problem_lists), False
 
     def seen(self) -> bool:
+        if self.found or all(
+            len(problems) == checked for problems, checked in zip(self._lists, self._checked, strict=True)
+        ):
+            return self.found
         for index, problems in enumerate(self._lists):
             if not self.found and len(problems) > self._checked[index]:
                 self.found = any(problem.fatal for problem in problems[self._checked[index] :])
@@ -132,23 +148,36 @@ class _Errors:
         return self.found
 
 
-def _until_an_error(rows: Iterator[str], errors: _Errors) -> Iterator[str]:
-    """The rows until the file is known to have an error: then nothing will be imported, so the rest
-    is read for its problems only, and nothing more goes to the database."""
-    for row in rows:
+def _until_an_error(batches: Iterator, errors: _Errors) -> Iterator:
+    """The batches until the file is known to have an error: then nothing will be imported, so the
+    rest is read for its problems only, and nothing more goes to the database."""
+    for batch in batches:
         if errors.seen():
-            for _ in rows:
+            for _ in batches:
                 pass
             return
-        yield row
+        yield batch
 
 
 PROGRESS_EVERY = 10_000
 
 
-def _reported(
-    features: Iterator[Feature], progress: Callable[[int, int], None], total: int
-) -> Iterator[Feature]:
+def _placed(batches: Iterator[list["Unit"]], placer: tree_plan.Placer, progress: Callable[[int, int], None],
+            total: int) -> Iterator[list[tree_plan.Placed]]:  # fmt: skip
+    """Per batch of units read, the units it places (with the held ones it frees); `progress` told
+    every PROGRESS_EVERY units read."""
+    done, add = 0, placer.add
+    for batch in batches:
+        placed: list[tree_plan.Placed] = []
+        for unit in batch:
+            placed += add(unit)
+            done += 1
+            if done % PROGRESS_EVERY == 0:
+                progress(done, total)
+        yield placed
+
+
+def _reported(features: Iterator, progress: Callable[[int, int], None], total: int) -> Iterator:
     for done, feature in enumerate(features, 1):
         if done % PROGRESS_EVERY == 0:
             progress(done, total)
@@ -238,55 +267,67 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
     seen_uuids = _taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid])
     batches = (
         [
-            tree_plan.Placed(f, ids[f.ref], id_of.get(f.parent_ref), *placed[f.ref])
-            for f in created[i : i + BATCH]
+            tree_plan.Placed(unit, ids[unit.ref], id_of.get(unit.parent_ref), *placed[unit.ref])
+            for unit in _encoded(created[i : i + BATCH], type_ids, seen_uuids)
         ]
         for i in range(0, len(created), BATCH)
     )
     memberships: list[tuple] = []
-    return ids, _unit_rows(target, batches, type_ids, group_ids, memberships, seen_uuids), memberships
+    return ids, _lines(target, batches, group_ids, memberships), memberships
 
 
 BATCH = 10_000  # units whose geometries are encoded together
 
 
-def _unit_rows(target: Target, placed: Iterable[list[tree_plan.Placed]], type_ids: dict, group_ids: dict,
-               memberships: list, seen_uuids: set[str] | None) -> Iterator[tuple]:  # fmt: skip
-    """COPY rows (UNIT_COLUMNS) of placed units, which come in lists; their group memberships
-    (GROUP_COLUMNS) are added to `memberships` meanwhile. Geometries are encoded a batch at a time, in
-    vectorised shapely calls: one by one, this was the import's costliest Python step."""
+class Unit(NamedTuple):
+    """A unit read and encoded, to be placed (tree_plan.Placer takes it as it takes a Feature): its
+    uuid, and its COPY line's columns from org_unit_type_id to closed_date (`middle`)."""
+
+    layer: str
+    row: int
+    depth: int
+    ref: str
+    parent_ref: str | None
+    uuid: str
+    middle: str
+    group_refs: list[str]
+
+
+def _encoded(features: list[Feature], type_ids: dict, seen_uuids: set[str] | None) -> list[Unit]:
+    """The features as Units, their geometries encoded in vectorised shapely calls (one by one, this
+    was the import's costliest Python step). `seen_uuids`, when kept, gets each uuid given."""
     text, null = loader.text, loader.NULL
-    constants = f"{target.version_id}\t{target.account_id}\t"
-    user = target.user_id
-    for batch in _batches(placed):
-        locations = _ewkb_all([unit.feature.location for unit in batch], three_d=True)
-        territories = _ewkb_all([unit.feature.territory for unit in batch], three_d=False)
-        simplified = _simplified_all([unit.feature.territory for unit in batch])
-        for unit, location, territory, simpler in zip(batch, locations, territories, simplified, strict=True):
-            f, parent_id = unit.feature, unit.parent_id
-            opened, closed = f.opening_date, f.closed_date
-            yield (  # a COPY line, in UNIT_COLUMNS order: only names, codes and refs may need escapes
-                f"{unit.id}\t{constants}{_uuid(f.uuid, seen_uuids)}"
-                f"\t{null if parent_id is None else parent_id}\t{type_ids[f.type_name]}"
-                f"\t{text(f.name)}\t{text(f.code)}\t{text(f.ref)}\t{f.validation_status or 'VALID'}"
-                f"\t{location or null}\t{territory or null}\t{simpler or null}"
-                f"\t{null if opened is None else opened}\t{null if closed is None else closed}"
-                f"\t{unit.path}\t{unit.depth}\t{user}\t{user}\n"
-            )
-            for ref in f.group_refs:
-                memberships.append((target.account_id, target.version_id, unit.id, group_ids[ref]))
+    locations = _points_ewkb([feature.location for feature in features])
+    territories = _ewkb_all([feature.territory for feature in features], three_d=False)
+    simplified = _simplified_all([feature.territory for feature in features])
+    units = []
+    for f, location, territory, simpler in zip(features, locations, territories, simplified, strict=True):
+        opened, closed = f.opening_date, f.closed_date
+        middle = (  # UNIT_COLUMNS from org_unit_type_id: only names, codes and refs may need escapes
+            f"{type_ids[f.type_name]}\t{text(f.name)}\t{text(f.code)}\t{text(f.ref)}"
+            f"\t{f.validation_status or 'VALID'}\t{location or null}\t{territory or null}\t{simpler or null}"
+            f"\t{null if opened is None else opened}\t{null if closed is None else closed}"
+        )
+        units.append(Unit(f.layer, f.row, f.depth, f.ref, f.parent_ref, _uuid(f.uuid, seen_uuids), middle,
+                          f.group_refs))  # fmt: skip
+    return units
 
 
-def _batches(placed: Iterable[list[tree_plan.Placed]]) -> Iterator[list[tree_plan.Placed]]:
-    """The placed units regrouped in batches of about BATCH (a feature frees one to thousands)."""
-    batch: list[tree_plan.Placed] = []
+def _lines(target: Target, placed: Iterable[list[tree_plan.Placed]], group_ids: dict,
+           memberships) -> Iterator[str]:  # fmt: skip
+    """The COPY lines (UNIT_COLUMNS) of placed Units, which come in lists: a string of them per list.
+    Their group memberships (GROUP_COLUMNS) are added to `memberships` meanwhile."""
+    null, user, account_id, version_id = loader.NULL, target.user_id, target.account_id, target.version_id
+    constants = f"{version_id}\t{account_id}\t"
     for units in placed:
-        batch.extend(units)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        yield "".join([
+            f"{p.id}\t{constants}{p.feature.uuid}\t{null if p.parent_id is None else p.parent_id}"
+            f"\t{p.feature.middle}\t{p.path}\t{p.depth}\t{user}\t{user}\n"
+            for p in units
+        ])  # fmt: skip
+        for p in units:
+            for ref in p.feature.group_refs:
+                memberships.append((account_id, version_id, p.id, group_ids[ref]))
 
 
 def _taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:
@@ -336,6 +377,29 @@ def _ewkb_all(geometries: list, three_d: bool) -> list[str | None]:
     array = shapely.force_3d(array) if three_d else shapely.force_2d(array)
     return shapely.to_wkb(shapely.set_srid(array, 4326), hex=True, include_srid=True,
                           output_dimension=3 if three_d else 2).tolist()  # fmt: skip
+
+
+# Little-endian EWKB of a PointZ with an SRID (type 0xA0000001), SRID 4326: three doubles follow.
+POINT_Z_4326 = "01010000A0E6100000"
+POINT_HEX = 48  # hex digits of three doubles
+
+
+def _points_ewkb(points: list) -> list[str | None]:
+    """Hex EWKB of each point (3D, SRID 4326, as _ewkb_all writes it), None staying None: the
+    coordinates taken out in one call and hexed at once, a third of the time shapely's writer takes."""
+    present = [index for index, point in enumerate(points) if point is not None]
+    if not present:
+        return [None] * len(points)
+    array = numpy.array([points[index] for index in present], dtype=object)
+    coordinates = shapely.get_coordinates(array, include_z=True)
+    if len(coordinates) != len(present):  # an empty point has no coordinates: the general way
+        return _ewkb_all(points, three_d=True)
+    numpy.nan_to_num(coordinates[:, 2], copy=False, nan=0.0)  # a 2D point's Z
+    hexed = coordinates.astype("<f8").tobytes().hex().upper()
+    encoded: list[str | None] = [None] * len(points)
+    for nth, index in enumerate(present):
+        encoded[index] = POINT_Z_4326 + hexed[nth * POINT_HEX : (nth + 1) * POINT_HEX]
+    return encoded
 
 
 def _simplified_all(territories: list) -> list[str | None]:

@@ -8,7 +8,6 @@ the import commits (a few seconds at most: the attach is the import's last big s
 """
 
 import io
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 
 from psycopg2.errors import UniqueViolation
@@ -129,7 +128,7 @@ def copy_rows(cur, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) 
 
 
 READ_SIZE = 1024 * 1024  # what COPY asks of the stream at a time
-LINES_PER_CHUNK = 1000
+CHUNK_CHARACTERS = 256 * 1024  # rows are turned into text until there is this much
 
 
 class _CopyStream(io.RawIOBase):
@@ -144,7 +143,12 @@ class _CopyStream(io.RawIOBase):
 
     def readinto(self, target) -> int:
         if not self._buffer:
-            lines = [_line(row) for row in itertools.islice(self._rows, LINES_PER_CHUNK)]
+            lines, size = [], 0
+            for row in self._rows:
+                lines.append(_line(row))
+                size += len(lines[-1])
+                if size >= CHUNK_CHARACTERS:
+                    break
             self._buffer = memoryview("".join(lines).encode())
         size = min(len(target), len(self._buffer))
         target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
@@ -158,7 +162,7 @@ NULL = "\\N"
 
 
 def _line(row: tuple | str) -> str:
-    if type(row) is str:  # a whole line already (import_writer makes its lines itself)
+    if type(row) is str:  # whole lines already (import_writer makes its lines itself)
         return row
     return "\t".join([text(value) for value in row]) + "\n"
 

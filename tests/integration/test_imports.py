@@ -298,14 +298,16 @@ def test_row_errors_import_nothing_unless_skip_invalid(client, alpha, source, ta
     )
 
 
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["read in a child", "read here"])
 def test_a_file_found_wrong_half_way_through_its_stream_ends_errored_and_leaves_nothing(
-    client, alpha, source, task_aws, tmp_path, monkeypatch
+    client, alpha, source, task_aws, tmp_path, monkeypatch, read_ahead
 ):
     """A GeoPackage is read while its units are already being copied: a reason to give up found
     there (here, too many bad rows) still reaches the user whole, and nothing stays."""
-    from chalicelib import gpkg
+    from chalicelib import gpkg, import_writer
 
     monkeypatch.setattr(gpkg, "MAX_PROBLEMS", 2)
+    monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
     hf = '"level-5-Health facility/Formation sanitaire - HF"'
     content = _edited(
         tmp_path, [f"UPDATE {hf} SET name = NULL WHERE rowid IN (SELECT rowid FROM {hf} LIMIT 3)"]
@@ -337,24 +339,26 @@ def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeyp
     assert _versions(source["id"]) == 1
 
 
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["read in a child", "read here"])
 def test_a_kill_while_the_units_stream_in_stops_the_import_and_leaves_nothing(
-    client, alpha, source, task_aws, monkeypatch
+    client, alpha, source, task_aws, monkeypatch, read_ahead
 ):
     from chalicelib import import_writer
 
     monkeypatch.setattr(import_writer, "PROGRESS_EVERY", 2)
-    original, seen = import_writer._reported, []
+    monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
+    original, seen = import_writer._placed, []
 
-    def reported_then_killed(features, progress, total):
+    def placed_then_killed(batches, placer, progress, total):
         def killing(done, of):
             seen.append((done, of))
             with db.side_cursor() as side:  # the user presses "kill" while the units are copied
                 side.execute("UPDATE tasks SET should_be_killed = true WHERE kind = 'orgunits.import'")
             progress(done, of)
 
-        return original(features, killing, total)
+        return original(batches, placer, killing, total)
 
-    monkeypatch.setattr(import_writer, "_reported", reported_then_killed)
+    monkeypatch.setattr(import_writer, "_placed", placed_then_killed)
     done = _import(
         client, task_aws, alpha, source, (FIXTURES / "iaso_multiple_ref_formats.gpkg").read_bytes()
     )
@@ -595,14 +599,16 @@ def test_without_skip_invalid_the_first_error_stops_the_writing_but_not_the_repo
     assert [p.row for p in reader + placer if p.fatal] == [5, 3]
 
 
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["read in a child", "read here"])
 @pytest.mark.parametrize("skip_invalid", [False, True])
 def test_a_leaf_ref_given_twice_is_reported_where_it_repeats(
-    client, alpha, source, task_aws, skip_invalid, monkeypatch
+    client, alpha, source, task_aws, skip_invalid, monkeypatch, read_ahead
 ):
     # Only parents' refs are remembered while a file streams in: a leaf's repeat is found by the
     # version's unique index, then the file is read again to say where.
     from chalicelib import import_writer
 
+    monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
     reads, write = [], import_writer._write_new_version
     monkeypatch.setattr(
         import_writer, "_write_new_version", lambda *args: reads.append(args[-1]) or write(*args)

@@ -1,0 +1,21 @@
+import shapely
+
+from chalicelib import import_writer
+
+
+def test_points_are_written_as_shapely_writes_them():
+    points = [
+        shapely.Point(-11.8, 12.8),
+        None,
+        shapely.Point(2.35, 48.85, 35.5),
+        shapely.Point(-180.0, -90.0),
+        shapely.Point(179.99999999999997, 0.1 + 0.2, -0.0),
+        None,
+    ]
+    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
+    assert import_writer._points_ewkb([None, None]) == [None, None]
+
+
+def test_an_empty_point_is_written_the_general_way():
+    points = [shapely.Point(1, 2), shapely.from_wkt("POINT EMPTY"), None]
+    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)

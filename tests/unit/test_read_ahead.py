@@ -1,0 +1,51 @@
+import os
+
+import pytest
+
+from chalicelib import read_ahead
+from chalicelib.gpkg import GpkgError, ProblemList, RowProblem
+
+
+def encode_with_pid(batch: list) -> list:
+    return [(os.getpid(), item * 10) for item in batch]
+
+
+def numbers(count: int, problems: list, fail_at: int | None = None):
+    def features():
+        for number in range(count):
+            if number == fail_at:
+                raise GpkgError(f"the GeoPackage is damaged or truncated at {number}")
+            if number % 4000 == 0:
+                problems.append(RowProblem("layer", number, "geom", "was repaired", fatal=False))
+            yield number
+
+    return features
+
+
+@pytest.mark.parametrize("in_process", [False, True])
+def test_batches_come_encoded_in_order_with_the_problems_found(in_process):
+    problems = ProblemList()
+    batches = list(read_ahead.batches(numbers(12_001, problems), encode_with_pid, problems, in_process))
+    assert [len(batch) for batch in batches] == [5000, 5000, 2001]
+    assert [value for batch in batches for _, value in batch] == [n * 10 for n in range(12_001)]
+    readers = {pid for batch in batches for pid, _ in batch}
+    assert (readers == {os.getpid()}) is in_process  # read here, or in a child of this process
+    assert [problem.row for problem in problems] == [0, 4000, 8000, 12000]
+
+
+def test_an_error_in_the_reader_is_raised_here_with_its_kind_after_what_came_before():
+    problems, received = ProblemList(), []
+    with pytest.raises(GpkgError, match="truncated at 7500"):
+        for batch in read_ahead.batches(numbers(20_000, problems, fail_at=7500), encode_with_pid, problems):
+            received.append(len(batch))
+    assert received == [5000] and [problem.row for problem in problems] == [0, 4000]
+
+
+def test_a_reader_left_behind_is_stopped_and_collected():
+    problems = ProblemList()
+    batches = read_ahead.batches(numbers(1_000_000, problems), encode_with_pid, problems)
+    reader = next(batches)[0][0]
+    assert reader != os.getpid()
+    batches.close()  # this process stops reading (an error, a kill)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(reader, os.WNOHANG)  # already collected: no zombie left

@@ -342,8 +342,9 @@ def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
         target = import_writer.Target(1, 1, 1, 1)
         type_ids = {name: 1 for _, name in source.levels}
         group_ids = {ref: 1 for ref in source.package.groups}
-        units = (unit for features in itertools.batched(source.features(), import_writer.BATCH)
-                 for unit in import_writer._encoded(list(features), type_ids, None))  # fmt: skip
+        units = (import_writer._as_unit(values)
+                 for features in itertools.batched(source.features(), import_writer.BATCH)
+                 for values in import_writer._encoded(list(features), type_ids, None))  # fmt: skip
         rows = import_writer._lines(target, (placer.add(unit) for unit in units), group_ids, [])
         shutil.copyfileobj(unit_loader._CopyStream(rows), out, unit_loader.READ_SIZE)
     return path

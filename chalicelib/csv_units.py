@@ -76,7 +76,7 @@ def source(path: str | Path) -> Source:
     finds what must be known before: the types, the groups and how many rows there are."""
     package = Package()
     levels, count, parents = _survey(path, package)
-    return Source(package, levels, count, lambda: _features(path, package), parents)
+    return Source(package, levels, count, lambda: _features(path, package), parents, streamed=True)
 
 
 BATCH = 10_000  # rows whose points are made together

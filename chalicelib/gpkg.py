@@ -142,6 +142,7 @@ class Source:
     count: int
     features: Callable[[], Iterator[Feature]]
     parents: frozenset[str] | None = None
+    streamed: bool = False  # read from the file as they are asked for (not from memory)
 
     @classmethod
     def of(cls, package: Package) -> "Source":
@@ -216,7 +217,7 @@ def _open(connection: sqlite3.Connection, path: Path) -> Source:
             own.close()
 
     levels = [(reader.depth, reader.type_name) for reader in readers]
-    return Source(package, levels, count, features, parents)
+    return Source(package, levels, count, features, parents, streamed=True)
 
 
 def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:

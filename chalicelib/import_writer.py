@@ -44,19 +44,26 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_i
     the rest of the file is still read, for the report).
 
     Only the units that are parents are remembered while the file streams (tree_plan.Placer), so a
-    ref given twice is found by the version's unique index: then (rare) the file is read again,
-    remembering every ref, to report where."""
+    ref given twice is found by the version's unique index. When it is (rare), or when errors stopped
+    the writing before that index was built, the file is read again remembering every ref, so that
+    the report says where refs repeat."""
     if dry_run or source.parents is None:
         return _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
+    problems, known = source.package.problems, len(source.package.problems)  # those of a file read whole
     cur.execute("SAVEPOINT new_version")
     try:
-        written = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, source.parents)
+        counts, found = _write_new_version(
+            cur, target, source, dry_run, skip_invalid, progress, source.parents
+        )
+        read_again = not skip_invalid and any(problem.fatal for problem in [*problems, *found])
     except (loader.RepeatedRefs, tree_plan.NotSurveyed):
+        read_again = True
+    if read_again:
         cur.execute("ROLLBACK TO SAVEPOINT new_version")
-        source.package.problems.clear()
-        written = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
+        del problems[known:]  # the reading again finds them again
+        counts, found = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
     cur.execute("RELEASE SAVEPOINT new_version")
-    return written
+    return counts, found
 
 
 def _write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_invalid: bool,
@@ -90,7 +97,8 @@ def _load(cur, target: Target, source: Source, placer: tree_plan.Placer, progres
     # no set of the file's uuids (130 bytes a unit): a repeated one is found when the partition's
     # unique index is built, and given a new uuid then (unit_loader.load_new_version)
     encode = functools.partial(_encoded, type_ids=type_ids, seen_uuids=None)
-    batches = read_ahead.batches(source.features, encode, source.package.problems, not READ_AHEAD)
+    in_process = not (READ_AHEAD and source.streamed)  # a file read whole: nothing left to read ahead
+    batches = read_ahead.batches(source.features, encode, source.package.problems, in_process)
     placed = _placed(batches, placer, progress, source.count)
     if errors is not None:
         placed = _until_an_error(placed, errors)
@@ -162,15 +170,15 @@ def _until_an_error(batches: Iterator, errors: _Errors) -> Iterator:
 PROGRESS_EVERY = 10_000
 
 
-def _placed(batches: Iterator[list["Unit"]], placer: tree_plan.Placer, progress: Callable[[int, int], None],
+def _placed(batches: Iterator[list[tuple]], placer: tree_plan.Placer, progress: Callable[[int, int], None],
             total: int) -> Iterator[list[tree_plan.Placed]]:  # fmt: skip
-    """Per batch of units read, the units it places (with the held ones it frees); `progress` told
-    every PROGRESS_EVERY units read."""
+    """Per batch of units read (_encoded's tuples), the units it places (with the held ones it
+    frees); `progress` told every PROGRESS_EVERY units read."""
     done, add = 0, placer.add
     for batch in batches:
         placed: list[tree_plan.Placed] = []
-        for unit in batch:
-            placed += add(unit)
+        for values in batch:
+            placed += add(_as_unit(values))
             done += 1
             if done % PROGRESS_EVERY == 0:
                 progress(done, total)
@@ -268,7 +276,7 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
     batches = (
         [
             tree_plan.Placed(unit, ids[unit.ref], id_of.get(unit.parent_ref), *placed[unit.ref])
-            for unit in _encoded(created[i : i + BATCH], type_ids, seen_uuids)
+            for unit in map(_as_unit, _encoded(created[i : i + BATCH], type_ids, seen_uuids))
         ]
         for i in range(0, len(created), BATCH)
     )
@@ -293,9 +301,15 @@ class Unit(NamedTuple):
     group_refs: list[str]
 
 
-def _encoded(features: list[Feature], type_ids: dict, seen_uuids: set[str] | None) -> list[Unit]:
-    """The features as Units, their geometries encoded in vectorised shapely calls (one by one, this
-    was the import's costliest Python step). `seen_uuids`, when kept, gets each uuid given."""
+# A Unit from a plain tuple of its fields, without the Python-level __new__ of a named tuple: units
+# travel from the reading process as plain tuples, which pickle five times faster (bench/README.md).
+_as_unit = functools.partial(tuple.__new__, Unit)
+
+
+def _encoded(features: list[Feature], type_ids: dict, seen_uuids: set[str] | None) -> list[tuple]:
+    """The features as the fields of Units (plain tuples: see _as_unit), their geometries encoded in
+    vectorised shapely calls (one by one, this was the import's costliest Python step). `seen_uuids`,
+    when kept, gets each uuid given."""
     text, null = loader.text, loader.NULL
     locations = _points_ewkb([feature.location for feature in features])
     territories = _ewkb_all([feature.territory for feature in features], three_d=False)
@@ -308,8 +322,8 @@ def _encoded(features: list[Feature], type_ids: dict, seen_uuids: set[str] | Non
             f"\t{f.validation_status or 'VALID'}\t{location or null}\t{territory or null}\t{simpler or null}"
             f"\t{null if opened is None else opened}\t{null if closed is None else closed}"
         )
-        units.append(Unit(f.layer, f.row, f.depth, f.ref, f.parent_ref, _uuid(f.uuid, seen_uuids), middle,
-                          f.group_refs))  # fmt: skip
+        units.append((f.layer, f.row, f.depth, f.ref, f.parent_ref, _uuid(f.uuid, seen_uuids), middle,
+                      f.group_refs))  # fmt: skip
     return units
 
 
@@ -392,8 +406,15 @@ def _points_ewkb(points: list) -> list[str | None]:
         return [None] * len(points)
     array = numpy.array([points[index] for index in present], dtype=object)
     coordinates = shapely.get_coordinates(array, include_z=True)
-    if len(coordinates) != len(present):  # an empty point has no coordinates: the general way
-        return _ewkb_all(points, three_d=True)
+    has_z = shapely.has_z(array)
+    if (
+        len(coordinates) != len(present)
+        or shapely.has_m(array).any()
+        or numpy.isnan(coordinates[has_z, 2]).any()
+    ):
+        return _ewkb_all(
+            points, three_d=True
+        )  # an empty point (no coordinates), M or a NaN Z: the general way
     numpy.nan_to_num(coordinates[:, 2], copy=False, nan=0.0)  # a 2D point's Z
     hexed = coordinates.astype("<f8").tobytes().hex().upper()
     encoded: list[str | None] = [None] * len(points)

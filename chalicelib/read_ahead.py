@@ -40,7 +40,10 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
     incoming = Connection(reader, writable=False)
     try:
         while True:
-            kind, payload, found = incoming.recv()
+            try:
+                kind, payload, found = incoming.recv()
+            except EOFError:
+                raise ReaderEnded(_how_it_ended(child)) from None
             for problem in found:
                 problems.append(problem)
             if kind == "error":
@@ -79,11 +82,26 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
 
 
 def _picklable(error: Exception) -> Exception:
+    """The error, if it comes out of a pickle as it went in; else a RuntimeError that says it."""
     try:
-        pickle.dumps(error)
+        pickle.loads(pickle.dumps(error))
         return error
     except Exception:
         return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+class ReaderEnded(RuntimeError):
+    """The reading process ended without a word (killed, out of memory)."""
+
+
+def _how_it_ended(child: int) -> str:
+    try:
+        _, status = os.waitpid(child, 0)
+    except ChildProcessError:
+        return "the file's reader ended without a word"
+    if os.WIFSIGNALED(status):
+        return f"the file's reader was killed by signal {os.WTERMSIG(status)} (out of memory?)"
+    return f"the file's reader ended with status {os.waitstatus_to_exitcode(status)} without a word"
 
 
 def _stop(child: int) -> None:

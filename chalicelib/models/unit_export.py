@@ -95,7 +95,8 @@ def copy_csv(cur, query: Query, levels: int, file) -> int:
         LEFT JOIN export_ancestors a ON a.id = ou.parent_id
         {CSV_GROUPS}
         WHERE {query.sql_where()}
-    """  # in table order: sorting a million wide rows spilled to disk, and nothing needs an order
+    """  # in no set order (a parallel scan): sorting a million wide rows spilled to disk, and our import
+    # places a unit listed before its parent when the parent comes
     select = cur.mogrify(sql, query.params | {"version_id": query.version_id}).decode()
     with local_settings(cur, COPY_SETTINGS):
         cur.copy_expert(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)", file)

@@ -74,12 +74,8 @@ def _attach_units(cur, table: str, version_id: int) -> None:
     attach = f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})"
     cur.execute("SAVEPOINT attach_units")
     try:
-        cur.execute(attach)
-    except UniqueViolation as error:
-        if "source_ref" in (error.diag.constraint_name or ""):
-            raise RepeatedRefs() from error
-        if "uuid" not in (error.diag.constraint_name or ""):
-            raise
+        _attach_or_say_why(cur, attach)
+    except RepeatedUuids:
         cur.execute("ROLLBACK TO SAVEPOINT attach_units")
         cur.execute(
             f"""
@@ -90,8 +86,24 @@ def _attach_units(cur, table: str, version_id: int) -> None:
             WHERE u.id = repeated.id AND repeated.nth > 1
             """
         )
-        cur.execute(attach)
+        _attach_or_say_why(cur, attach)
     cur.execute("RELEASE SAVEPOINT attach_units")
+
+
+def _attach_or_say_why(cur, attach: str) -> None:
+    try:
+        cur.execute(attach)
+    except UniqueViolation as error:
+        constraint = error.diag.constraint_name or ""
+        if "source_ref" in constraint:
+            raise RepeatedRefs() from error
+        if "uuid" in constraint:
+            raise RepeatedUuids() from error
+        raise
+
+
+class RepeatedUuids(Exception):
+    """The loaded units repeat a uuid: the repeats get new ones."""
 
 
 class RepeatedRefs(Exception):

@@ -1,6 +1,7 @@
 """GeoPackage imports as tasks: real Iaso files, new and existing versions, dry runs, bad input."""
 
 import contextlib
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -645,3 +646,58 @@ def test_a_geopackage_leaf_ref_given_twice_imports_nothing_and_names_both_rows(
         in (failed["error_message"])
     )
     assert _versions(source["id"]) == 1
+
+
+def test_a_files_own_problems_survive_its_reading_again(client, alpha, source, task_aws):
+    # A GeoJSON is read whole (its problems found then); a repeated leaf ref has it read again
+    def feature(ref, name, parent=None):
+        properties = {"ref": ref, "name": name, "parent_ref": parent, "type": "T"}
+        return {"type": "Feature", "geometry": None, "properties": properties}
+
+    features = [
+        feature("KD", "Region"),
+        feature("A", "a", "KD"),
+        feature("BAD", "", "KD"),
+        feature("A", "b", "KD"),
+    ]
+    key = _upload(
+        client, task_aws, alpha, json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    )
+    body = {
+        "s3_key": key,
+        "format": "geojson",
+        "data_source_id": source["id"],
+        "options": {"skip_invalid": True},
+    }
+    status, created, _ = call(client, "POST", "/api/imports", alpha.tokens["registry_editor"], body)
+    assert status == 201, created
+    drain(task_aws)
+    done = row(created["id"])
+    assert done["status"] == "SUCCESS", done["error_message"]
+    assert (done["result"]["created"], done["result"]["errors"]) == (2, 2)  # no name; 'A' again
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_repeated_leaf_ref_is_reported_beside_an_error_that_stopped_the_writing(
+    client, alpha, source, task_aws, dry_run
+):
+    content = b"ref,name,parent_ref,type\nKD,Region,,T\nA,a,KD,T\nBAD,,KD,T\nA,again,KD,T\n"
+    done = _import_csv(client, task_aws, alpha, source, content, {}, dry_run=dry_run)
+    if dry_run:
+        assert done["result"]["errors"] == 2
+        return
+    assert done["status"] == "ERRORED" and "2 error(s), nothing imported" in done["error_message"]
+    assert "row 4, name: is missing" in done["error_message"]
+    assert "row 5, ref: 'A' is also on csv row 3" in done["error_message"]
+
+
+def test_a_file_repeating_a_uuid_and_a_leaf_ref_imports_what_is_valid(client, alpha, source, task_aws):
+    given = "3c24c6ca-3012-4d38-abe8-6d620fe1deb8"
+    content = (
+        f"ref,name,parent_ref,type,uuid\nKD,Region,,T,\nA,a,KD,T,{given}\nB,b,KD,T,{given}\nA,again,KD,T,\n"
+    ).encode()
+    done = _import_csv(client, task_aws, alpha, source, content, {"skip_invalid": True})
+    assert done["status"] == "SUCCESS", done["error_message"]
+    assert (done["result"]["created"], done["result"]["errors"]) == (3, 1)
+    units = _units(done["result"]["version_id"])
+    assert str(units["A"]["uuid"]) == given and str(units["B"]["uuid"]) != given

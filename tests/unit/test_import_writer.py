@@ -19,3 +19,8 @@ def test_points_are_written_as_shapely_writes_them():
 def test_an_empty_point_is_written_the_general_way():
     points = [shapely.Point(1, 2), shapely.from_wkt("POINT EMPTY"), None]
     assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
+
+
+def test_a_point_with_an_unknown_altitude_is_written_the_general_way():
+    points = [shapely.Point(1, 2), shapely.Point(3, 4, float("nan"))]
+    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)

@@ -49,3 +49,27 @@ def test_a_reader_left_behind_is_stopped_and_collected():
     batches.close()  # this process stops reading (an error, a kill)
     with pytest.raises(ChildProcessError):
         os.waitpid(reader, os.WNOHANG)  # already collected: no zombie left
+
+
+class NamedByRow(Exception):
+    def __init__(self, layer: str, row: int):
+        super().__init__(f"{layer} row {row} is broken")
+
+
+def test_an_error_that_does_not_come_out_of_a_pickle_arrives_as_its_message():
+    def features():
+        yield 1
+        raise NamedByRow("layer", 7)
+
+    with pytest.raises(RuntimeError, match="NamedByRow: layer row 7 is broken"):
+        list(read_ahead.batches(features, list, ProblemList()))
+
+
+def test_a_reader_that_dies_says_so():
+    def features():
+        yield 1
+        os.kill(os.getpid(), 9)  # as the kernel does to a process out of memory
+        yield 2
+
+    with pytest.raises(read_ahead.ReaderEnded, match="killed by signal 9"):
+        list(read_ahead.batches(features, list, ProblemList()))

@@ -288,10 +288,9 @@ def feature_from_values(
     feature.parent_ref = normalise_ref(values.get("parent_ref"))
     feature.code = values.get("code") or None
     feature.uuid = values.get("uuid") or None
-    feature.group_refs = [
-        g for g in (normalise_ref(part) for part in values.get("group_refs", "").split(",")) if g
-    ]
-    _name_groups(package, feature.group_refs, values.get("groups", ""))
+    if group_refs := values.get("group_refs"):  # most rows name no group
+        feature.group_refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
+        _name_groups(package, feature.group_refs, values.get("groups", ""))
     status = values.get("validation_status", "").upper() or None
     if status and status not in VALIDATION_STATUSES:
         problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")

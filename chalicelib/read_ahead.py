@@ -43,7 +43,7 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
             try:
                 kind, payload, found = incoming.recv()
             except EOFError:
-                raise ReaderEnded(_how_it_ended(child)) from None
+                raise ReaderEnded(how_it_ended(child)) from None
             for problem in found:
                 problems.append(problem)
             if kind == "error":
@@ -53,7 +53,7 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
             yield payload
     finally:
         incoming.close()
-        _stop(child)
+        stop(child)
 
 
 def _read(out: Connection, features, encode, problems: list) -> None:  # pragma: no cover (the child)
@@ -74,14 +74,14 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
                 out.send(("batch", encode(list(batch)), found()))
             out.send(("end", None, found()))
         except Exception as error:
-            out.send(("error", _picklable(error), found()))
+            out.send(("error", picklable(error), found()))
     except BaseException:  # the parent went away (a broken pipe) or the child was interrupted
         status = 1
     finally:
         os._exit(status)
 
 
-def _picklable(error: Exception) -> Exception:
+def picklable(error: Exception) -> Exception:
     """The error, if it comes out of a pickle as it went in; else a RuntimeError that says it."""
     try:
         pickle.loads(pickle.dumps(error))
@@ -94,17 +94,17 @@ class ReaderEnded(RuntimeError):
     """The reading process ended without a word (killed, out of memory)."""
 
 
-def _how_it_ended(child: int) -> str:
+def how_it_ended(child: int, who: str = "the file's reader") -> str:
     try:
         _, status = os.waitpid(child, 0)
     except ChildProcessError:
-        return "the file's reader ended without a word"
+        return f"{who} ended without a word"
     if os.WIFSIGNALED(status):
-        return f"the file's reader was killed by signal {os.WTERMSIG(status)} (out of memory?)"
-    return f"the file's reader ended with status {os.waitstatus_to_exitcode(status)} without a word"
+        return f"{who} was killed by signal {os.WTERMSIG(status)} (out of memory?)"
+    return f"{who} ended with status {os.waitstatus_to_exitcode(status)} without a word"
 
 
-def _stop(child: int) -> None:
+def stop(child: int) -> None:
     """Kills the child unless it has ended, and collects it."""
     try:
         ended, _ = os.waitpid(child, os.WNOHANG)

@@ -128,10 +128,17 @@ def _layers(info: str) -> dict[str, str]:
     return blocks
 
 
-@pytest.mark.parametrize("file_format", ["gpkg", "csv", "geojson"])
+@pytest.mark.parametrize(
+    "file_format, in_two_processes",
+    [("gpkg", True), ("gpkg", False), ("csv", True), ("csv", False), ("geojson", True)],
+)
 def test_an_export_imports_back_into_a_new_version_with_no_difference(
-    client, alpha, tree, task_aws, file_format
+    client, alpha, tree, task_aws, file_format, in_two_processes, monkeypatch
 ):
+    from chalicelib import exports, import_writer
+
+    monkeypatch.setattr(exports, "WRITE_BEHIND", in_two_processes)  # the GeoPackage's writing
+    monkeypatch.setattr(import_writer, "READ_AHEAD", in_two_processes)  # the file's reading
     _, content = _export(client, task_aws, alpha, file_format)
     key = f"imports/{alpha.account_id}/round-trip/units.{file_format}"
     task_aws.s3.put_object(Bucket=UPLOADS, Key=key, Body=content)

@@ -1,9 +1,10 @@
 """Exporting org units (CSV, XLSX, GeoJSON, GeoPackage) as a task that streams to S3.
 
 The filters are those of GET /api/orgunits, evaluated as the launcher (account, role, subtrees).
-Rows come from a server-side cursor and go to a file in the Lambda's /tmp, which is then uploaded
-(multipart above 8 MB); a CSV comes from one COPY whose output is uploaded part by part as it comes
-(s3_upload). Memory stays flat whatever the number of units.
+Rows come from a server-side cursor and go to a file in the Lambda's /tmp (a GeoPackage written by a
+forked child while the rows are fetched: write_behind), which is then uploaded (multipart above
+8 MB); a CSV comes from one COPY whose output is uploaded part by part as it comes (s3_upload).
+Memory stays flat whatever the number of units.
 """
 
 import io

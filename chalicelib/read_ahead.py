@@ -32,7 +32,7 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
             yield encode(list(batch))
         return
     reader, writer = os.pipe()
-    child = os.fork()
+    child = forked(reader, writer)
     if child == 0:  # pragma: no cover (the child's coverage is not collected; the tests check its work)
         os.close(reader)
         _read(Connection(writer, readable=False), features, encode, problems)
@@ -79,6 +79,16 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
         status = 1
     finally:
         os._exit(status)
+
+
+def forked(*pipe_ends: int) -> int:
+    """os.fork(), the pipe's ends closed if it fails (a warm Lambda would otherwise keep them)."""
+    try:
+        return os.fork()
+    except BaseException:
+        for end in pipe_ends:
+            os.close(end)
+        raise
 
 
 def picklable(error: Exception) -> Exception:

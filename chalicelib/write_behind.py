@@ -10,10 +10,11 @@ file, sends back its result or its error, and ends with os._exit.
 
 import gc
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 
-from chalicelib.read_ahead import how_it_ended, picklable, stop
+from chalicelib.read_ahead import forked, how_it_ended, picklable, stop
 
 
 class WriterEnded(RuntimeError):
@@ -30,7 +31,7 @@ def written[Result](batches: Iterable[list], write: Callable[[Iterator[list]], R
     # two one-way pipes: a child that stops reading leaves its answer readable (a socket pair, reset
     # by the unread batches, would lose it)
     (batches_in, batches_out), (answer_in, answer_out) = os.pipe(), os.pipe()
-    child = os.fork()
+    child = forked(batches_in, batches_out, answer_in, answer_out)
     if child == 0:  # pragma: no cover (the child's coverage is not collected; the tests check its work)
         os.close(batches_out)
         os.close(answer_in)
@@ -39,15 +40,14 @@ def written[Result](batches: Iterable[list], write: Callable[[Iterator[list]], R
     os.close(answer_out)
     to_child, from_child = Connection(batches_out, readable=False), Connection(answer_in, writable=False)
     try:
-        try:
-            count = 0
-            for batch in batches:
-                to_child.send(batch)
-                count += len(batch)
-                sent(count)
-            to_child.send(None)
-        except BrokenPipeError:
-            pass  # the child stopped reading: its answer says why
+        count = 0
+        for batch in batches:
+            if not _sent(to_child, batch):
+                break  # the child stopped reading: its answer says why
+            count += len(batch)
+            sent(count)
+        else:
+            _sent(to_child, None)
         to_child.close()
         try:
             kind, answer = from_child.recv()
@@ -60,6 +60,15 @@ def written[Result](batches: Iterable[list], write: Callable[[Iterator[list]], R
     if kind == "error":
         raise answer
     return answer
+
+
+def _sent(pipe: Connection, batch: list | None) -> bool:
+    """Whether the child took the batch (False: it has stopped reading)."""
+    try:
+        pipe.send(batch)
+        return True
+    except BrokenPipeError:
+        return False
 
 
 def _counted(batches: Iterable[list], sent: Callable[[int], None]) -> Iterator[list]:
@@ -80,9 +89,13 @@ def _write(batches: Connection, answer: Connection, write) -> None:  # pragma: n
     status = 0
     try:
         try:
-            answer.send(("done", write(incoming())))
+            said = pickle.dumps(("done", write(incoming())))
         except Exception as error:
-            answer.send(("error", picklable(error)))
+            said = pickle.dumps(("error", picklable(error)))
+        # Not reading any more: a parent still sending gets a broken pipe and turns to the answer,
+        # instead of waiting on a full pipe while the answer waits on another.
+        batches.close()
+        answer.send_bytes(said)
     except BaseException:
         status = 1
     finally:

@@ -692,6 +692,9 @@ def test_a_repeated_leaf_ref_is_reported_beside_an_error_that_stopped_the_writin
 
 
 def test_a_file_repeating_a_uuid_and_a_leaf_ref_imports_what_is_valid(client, alpha, source, task_aws):
+    # End to end, both repeats in one file: PostgreSQL builds the ref's unique index before the
+    # uuid's (index order), so the repeated ref is found first, the file read again without it, and
+    # the uuid's repeat then given a new uuid.
     given = "3c24c6ca-3012-4d38-abe8-6d620fe1deb8"
     content = (
         f"ref,name,parent_ref,type,uuid\nKD,Region,,T,\nA,a,KD,T,{given}\nB,b,KD,T,{given}\nA,again,KD,T,\n"

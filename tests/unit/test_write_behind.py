@@ -78,3 +78,47 @@ def test_stopping_here_stops_the_writer():
 def _children() -> list[str]:
     with open(f"/proc/{os.getpid()}/task/{os.getpid()}/children") as children:
         return children.read().split()
+
+
+def test_a_long_answer_comes_back_even_while_batches_are_still_coming():
+    # the child stops reading before all is sent, then answers at length (more than a pipe holds)
+    def fail_at_length(batches):
+        next(batches)
+        raise ValueError("x" * 200_000)
+
+    def return_at_length(batches):
+        next(batches)
+        return "y" * 200_000
+
+    many = [list(range(1000))] * 1000
+    with pytest.raises(ValueError, match="^x{200000}$"):
+        write_behind.written(iter(many), fail_at_length)
+    assert write_behind.written(iter(many), return_at_length) == "y" * 200_000
+
+
+def test_a_broken_pipe_of_the_callers_own_is_its_own():
+    def told(count):
+        raise BrokenPipeError("the caller's own pipe")
+
+    with pytest.raises(BrokenPipeError, match="the caller's own pipe"):
+        write_behind.written(([n] for n in range(10)), lambda batches: sum(1 for _ in batches), told)
+
+
+def test_nothing_to_write_writes_nothing():
+    assert write_behind.written(iter([]), lambda batches: list(batches)) == []
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(monkeypatch):
+    from chalicelib import read_ahead
+
+    def no_fork():
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        with pytest.raises(BlockingIOError):
+            write_behind.written(iter([[1]]), list)
+        with pytest.raises(BlockingIOError):
+            list(read_ahead.batches(lambda: iter([1]), list, []))
+    assert len(os.listdir("/proc/self/fd")) == before

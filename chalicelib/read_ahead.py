@@ -15,10 +15,10 @@ close). If this process stops reading (an error, a kill), the child is killed.
 import gc
 import itertools
 import os
-import pickle
-import signal
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
+
+from chalicelib.child_process import forked, how_it_ended, picklable, stop
 
 BATCH = 5_000  # units per message: large enough to cost little to send, small enough to flow
 
@@ -43,7 +43,7 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
             try:
                 kind, payload, found = incoming.recv()
             except EOFError:
-                raise ReaderEnded(how_it_ended(child)) from None
+                raise ReaderEnded(how_it_ended(child, "the file's reader")) from None
             for problem in found:
                 problems.append(problem)
             if kind == "error":
@@ -81,45 +81,5 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
         os._exit(status)
 
 
-def forked(*pipe_ends: int) -> int:
-    """os.fork(), the pipe's ends closed if it fails (a warm Lambda would otherwise keep them)."""
-    try:
-        return os.fork()
-    except BaseException:
-        for end in pipe_ends:
-            os.close(end)
-        raise
-
-
-def picklable(error: Exception) -> Exception:
-    """The error, if it comes out of a pickle as it went in; else a RuntimeError that says it."""
-    try:
-        pickle.loads(pickle.dumps(error))
-        return error
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-
-
 class ReaderEnded(RuntimeError):
     """The reading process ended without a word (killed, out of memory)."""
-
-
-def how_it_ended(child: int, who: str = "the file's reader") -> str:
-    try:
-        _, status = os.waitpid(child, 0)
-    except ChildProcessError:
-        return f"{who} ended without a word"
-    if os.WIFSIGNALED(status):
-        return f"{who} was killed by signal {os.WTERMSIG(status)} (out of memory?)"
-    return f"{who} ended with status {os.waitstatus_to_exitcode(status)} without a word"
-
-
-def stop(child: int) -> None:
-    """Kills the child unless it has ended, and collects it."""
-    try:
-        ended, _ = os.waitpid(child, os.WNOHANG)
-        if ended == 0:
-            os.kill(child, signal.SIGKILL)
-            os.waitpid(child, 0)
-    except ChildProcessError:
-        pass

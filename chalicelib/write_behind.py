@@ -14,7 +14,7 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 
-from chalicelib.read_ahead import forked, how_it_ended, picklable, stop
+from chalicelib.child_process import forked, how_it_ended, picklable, stop
 
 
 class WriterEnded(RuntimeError):

@@ -1,0 +1,47 @@
+"""The helpers of a forked child process that works beside this one (read_ahead, write_behind):
+forking without leaking the pipes, errors that cross a pipe, how a child ended, stopping it."""
+
+import os
+import pickle
+import signal
+
+
+def forked(*pipe_ends: int) -> int:
+    """os.fork(), the pipe's ends closed if it fails (a warm Lambda would otherwise keep them)."""
+    try:
+        return os.fork()
+    except BaseException:
+        for end in pipe_ends:
+            os.close(end)
+        raise
+
+
+def picklable(error: Exception) -> Exception:
+    """The error, if it comes out of a pickle as it went in; else a RuntimeError that says it."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+def how_it_ended(child: int, who: str) -> str:
+    """Why a child that fell silent ended (it is collected): for the error the parent raises."""
+    try:
+        _, status = os.waitpid(child, 0)
+    except ChildProcessError:
+        return f"{who} ended without a word"
+    if os.WIFSIGNALED(status):
+        return f"{who} was killed by signal {os.WTERMSIG(status)} (out of memory?)"
+    return f"{who} ended with status {os.waitstatus_to_exitcode(status)} without a word"
+
+
+def stop(child: int) -> None:
+    """Kills the child unless it has ended, and collects it."""
+    try:
+        ended, _ = os.waitpid(child, os.WNOHANG)
+        if ended == 0:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+    except ChildProcessError:
+        pass

@@ -73,7 +73,8 @@ def read(path: str | Path) -> Package:
 
 def source(path: str | Path) -> Source:
     """The file as a Source whose features are read as they are asked for. A first pass over the file
-    finds what must be known before: the types, the groups and how many rows there are."""
+    finds what must be known before: the types, the groups, how many rows there are and which refs
+    rows name as their parent."""
     package = Package()
     levels, count, parents = _survey(path, package)
     return Source(package, levels, count, lambda: _features(path, package), parents, streamed=True)

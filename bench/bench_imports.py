@@ -332,9 +332,10 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
 
 def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
     """The COPY lines our GeoPackage import sends for `gpkg_file` (read, checked, placed), in a file."""
+    import functools
     import itertools
 
-    from chalicelib import gpkg, import_writer, tree_plan
+    from chalicelib import gpkg, import_writer, read_ahead, tree_plan
     from chalicelib.models import unit_loader
 
     with gpkg.opened(gpkg_file) as source, open(path, "wb") as out:
@@ -342,10 +343,10 @@ def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
         target = import_writer.Target(1, 1, 1, 1)
         type_ids = {name: 1 for _, name in source.levels}
         group_ids = {ref: 1 for ref in source.package.groups}
-        units = (import_writer._as_unit(values)
-                 for features in itertools.batched(source.features(), import_writer.BATCH)
-                 for values in import_writer._encoded(list(features), type_ids, None))  # fmt: skip
-        rows = import_writer._lines(target, (placer.add(unit) for unit in units), group_ids, [])
+        encode = functools.partial(import_writer._encoded, type_ids=type_ids, seen_uuids=None)
+        batches = read_ahead.batches(source.features, encode, source.package.problems, in_process=True)
+        placed = import_writer._placed(batches, placer, lambda done, total: None, source.count)
+        rows = import_writer._lines(target, placed, group_ids, [])
         shutil.copyfileobj(unit_loader._CopyStream(rows), out, unit_loader.READ_SIZE)
     return path
 

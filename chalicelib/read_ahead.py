@@ -12,13 +12,12 @@ last message, and ends with os._exit (the parent's database connection and buffe
 close). If this process stops reading (an error, a kill), the child is killed.
 """
 
-import gc
 import itertools
 import os
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
-from chalicelib.child_process import forked, how_it_ended, picklable, stop
+from chalicelib.child_process import forked, how_it_ended, live_then_exit, picklable, stop
 
 BATCH = 5_000  # units per message: large enough to cost little to send, small enough to flow
 
@@ -57,9 +56,6 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
 
 
 def _read(out: Connection, features, encode, problems: list) -> None:  # pragma: no cover (the child)
-    # What the child inherits stays shared with the parent only while the child does not write to it:
-    # a garbage collection would visit (and so copy) every object of the parent's heap, ~100 MB.
-    gc.freeze()
     sent = len(problems)
 
     def found() -> list:
@@ -67,18 +63,15 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
         new, sent = list(problems[sent:]), len(problems)
         return new
 
-    status = 0
-    try:
+    def read() -> None:
         try:
             for batch in itertools.batched(features(), BATCH):
                 out.send(("batch", encode(list(batch)), found()))
             out.send(("end", None, found()))
         except Exception as error:
             out.send(("error", picklable(error), found()))
-    except BaseException:  # the parent went away (a broken pipe) or the child was interrupted
-        status = 1
-    finally:
-        os._exit(status)
+
+    live_then_exit(read)
 
 
 class ReaderEnded(RuntimeError):

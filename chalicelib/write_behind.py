@@ -8,13 +8,12 @@ written here. As with read_ahead, the child touches nothing of this process's bu
 file, sends back its result or its error, and ends with os._exit.
 """
 
-import gc
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 
-from chalicelib.child_process import forked, how_it_ended, picklable, stop
+from chalicelib.child_process import forked, how_it_ended, live_then_exit, picklable, stop
 
 
 class WriterEnded(RuntimeError):
@@ -80,14 +79,11 @@ def _counted(batches: Iterable[list], sent: Callable[[int], None]) -> Iterator[l
 
 
 def _write(batches: Connection, answer: Connection, write) -> None:  # pragma: no cover (the child)
-    gc.freeze()  # the inherited heap stays shared: no collection visits (and so copies) it
-
     def incoming() -> Iterator[list]:
         while (batch := batches.recv()) is not None:
             yield batch
 
-    status = 0
-    try:
+    def write_then_answer() -> None:
         try:
             said = pickle.dumps(("done", write(incoming())))
         except Exception as error:
@@ -96,7 +92,5 @@ def _write(batches: Connection, answer: Connection, write) -> None:  # pragma: n
         # instead of waiting on a full pipe while the answer waits on another.
         batches.close()
         answer.send_bytes(said)
-    except BaseException:
-        status = 1
-    finally:
-        os._exit(status)
+
+    live_then_exit(write_then_answer)

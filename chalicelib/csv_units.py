@@ -9,6 +9,7 @@ UTF-8 with or without a BOM. Problems are reported per row and field like the Ge
 import csv
 import datetime
 import json
+import operator
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from shapely.geometry import Point, shape
 
 from chalicelib.geometry import GLOBE_TOLERANCE
 from chalicelib.gpkg import (
+    OUTSIDE_GLOBE,
     VALIDATION_STATUSES,
     Feature,
     GpkgError,
@@ -83,15 +85,23 @@ def source(path: str | Path) -> Source:
 BATCH = 10_000  # rows whose points are made together
 
 
+# A row's values in this order (a column the header lacks reads as empty): the unit's attributes, then
+# its geometry.
+ATTRIBUTES = ("ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs",
+              "groups", "uuid", "validation_status")  # fmt: skip
+GEOMETRY = ("latitude", "longitude", "wkt", "geojson")
+
+
 def _features(path: str | Path, package: Package) -> Iterator[Feature]:
-    header, records = rows_of(path, rename=_column, keep=KNOWN)  # not the ancestors' columns
+    header, rows = value_rows(path, rename=_column)  # not the ancestors' columns
     _check_columns(header)
+    cells, width = _picker(header, ATTRIBUTES + GEOMETRY), len(header)
     batch, points = [], []
-    for row_number, record in records:
-        if record is None:
+    for row_number, values in rows:
+        if len(values) > width:
             package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
             continue
-        feature = _feature(package, row_number, record, points)
+        feature = _feature(package, row_number, list(map(str.strip, cells(values))), points)
         if feature:
             batch.append(feature)
         if len(batch) >= BATCH:
@@ -102,28 +112,47 @@ def _features(path: str | Path, package: Package) -> Iterator[Feature]:
     yield from batch
 
 
-SURVEYED = frozenset({"ref", "name", "parent_ref", "type", "group_refs", "groups"})
+SURVEYED = ("ref", "name", "parent_ref", "type", "group_refs", "groups")
 
 
 def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int, frozenset[str]]:
     """The types (as levels) and groups (into `package`) named by rows that have a ref and a name, the
-    number of rows, and the refs that rows name as their parent."""
-    header, records = rows_of(path, rename=_column, keep=SURVEYED)
+    number of rows, and the refs that rows name as their parent. Parents and types are collected as
+    the file spells them and cleaned once each (a pass over a million rows, so the least per row)."""
+    header, rows = value_rows(path, rename=_column)
     _check_columns(header)
+    cells, width = _picker(header, SURVEYED), len(header)
     types, count, parents = set(), 0, set()
-    for _, record in records:
+    for _, values in rows:
         count += 1
-        if record is None:
+        if len(values) > width:
             continue
-        if parent := normalise_ref(_clean(record.get("parent_ref"))):
-            parents.add(parent)
-        if not normalise_ref(_clean(record.get("ref"))) or not _clean(record.get("name")):
+        ref, name, parent_ref, type_name, group_refs, groups = cells(values)
+        parents.add(parent_ref)
+        if not ref.strip() or not name.strip():
             continue
-        types.add(_clean(record.get("type")) or DEFAULT_TYPE)
-        if group_refs := _clean(record.get("group_refs")):
+        types.add(type_name)
+        if group_refs := group_refs.strip():
             refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
-            _name_groups(package, refs, _clean(record.get("groups")))
-    return [(0, name) for name in sorted(types)], count, frozenset(parents)
+            _name_groups(package, refs, groups.strip())
+    levels = sorted({type_name.strip() or DEFAULT_TYPE for type_name in types})
+    return [(0, name) for name in levels], count, frozenset(filter(None, map(normalise_ref, parents)))
+
+
+def _picker(header: list[str], names: tuple[str, ...]):
+    """A function giving a row's values of the columns `names`, in that order: empty for a column the
+    header lacks or the row is too short to reach (a row too long is the caller's to refuse). A name
+    the header repeats reads its last column."""
+    width, at = len(header), {name: index for index, name in enumerate(header)}
+    pick = operator.itemgetter(*(at.get(name, width) for name in names))
+
+    def picked(values: list[str]) -> tuple[str, ...]:
+        if len(values) < width:
+            values = values + [""] * (width - len(values))
+        values.append("")  # at `width`: where the columns the header lacks are read
+        return pick(values)
+
+    return picked
 
 
 def _place_points(points: list[tuple[Feature, float, float]]) -> None:
@@ -138,10 +167,18 @@ def _place_points(points: list[tuple[Feature, float, float]]) -> None:
 def rows_of(
     path: str | Path, rename=str.strip, keep: frozenset[str] | None = None
 ) -> tuple[list[str], Iterator[tuple[int, dict]]]:
-    """The header (each name through `rename`), and the rows numbered as a spreadsheet shows them (the
-    header is row 1), keyed by those names (only those in `keep`, if given), read as they are asked
-    for, without NUL characters in their values. A row with more values than the header has columns
-    comes as None: its columns cannot be trusted."""
+    """The header (each name through `rename`), and the rows as `value_rows` gives them, keyed by those
+    names (only those in `keep`, if given). A row with more values than the header has columns comes
+    as None: its columns cannot be trusted."""
+    header, rows = value_rows(path, rename)
+    kept = [(name, index) for index, name in enumerate(header) if keep is None or name in keep]
+    width = len(header)
+    return header, ((row_number, _record(values, kept, width)) for row_number, values in rows)
+
+
+def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header (each name through `rename`), and each row's values numbered as a spreadsheet shows
+    them (the header is row 1), read as they are asked for, without NUL characters."""
     path = Path(path)
     if path.stat().st_size == 0:
         raise CsvError("the file is empty")
@@ -152,25 +189,34 @@ def rows_of(
         raise _not_utf8(path, error) from error
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = [rename(name or "") for name in next(csv.reader([header_line], delimiter=delimiter), [])]
-    kept = [(name, index) for index, name in enumerate(header) if keep is None or name in keep]
+    holds_nul = _holds_nul(path)
 
-    def records() -> Iterator[tuple[int, dict]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         row_number = 1
         try:
             with _text(path) as file:
                 file.readline()
                 nul = [False]  # a NUL character in the lines of the record being read
-                lines = (_noting_nul(line, nul) for line in file)
+                lines = (_noting_nul(line, nul) for line in file) if holds_nul else file
                 for values in csv.reader(lines, delimiter=delimiter):
                     if values:  # blank lines are skipped, and not counted
                         row_number += 1
                         if nul[0]:  # PostgreSQL refuses NUL in text: out of the values (not the line)
                             values, nul[0] = [value.replace("\x00", "") for value in values], False
-                        yield row_number, _record(values, kept, len(header))
+                        yield row_number, values
         except UnicodeDecodeError as error:
             raise _not_utf8(path, error) from error
 
-    return header, records()
+    return header, rows()
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether the file has a NUL byte anywhere: most have none, and then their lines need no look."""
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
 
 
 def _noting_nul(line: str, nul: list[bool]) -> str:
@@ -228,27 +274,23 @@ def _check_columns(columns: list[str]) -> None:
         raise CsvError("latitude and longitude come together")
 
 
-def _feature(package: Package, row: int, record: dict, points: list) -> Feature | None:
-    """A row's feature; a point alone (the common case) is queued in `points` to be made in bulk."""
-    values = {key: value.strip() for key, value in record.items()}  # rows_of took out NUL characters
-    feature = feature_from_values(package, LAYER, row, values, cleaned=True)
+def _feature(package: Package, row: int, cells: list[str], points: list) -> Feature | None:
+    """A row's feature from its cleaned values (ATTRIBUTES, then GEOMETRY); a point alone (the common
+    case) is queued in `points` to be made in bulk."""
+    feature = _unit(package, LAYER, row, cells)
     if feature is None:
         return None
+    latitude, longitude, wkt, geojson = cells[len(ATTRIBUTES) :]
+    if not wkt and not geojson and (latitude or longitude):
+        return _queued_point(package, feature, latitude, longitude, points)
 
     def problem(field_name: str, message: str, fatal: bool = True) -> None:
         package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, feature.ref))
 
-    if (
-        not values.get("wkt")
-        and not values.get("geojson")
-        and (values.get("latitude") or values.get("longitude"))
-    ):
-        return _queued_point(feature, values, points, problem)
-
     try:
-        shapes = _geometries(values)
+        shapes = _geometries(latitude, longitude, wkt, geojson)
     except Exception as error:  # whatever a cell holds, it is this row's problem, not the import's
-        field_name = next((f for f in ("wkt", "geojson", "latitude") if values.get(f)), "geometry")
+        field_name = "wkt" if wkt else "geojson" if geojson else "latitude" if latitude else "geometry"
         problem(field_name, f"is not a readable geometry ({error})")
         return None
     for geometry in shapes:  # a territory (wkt or geojson) and a point (latitude/longitude) may both be given
@@ -257,57 +299,68 @@ def _feature(package: Package, row: int, record: dict, points: list) -> Feature 
     return feature
 
 
-def _queued_point(feature: Feature, values: dict, points: list, problem) -> Feature | None:
+def _queued_point(package: Package, feature: Feature, latitude: str, longitude: str, points: list):
     try:
-        lon, lat = float(values["longitude"]), float(values["latitude"])
+        lon, lat = float(longitude), float(latitude)
     except ValueError as error:
-        problem("latitude", f"is not a readable geometry ({error})")
+        _problem(package, feature.row, "latitude", f"is not a readable geometry ({error})", feature.ref)
         return None
     limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
     if not (-limit_x <= lon <= limit_x and -limit_y <= lat <= limit_y):  # NaN fails too
-        problem("geom", "has coordinates outside longitude -180..180 / latitude -90..90")
+        _problem(package, feature.row, "geom", OUTSIDE_GLOBE, feature.ref)
         return None
     points.append((feature, lon, lat))
     return feature
 
 
-def feature_from_values(
-    package: Package, layer: str, row: int, values: dict, cleaned: bool = False
-) -> Feature | None:
-    """A feature from its attributes (geometry aside); problems go to `package`."""
-    if not cleaned:
-        values = {key: _clean(value) for key, value in values.items()}
-    ref, name = normalise_ref(values.get("ref")), values.get("name", "")
+def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
+    """A feature from its attributes keyed by column (geometry aside); problems go to `package`."""
+    return _unit(package, layer, row, [_clean(values.get(name)) for name in ATTRIBUTES])
 
-    def problem(field_name: str, message: str) -> None:
-        package.problems.append(RowProblem(layer, row, field_name, message, True, ref))
 
+def _unit(package: Package, layer: str, row: int, cells: list[str]) -> Feature | None:
+    """A feature from its cleaned values in ATTRIBUTES' order (geometry aside), or None when a problem
+    (reported in `package`) makes it unusable."""
+    ref, name, parent_ref, type_name, code, opened, closed, group_refs, groups, uuid, status = cells[
+        : len(ATTRIBUTES)
+    ]
+    ref = normalise_ref(ref)
     if not ref or not name:
-        problem("ref" if not ref else "name", "is missing")
+        _problem(package, row, "ref" if not ref else "name", "is missing", ref, layer)
         return None
-    feature = Feature(layer, row, 0, values.get("type") or DEFAULT_TYPE, ref, name)
-    feature.parent_ref = normalise_ref(values.get("parent_ref"))
-    feature.code = values.get("code") or None
-    feature.uuid = values.get("uuid") or None
-    if group_refs := values.get("group_refs"):  # most rows name no group
-        feature.group_refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
-        _name_groups(package, feature.group_refs, values.get("groups", ""))
-    status = values.get("validation_status", "").upper() or None
+    refs = []
+    if group_refs:  # most rows name no group
+        refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
+        _name_groups(package, refs, groups)
+    status = status.upper() or None
     if status and status not in VALIDATION_STATUSES:
-        problem("validation_status", f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}")
+        message = f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}"
+        _problem(package, row, "validation_status", message, ref, layer)
         return None
-    feature.validation_status = status
-    for date_field in ("opening_date", "closed_date"):
-        if values.get(date_field):
-            try:
-                setattr(feature, date_field, datetime.date.fromisoformat(values[date_field]))
-            except ValueError:
-                problem(date_field, f"{values[date_field]!r} is not a date (YYYY-MM-DD)")
-                return None
-    if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
-        problem("closed_date", "is before opening_date")
+    feature = Feature(layer, row, 0, type_name or DEFAULT_TYPE, ref, name, normalise_ref(parent_ref), refs,
+                      code or None, None, None, uuid or None, status)  # fmt: skip
+    if (opened or closed) and not _dates(package, feature, opened, closed):
         return None
     return feature
+
+
+def _dates(package: Package, feature: Feature, opened: str, closed: str) -> bool:
+    for date_field, value in (("opening_date", opened), ("closed_date", closed)):
+        if value:
+            try:
+                setattr(feature, date_field, datetime.date.fromisoformat(value))
+            except ValueError:
+                message = f"{value!r} is not a date (YYYY-MM-DD)"
+                _problem(package, feature.row, date_field, message, feature.ref, feature.layer)
+                return False
+    if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
+        _problem(package, feature.row, "closed_date", "is before opening_date", feature.ref, feature.layer)
+        return False
+    return True
+
+
+def _problem(package: Package, row: int, field_name: str, message: str, ref: str | None, layer: str = LAYER):
+    package.problems.append(RowProblem(layer, row, field_name, message, True, ref))
 
 
 def _clean(value: str | None) -> str:
@@ -326,12 +379,12 @@ def _name_groups(package: Package, refs: list[str], names: str) -> None:
         package.groups.setdefault(ref, named)
 
 
-def _geometries(values: dict) -> list:
+def _geometries(latitude: str, longitude: str, wkt: str, geojson: str) -> list:
     found = []
-    if values.get("wkt"):
-        found.append(shapely.from_wkt(values["wkt"]))
-    elif values.get("geojson"):
-        found.append(shape(json.loads(values["geojson"])))
-    if values.get("latitude") or values.get("longitude"):
-        found.append(Point(float(values["longitude"]), float(values["latitude"])))
+    if wkt:
+        found.append(shapely.from_wkt(wkt))
+    elif geojson:
+        found.append(shape(json.loads(geojson)))
+    if latitude or longitude:
+        found.append(Point(float(longitude), float(latitude)))
     return found

@@ -142,3 +142,27 @@ def test_nul_characters_are_taken_out_of_values_and_a_line_of_them_is_still_a_ro
     package = _read(tmp_path, b"ref,name\nA\x00,Al\x00pha\n\x00\x00\nB,Beta\n")
     assert [(f.ref, f.name) for f in package.features] == [("A", "Alpha"), ("B", "Beta")]
     assert [(p.row, p.field) for p in package.problems] == [(3, "ref")]
+
+
+def test_the_survey_reads_rows_as_the_stream_does(tmp_path):
+    """The survey keeps the file's raw parents and types and cleans each once at the end: it must still
+    find what the stream finds, row by row (a repeated column, a short row, a long row, NUL, blanks)."""
+    rows = [
+        "ref,name,parent_ref,type,name",  # `name` twice: the last one is read
+        "A,x,,Country,Alpha",
+        "iaso:5,x, A ,\x00,Beta",  # a type of NUL alone is no type
+        "  ,x,iaso:9,Region,Gamma",  # no ref: its type is nobody's, its parent is still named
+        "C,x,iaso#5,District",  # too short to reach the second `name`
+        "D,x,C,Facility,Delta,extra",  # too long: not read at all
+    ]
+    path = tmp_path / "units.csv"
+    path.write_text("\n".join(rows) + "\n")
+    source = csv_units.source(path)
+    assert source.levels == [(0, "Country"), (0, "Org unit")] and source.count == 5
+    assert source.parents == {"A", "iaso#9", "iaso#5"}
+    features = list(source.features())
+    assert [(f.ref, f.name, f.parent_ref, f.type_name) for f in features] == [
+        ("A", "Alpha", None, "Country"),
+        ("iaso#5", "Beta", "A", "Org unit"),
+    ]
+    assert [(p.row, p.field) for p in source.package.problems] == [(4, "ref"), (5, "name"), (6, "row")]

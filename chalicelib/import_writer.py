@@ -310,21 +310,33 @@ def _encoded(features: list[Feature], type_ids: dict, seen_uuids: set[str] | Non
     """The features as the fields of Units (plain tuples: see _as_unit), their geometries encoded in
     vectorised shapely calls (one by one, this was the import's costliest Python step). `seen_uuids`,
     when kept, gets each uuid given."""
-    text, null = loader.text, loader.NULL
+    null, match_uuid = loader.NULL, CANONICAL_UUID.match
+    text = _copy_text_for(features)
     locations = _points_ewkb([feature.location for feature in features])
     territories = _ewkb_all([feature.territory for feature in features], three_d=False)
     simplified = _simplified_all([feature.territory for feature in features])
     units = []
     for f, location, territory, simpler in zip(features, locations, territories, simplified, strict=True):
-        opened, closed = f.opening_date, f.closed_date
+        opened, closed, uuid = f.opening_date, f.closed_date, f.uuid
         middle = (  # UNIT_COLUMNS from org_unit_type_id: only names, codes and refs may need escapes
             f"{type_ids[f.type_name]}\t{text(f.name)}\t{text(f.code)}\t{text(f.ref)}"
             f"\t{f.validation_status or 'VALID'}\t{location or null}\t{territory or null}\t{simpler or null}"
             f"\t{null if opened is None else opened}\t{null if closed is None else closed}"
         )
-        units.append((f.layer, f.row, f.depth, f.ref, f.parent_ref, _uuid(f.uuid, seen_uuids), middle,
-                      f.group_refs))  # fmt: skip
+        if seen_uuids is not None or not (uuid and match_uuid(uuid)):  # else the file's, as it is
+            uuid = _uuid(uuid, seen_uuids)
+        units.append((f.layer, f.row, f.depth, f.ref, f.parent_ref, uuid, middle, f.group_refs))
     return units
+
+
+def _copy_text_for(features: list[Feature]):
+    """How this batch's names, codes and refs become COPY text: as they are, when none of them holds
+    a character to escape (one look at them all, the common case), else each through loader.text."""
+    probe = "".join([f"{f.name}{f.ref}{f.code or ''}" for f in features])
+    if "\\" in probe or not probe.isprintable():
+        return loader.text
+    null = loader.NULL
+    return lambda value: null if value is None else value
 
 
 def _lines(target: Target, placed: Iterable[list[tree_plan.Placed]], group_ids: dict,

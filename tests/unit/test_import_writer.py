@@ -1,6 +1,7 @@
 import shapely
 
 from chalicelib import import_writer
+from chalicelib.gpkg import Feature
 
 
 def test_points_are_written_as_shapely_writes_them():
@@ -24,3 +25,21 @@ def test_an_empty_point_is_written_the_general_way():
 def test_a_point_with_an_unknown_altitude_is_written_the_general_way():
     points = [shapely.Point(1, 2), shapely.Point(3, 4, float("nan"))]
     assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
+
+
+def test_a_batch_is_written_as_its_values_unless_one_of_them_needs_escaping():
+    def batch(*names):
+        return [Feature("csv", row, 0, "T", f"R{row}", name, code=None if row % 2 else "C")
+                for row, name in enumerate(names)]  # fmt: skip
+
+    def middles(features):
+        return [unit[6].split("\t")[1:4] for unit in import_writer._encoded(features, {"T": 7}, None)]
+
+    assert middles(batch("Plain", "Accentuée")) == [["Plain", "C", "R0"], ["Accentuée", "\\N", "R1"]]
+    # One value to escape sends the whole batch through loader.text; each value comes out as COPY reads it
+    assert middles(batch("Plain", "Tab\there", "Back\\slash", "Line\nbreak")) == [
+        ["Plain", "C", "R0"],
+        ["Tab\\there", "\\N", "R1"],
+        ["Back\\\\slash", "C", "R2"],
+        ["Line\\nbreak", "\\N", "R3"],
+    ]

@@ -174,14 +174,17 @@ def _placed(batches: Iterator[list[tuple]], placer: tree_plan.Placer, progress: 
             total: int) -> Iterator[list[tree_plan.Placed]]:  # fmt: skip
     """Per batch of units read (_encoded's tuples), the units it places (with the held ones it
     frees); `progress` told every PROGRESS_EVERY units read."""
-    done, add = 0, placer.add
+    done, add_all = 0, placer.add_all
     for batch in batches:
         placed: list[tree_plan.Placed] = []
-        for values in batch:
-            placed += add(_as_unit(values))
-            done += 1
+        start = 0
+        while start < len(batch):  # in runs that end where progress is due
+            end = min(len(batch), start + PROGRESS_EVERY - done % PROGRESS_EVERY)
+            placed += add_all(map(_as_unit, batch[start:end]))
+            done += end - start
             if done % PROGRESS_EVERY == 0:
                 progress(done, total)
+            start = end
         yield placed
 
 

@@ -4,6 +4,7 @@ Works on gpkg.Feature objects (the CSV and GeoJSON readers produce the same), in
 computed from the parent refs here rather than by a recursive UPDATE in the database.
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -135,6 +136,10 @@ class Placed(NamedTuple):  # one per unit of the file: a tuple is quicker to mak
     depth: int
 
 
+# A Placed from a plain tuple of its fields, without the Python-level __new__ of a named tuple
+_as_placed = functools.partial(tuple.__new__, Placed)
+
+
 class Placer:
     """The streaming form of `check` + `paths`, for a new version: each feature is placed (its id and
     path) as soon as its parent is, the others held back until it is. Whole features are held only
@@ -178,6 +183,32 @@ class Placer:
             node = queue.pop()
             placed.append(self._place(node))
             queue.extend(reversed(self._waiting.pop(node.ref, ())))
+        return placed
+
+    def add_all(self, features: Iterable[Feature]) -> list[Placed]:
+        """`add` for each feature in turn, the usual case done here at a third of the cost: a new ref
+        whose parent is placed and for which no unit waits."""
+        placed, by_ref, held, waiting, parents, ids = (
+            [],
+            self._placed,
+            self._held,
+            self._waiting,
+            self._parents,
+            self._ids,
+        )
+        count = 0
+        for feature in features:
+            ref, parent = feature.ref, by_ref.get(feature.parent_ref)
+            if parent is None or ref in by_ref or (held and ref in held) or (waiting and ref in waiting):
+                placed += self.add(feature)  # a root, a repeat, a unit that waits or that others wait for
+                continue
+            unit_id = next(ids)
+            path, depth = f"{parent[1]}{unit_id}/", parent[2] + 1
+            if parents is None or ref in parents:
+                by_ref[ref] = (unit_id, path, depth, feature.layer, feature.row)
+            count += 1
+            placed.append(_as_placed((feature, unit_id, parent[0], path, depth)))
+        self.count += count
         return placed
 
     def _place(self, feature: Feature) -> Placed:

@@ -157,3 +157,25 @@ def test_a_parent_the_survey_did_not_list_is_refused():
     lean.add(unit("a"))
     with pytest.raises(tree_plan.NotSurveyed):
         lean.add(unit("c", "unlisted"))
+
+
+@pytest.mark.parametrize("lean", [False, True], ids=["every unit kept", "parents kept"])
+def test_adding_a_batch_places_as_adding_one_by_one(lean):
+    import random
+
+    rng = random.Random(5)
+    features = [unit("r0")] + [unit(f"r{i}", f"r{rng.randrange(i)}", row=i) for i in range(1, 300)]
+    features += [unit("r7", "r0", row=300), unit("r250", "r3", row=301), unit("x", "ghost", row=302)]
+    parents = frozenset(f.parent_ref for f in features if f.parent_ref) if lean else None
+    for _ in range(4):
+        rng.shuffle(features)
+        one_by_one = tree_plan.Placer(range(100, 100_000), [], parents)
+        placed_one_by_one = [u for feature in features for u in one_by_one.add(feature)]
+        batched = tree_plan.Placer(range(100, 100_000), [], parents)
+        placed_batched = [
+            u for start in range(0, 303, 50) for u in batched.add_all(features[start : start + 50])
+        ]
+        for placer in (one_by_one, batched):
+            placer.finish(frozenset())
+        assert placed_batched == placed_one_by_one and batched.count == one_by_one.count
+        assert batched.problems == one_by_one.problems and batched.problems  # repeats, the ghost's child

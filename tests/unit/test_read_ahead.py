@@ -26,7 +26,7 @@ def numbers(count: int, problems: list, fail_at: int | None = None):
 def test_batches_come_encoded_in_order_with_the_problems_found(in_process):
     problems = ProblemList()
     batches = list(read_ahead.batches(numbers(12_001, problems), encode_with_pid, problems, in_process))
-    assert [len(batch) for batch in batches] == [5000, 5000, 2001]
+    assert [len(batch) for batch in batches] == [read_ahead.BATCH] * (12_000 // read_ahead.BATCH) + [1]
     assert [value for batch in batches for _, value in batch] == [n * 10 for n in range(12_001)]
     readers = {pid for batch in batches for pid, _ in batch}
     assert (readers == {os.getpid()}) is in_process  # read here, or in a child of this process
@@ -38,7 +38,8 @@ def test_an_error_in_the_reader_is_raised_here_with_its_kind_after_what_came_bef
     with pytest.raises(GpkgError, match="truncated at 7500"):
         for batch in read_ahead.batches(numbers(20_000, problems, fail_at=7500), encode_with_pid, problems):
             received.append(len(batch))
-    assert received == [5000] and [problem.row for problem in problems] == [0, 4000]
+    assert sum(received) == 7500 // read_ahead.BATCH * read_ahead.BATCH  # every whole batch before the error
+    assert [problem.row for problem in problems] == [0, 4000]
 
 
 def test_a_reader_left_behind_is_stopped_and_collected():
@@ -73,3 +74,21 @@ def test_a_reader_that_dies_says_so():
 
     with pytest.raises(read_ahead.ReaderEnded, match="killed by signal 9"):
         list(read_ahead.batches(features, list, ProblemList()))
+
+
+def test_the_pipe_holds_a_few_batches_where_the_system_allows():
+    from pathlib import Path
+
+    from chalicelib import child_process
+
+    limit = Path("/proc/sys/fs/pipe-max-size")
+    if not limit.exists() or int(limit.read_text()) < child_process.PIPE_BYTES:
+        pytest.skip("this system keeps pipes at their default size")
+    reader, writer = child_process.wide_pipe()
+    try:
+        os.set_blocking(writer, False)
+        written = os.write(writer, b"x" * (child_process.PIPE_BYTES // 2))  # 8 times a default pipe
+        assert written == child_process.PIPE_BYTES // 2  # the sender goes on without waiting for a reader
+    finally:
+        os.close(reader)
+        os.close(writer)

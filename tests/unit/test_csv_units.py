@@ -166,3 +166,19 @@ def test_the_survey_reads_rows_as_the_stream_does(tmp_path):
         ("iaso#5", "Beta", "A", "Org unit"),
     ]
     assert [(p.row, p.field) for p in source.package.problems] == [(4, "ref"), (5, "name"), (6, "row")]
+
+
+def test_lines_are_split_as_csv_reader_splits_them():
+    """Lines without a quote are split without the csv module: random text made of the characters
+    that matter (delimiters, quotes, line breaks of every kind, NUL) reads as csv.reader reads it."""
+    import csv
+    import io
+    import random
+
+    rng = random.Random(2026)
+    alphabet = ["a", "é", ",", ";", '"', '"', "\n", "\r", "\r\n", " ", "\t", "\x00", "'"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
+        delimiter = rng.choice([",", ";"])
+        expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        assert list(csv_units._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text

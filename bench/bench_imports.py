@@ -299,6 +299,7 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
         )
         print(f"    {json.dumps(row['result'])}")
         timed(f"  then, after its commit: ANALYZE of the version ({file_format})", lambda: run_queued(ids))
+        _settle(dsn)
     anchor_ogr, _ = timed(
         "anchor: ogr2ogr GPKG -> PostGIS (GiST index)",
         lambda: subprocess.run(
@@ -316,9 +317,11 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
             check=True,
         ),
     )
+    _settle(dsn)
     anchor_bare, _ = timed(
         "anchor: COPY to staging, then INSERT into an indexed table", lambda: _copy_in(dsn, root / "copy.csv")
     )
+    _settle(dsn)
     lines = _our_copy_lines(gpkg_file, root / "units.copy")
     anchor_floor, _ = timed(
         "floor: COPY of our lines, then our partition's indexes", lambda: _copy_and_index(dsn, lines)
@@ -368,6 +371,17 @@ def _copy_and_index(dsn: str, lines: Path) -> None:
         for number, definition in enumerate(indexes):
             cur.execute(definition.replace(" INDEX org_units_v1_", f" INDEX floor_{number}_", 1))
         conn.rollback()
+
+
+def _settle(dsn: str) -> None:
+    """Untimed, after a step that loaded a million rows: the VACUUM that autovacuum would otherwise
+    run on them during the next timed step (seen taking 5-10 s of a core in the middle of an import)."""
+    connection = psycopg2.connect(dsn)
+    connection.autocommit = True  # VACUUM runs outside a transaction (`with connection` would open one)
+    try:
+        connection.cursor().execute("VACUUM")
+    finally:
+        connection.close()
 
 
 def _ogr_dsn(dsn: str) -> str:

@@ -64,7 +64,8 @@ class CsvError(GpkgError):
 
 
 # Territories as WKT can be long; csv's default field limit (128 KiB) would refuse them.
-csv.field_size_limit(64 * 1024 * 1024)
+FIELD_LIMIT = 64 * 1024 * 1024
+csv.field_size_limit(FIELD_LIMIT)
 
 
 def read(path: str | Path) -> Package:
@@ -207,6 +208,8 @@ def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[
                         yield row_number, values
         except UnicodeDecodeError as error:
             raise _not_utf8(path, error) from error
+        except csv.Error as error:  # a value over FIELD_LIMIT
+            raise CsvError(f"row {row_number + 1}: {error}") from error
 
     return header, rows()
 
@@ -216,7 +219,7 @@ def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
     fifth of csv.reader's cost: a big import reads its file twice); a line with one is csv.reader's,
     with the lines after it that its record takes (a quoted line break)."""
     for line in lines:
-        if '"' not in line:
+        if '"' not in line and len(line) <= FIELD_LIMIT:  # a longer one, csv.reader refuses
             line = line.rstrip("\r\n")
             yield line.split(delimiter) if line else []
         else:

@@ -188,15 +188,8 @@ class Placer:
     def add_all(self, features: Iterable[Feature]) -> list[Placed]:
         """`add` for each feature in turn, the usual case done here at a third of the cost: a new ref
         whose parent is placed and for which no unit waits."""
-        placed, by_ref, held, waiting, parents, ids = (
-            [],
-            self._placed,
-            self._held,
-            self._waiting,
-            self._parents,
-            self._ids,
-        )
-        count = 0
+        placed, by_ref, held, waiting = [], self._placed, self._held, self._waiting
+        parents, ids = self._parents, self._ids
         for feature in features:
             ref, parent = feature.ref, by_ref.get(feature.parent_ref)
             if parent is None or ref in by_ref or (held and ref in held) or (waiting and ref in waiting):
@@ -206,9 +199,8 @@ class Placer:
             path, depth = f"{parent[1]}{unit_id}/", parent[2] + 1
             if parents is None or ref in parents:
                 by_ref[ref] = (unit_id, path, depth, feature.layer, feature.row)
-            count += 1
+            self.count += 1  # as each is placed, as `add` counts (a later unit may raise)
             placed.append(_as_placed((feature, unit_id, parent[0], path, depth)))
-        self.count += count
         return placed
 
     def _place(self, feature: Feature) -> Placed:

@@ -182,3 +182,19 @@ def test_lines_are_split_as_csv_reader_splits_them():
         delimiter = rng.choice([",", ";"])
         expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         assert list(csv_units._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["unquoted", "quoted"])
+def test_a_value_over_the_field_limit_is_refused_naming_its_row(tmp_path, monkeypatch, quoted):
+    import csv
+
+    monkeypatch.setattr(csv_units, "FIELD_LIMIT", 40)  # stands for the 64 MiB a territory may take
+    previous = csv.field_size_limit(40)
+    try:
+        wkt = "POINT (1 2)" + " " * 40
+        path = tmp_path / "units.csv"
+        path.write_text(f"ref,name,wkt\nA,Alpha,POINT (3 4)\nB,Beta,{f'"{wkt}"' if quoted else wkt}\n")
+        with pytest.raises(csv_units.CsvError, match=r"row 3: field larger than field limit \(40\)"):
+            list(csv_units.source(path).features())
+    finally:
+        csv.field_size_limit(previous)

@@ -179,3 +179,10 @@ def test_adding_a_batch_places_as_adding_one_by_one(lean):
             placer.finish(frozenset())
         assert placed_batched == placed_one_by_one and batched.count == one_by_one.count
         assert batched.problems == one_by_one.problems and batched.problems  # repeats, the ghost's child
+
+
+def test_a_batch_that_stops_half_way_has_counted_what_it_placed():
+    lean = tree_plan.Placer(range(1, 100), [], frozenset({"a"}))
+    with pytest.raises(tree_plan.NotSurveyed):
+        lean.add_all([unit("a"), unit("b", "a"), unit("c", "unlisted")])
+    assert lean.count == 2  # as `add` one by one would have counted

@@ -5,11 +5,14 @@
 Generates the tree of bench_registry.py (regions, districts, health areas as polygons, facilities as
 points) in a throwaway PostgreSQL + PostGIS, then times, in this order:
 - our GeoPackage and CSV exports (the task functions; S3 a moto server in a process of its own),
-  against `ogr2ogr` PostGIS → GPKG and `COPY (SELECT …) TO STDOUT`;
+  against `ogr2ogr` PostGIS → GPKG and `COPY (SELECT …) TO STDOUT`, and, for scale, the CSV
+  export's own `COPY` into a local file;
 - our GeoPackage and CSV imports of those files into a new version, against `ogr2ogr` GPKG →
-  PostGIS and a raw `COPY` into a staging table + `INSERT … SELECT` into an indexed table.
+  PostGIS and a raw `COPY` into a staging table + `INSERT … SELECT` into an indexed table, and the
+  floor (our COPY lines into a bare table, then our partition's indexes).
 Prints seconds, ratios and the process's peak memory (max RSS) after each step; each import runs in
-a forked copy of the process, whose memory growth is the import's own.
+a forked copy of the process, whose memory growth is the import's own. After each step that loads a
+million rows, an untimed VACUUM (autovacuum's work, which would otherwise land in the next step).
 """
 
 import argparse
@@ -272,7 +275,14 @@ def run(dsn: str, args: argparse.Namespace, s3, root: Path) -> None:
     anchor_copy, _ = timed(
         "anchor: COPY (SELECT ...) TO STDOUT", lambda: _copy_out(dsn, select, root / "copy.csv")
     )
-    print(f"  ratios: GPKG {ours_gpkg / anchor_gpkg:.2f}x ogr2ogr; CSV {ours_csv / anchor_copy:.2f}x COPY TO")
+    own_copy, _ = timed(
+        "for scale: the COPY of our CSV's own columns, to a file",
+        lambda: _our_copy_out(ids, root / "own.csv"),
+    )
+    print(
+        f"  ratios: GPKG {ours_gpkg / anchor_gpkg:.2f}x ogr2ogr; CSV {ours_csv / anchor_copy:.2f}x COPY TO"
+        f" ({ours_csv / own_copy:.2f}x the COPY of its own columns)"
+    )
 
     print(f"imports of {args.units:,} units into a new version")
     results = {}
@@ -392,6 +402,18 @@ def _ogr_dsn(dsn: str) -> str:
 def _copy_out(dsn: str, select: str, path: Path) -> None:
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur, open(path, "w") as out:
         cur.copy_expert(f"COPY ({select.replace('AS geom', 'AS geom_wkb')}) TO STDOUT WITH CSV HEADER", out)
+
+
+def _our_copy_out(ids: dict, path: Path) -> None:
+    """The CSV export's own COPY (its 28 columns, per-level ancestors included) into a local file: what
+    the export costs without its upload to S3."""
+    from chalicelib import auth, db, orgunit_filters
+    from chalicelib.models import unit_export
+
+    with db.transaction() as cur, open(path, "wb", buffering=1 << 20) as out:
+        query, _ = orgunit_filters.parse(cur, auth.principal_of_launcher(cur, ids["user"]), {}, None)
+        levels = max(unit_export.summary(cur, query, with_layers=False)["levels"], 1)
+        unit_export.copy_csv(cur, query, levels, out)
 
 
 def _copy_in(dsn: str, path: Path) -> None:

@@ -186,8 +186,8 @@ class Placer:
         return placed
 
     def add_all(self, features: Iterable[Feature]) -> list[Placed]:
-        """`add` for each feature in turn, the usual case done here at a third of the cost: a new ref
-        whose parent is placed and for which no unit waits."""
+        """`add` for each feature in turn, the usual case done here without add's calls: a new ref whose
+        parent is placed and for which no unit waits."""
         placed, by_ref, held, waiting = [], self._placed, self._held, self._waiting
         parents, ids = self._parents, self._ids
         for feature in features:

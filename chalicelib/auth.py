@@ -32,6 +32,7 @@ def login(cur, email: str, password: str) -> dict:
     if users.principal_row(cur, user["id"]) is None:
         raise problems.invalid_credentials()  # a user without a profile belongs to no account
     users.record_login(cur, user["id"])
+    _rehash_if_weaker(cur, user, password)
     ttl = config.settings().token_ttl_seconds
     token = credentials.issue_token(user["id"], token_secret(), ttl, version=user["token_version"])
     return {"token": token, "token_type": "Bearer", "expires_in": ttl}
@@ -88,8 +89,15 @@ def authenticate_password(cur, email: str, secret: str) -> Principal:
     row = users.principal_row(cur, user["id"])
     if row is None:
         raise problems.invalid_credentials()
+    _rehash_if_weaker(cur, user, secret)
     _remember_context(cur, row)
     return _principal(row, via="password")
+
+
+def _rehash_if_weaker(cur, user: dict, password: str) -> None:
+    """Hashes made before the cost was raised are redone with the password just checked."""
+    if credentials.needs_rehash(user["password_hash"]):
+        users.rehash_password(cur, user["id"], credentials.hash_password(password))
 
 
 def principal_of_launcher(cur, user_id: int | None) -> Principal:

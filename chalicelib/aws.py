@@ -18,13 +18,16 @@ CLIENT_CONFIG = Config(signature_version="s3v4", retries={"mode": "standard", "m
 QUEUE_CONFIG = CLIENT_CONFIG.merge(Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}))
 
 
-@cache
 def client(service: str):
     current = config.settings()
+    return _client(service, current.aws_region, current.aws_endpoint_url)
+
+
+@cache
+def _client(service: str, region: str, endpoint_url: str | None):
+    """Keyed by what the settings say, so a change of settings gets a new client and no reset."""
     settings = QUEUE_CONFIG if service == "sqs" else CLIENT_CONFIG
-    return boto3.client(
-        service, region_name=current.aws_region, endpoint_url=current.aws_endpoint_url, config=settings
-    )
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=settings)
 
 
 @cache
@@ -42,5 +45,5 @@ def secret_text(arn: str) -> str:
 
 
 def reset() -> None:
-    client.cache_clear()
+    """Forgets cached secrets (clients are keyed by their settings: they stay)."""
     _secrets.cache_clear()

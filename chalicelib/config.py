@@ -15,6 +15,9 @@ TASKS_QUEUE_NAME = "georegistry-tasks"
 # S3 "Object Created" events of the uploads bucket, routed by an EventBridge rule (infra/).
 INGEST_QUEUE_NAME = "georegistry-ingest"
 TASKS_DLQ_NAME = "georegistry-tasks-dlq"
+# OWASP's scrypt cost for passwords (N = 2^17, r = 8, p = 1); only throwaway stages may go lower.
+OWASP_SCRYPT_N = 2**17
+CHEAP_HASH_STAGES = ("local", "test")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Settings:
     tasks_dlq_url: str | None
     statement_timeout_ms: int
     idle_in_transaction_timeout_ms: int
+    password_scrypt_n: int
     tasks: "TaskSettings"
 
 
@@ -71,10 +75,20 @@ def _str(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
+def _scrypt_n(stage: str) -> int:
+    n = _int("PASSWORD_SCRYPT_N", OWASP_SCRYPT_N)
+    if n < 2 or n & (n - 1):
+        raise RuntimeError(f"environment variable PASSWORD_SCRYPT_N must be a power of 2, got {n}")
+    if n < OWASP_SCRYPT_N and stage not in CHEAP_HASH_STAGES:
+        raise RuntimeError(f"PASSWORD_SCRYPT_N below {OWASP_SCRYPT_N} is for the local and test stages only")
+    return n
+
+
 @cache
 def settings() -> Settings:
+    stage = _str("STAGE", "local")
     return Settings(
-        stage=_str("STAGE", "local"),
+        stage=stage,
         database_url=_str("DATABASE_URL"),
         database_secret_arn=_str("DB_SECRET_ARN"),
         token_secret=_str("TOKEN_SECRET"),
@@ -89,6 +103,7 @@ def settings() -> Settings:
         tasks_dlq_url=_str("TASKS_DLQ_URL"),
         statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 25_000),
         idle_in_transaction_timeout_ms=_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000),
+        password_scrypt_n=_scrypt_n(stage),
         tasks=TaskSettings(
             progress_interval_seconds=_float("TASK_PROGRESS_INTERVAL_SECONDS", 1.0),
             deadline_margin_seconds=_float("TASK_DEADLINE_MARGIN_SECONDS", 60.0),

@@ -1,6 +1,8 @@
 """Passwords, session tokens and API keys: pure functions, no database.
 
-- Passwords: scrypt (hashlib), 16-byte random salt, stored as `scrypt$n$r$p$salt$hash`.
+- Passwords: scrypt (hashlib), 16-byte random salt, stored as `scrypt$n$r$p$salt$hash`; the cost N is
+  OWASP's 2^17 (settings may lower it in the test and local stages only), and a hash made with another
+  cost is redone at the next successful login (`needs_rehash`).
 - Tokens: `base64url(payload).base64url(HMAC-SHA256(secret, payload))`, payload {sub, iat, exp, ver}.
 - API keys: `grk_<prefix>_<secret>`; the prefix finds the row, the secret's SHA-256 is compared.
   The secret has 256 random bits, so a fast hash is enough (a KDF guards guessable passwords).
@@ -14,20 +16,23 @@ import secrets
 import time
 from dataclasses import dataclass
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+from chalicelib import config
+
+SCRYPT_R, SCRYPT_P = 8, 1
 API_KEY_MARK = "grk"
 
 
 def hash_password(password: str) -> str:
+    n = config.settings().password_scrypt_n
     salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    digest = _scrypt(password, salt, n, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, stored: str | None) -> bool:
     if not stored:
         # Spend the same time as a real check so response times do not reveal unknown emails.
-        _scrypt(password, b"0" * 16, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        _scrypt(password, b"0" * 16, config.settings().password_scrypt_n, SCRYPT_R, SCRYPT_P)
         return False
     scheme, n, r, p, salt, digest = stored.split("$")
     if scheme != "scrypt":
@@ -36,8 +41,17 @@ def verify_password(password: str, stored: str | None) -> bool:
     return hmac.compare_digest(computed, _unb64(digest))
 
 
+def needs_rehash(stored: str) -> bool:
+    """A hash made with other parameters than today's, to be redone while the password is at hand."""
+    scheme, n, r, p, *_ = stored.split("$")
+    wanted = ("scrypt", config.settings().password_scrypt_n, SCRYPT_R, SCRYPT_P)
+    return (scheme, int(n), int(r), int(p)) != wanted
+
+
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
+    # scrypt holds 128 * n * r * p bytes at once (128 MiB at OWASP's cost): allow twice that.
+    limit = 256 * n * r * p
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=limit)
 
 
 @dataclass(frozen=True)

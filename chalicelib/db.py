@@ -124,22 +124,28 @@ def after_commit(callback: Callable[[], None]) -> None:
 @contextmanager
 def transaction() -> Iterator[DictCursor]:
     """One transaction on this thread's connection. Not re-entrant: an inner transaction() would
-    commit the outer one's work, so nesting is refused."""
+    commit the outer one's work, so nesting is refused. Inside `enclosed()` it is a savepoint."""
     if getattr(_local, "in_transaction", False):
         raise RuntimeError("db.transaction() is already open on this thread; pass its cursor down instead")
     conn = connection()
+    enclosed = getattr(_local, "enclosed", False)
     _local.after_commit = []
     _local.in_transaction = True
     try:
         with conn.cursor(cursor_factory=DictCursor) as cur:
+            if enclosed:
+                cur.execute("SAVEPOINT unit_of_work")
             yield cur
-        conn.commit()
+            if enclosed:
+                cur.execute("RELEASE SAVEPOINT unit_of_work")
+        if not enclosed:
+            conn.commit()
     except (psycopg2.OperationalError, psycopg2.InterfaceError):
         close()
         raise
     except BaseException as error:
         if not conn.closed:
-            conn.rollback()
+            _roll_back(conn, enclosed)
         known = _constraint_problem(error)
         if known:
             raise known from error
@@ -154,6 +160,30 @@ def transaction() -> Iterator[DictCursor]:
             # The transaction has committed: its outcome stands; what the callback did is retried
             # elsewhere (the task sweeper re-sends unsent messages).
             logger().exception("after-commit callback failed", extra={"callback": repr(callback)})
+
+
+def _roll_back(conn: Connection, enclosed: bool) -> None:
+    if not enclosed:
+        conn.rollback()
+        return
+    with conn.cursor() as cur:
+        cur.execute("ROLLBACK TO SAVEPOINT unit_of_work")
+        cur.execute("RELEASE SAVEPOINT unit_of_work")
+
+
+@contextmanager
+def enclosed() -> Iterator[None]:
+    """For tests: this thread's transactions become savepoints of one transaction that is rolled
+    back at the end, so a test leaves nothing behind without committing anything. Work that needs
+    other connections to see it (task progress, concurrent workers) needs real commits instead."""
+    conn = connection()
+    _local.enclosed = True
+    try:
+        yield
+    finally:
+        _local.enclosed = False
+        if not conn.closed:
+            conn.rollback()
 
 
 @contextmanager

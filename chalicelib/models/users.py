@@ -78,6 +78,9 @@ UPDATE users SET password_hash = %(password_hash)s, token_version = token_versio
 WHERE id = %(id)s
 """
 
+# A stronger hash of the same password: sessions stay valid.
+REHASH_PASSWORD = "UPDATE users SET password_hash = %(password_hash)s WHERE id = %(id)s"
+
 LOGIN_BY_EMAIL = """
 SELECT u.id, u.password_hash, u.is_active, u.token_version
 FROM users u WHERE lower(u.email) = lower(%(email)s)
@@ -134,6 +137,10 @@ def set_active(cur, account_id: int, user_id: int, active: bool) -> bool:
 
 def set_password(cur, user_id: int, password_hash: str) -> None:
     cur.execute(SET_PASSWORD, {"id": user_id, "password_hash": password_hash})
+
+
+def rehash_password(cur, user_id: int, password_hash: str) -> None:
+    cur.execute(REHASH_PASSWORD, {"id": user_id, "password_hash": password_hash})
 
 
 def login_by_email(cur, email: str) -> dict | None:

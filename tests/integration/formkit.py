@@ -1,11 +1,10 @@
 """Test support for forms: a moto forms bucket, XLSForm workbooks built in memory, upload helpers."""
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from chalicelib import aws, config
-from tests.integration.helpers import call
+from tests.integration.helpers import aws_client, call
 from tests.workbooks import SIMPLE_SURVEY, fixture_bytes, workbook  # noqa: F401 (for the form tests)
 
 FORMS_BUCKET = "georegistry-test-forms"
@@ -17,7 +16,7 @@ XLS = "application/vnd.ms-excel"
 def forms_s3(database, monkeypatch):
     """A moto S3 with the forms bucket, named in FORMS_BUCKET."""
     with mock_aws():
-        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3 = aws_client("s3")
         s3.create_bucket(Bucket=FORMS_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         monkeypatch.setenv("FORMS_BUCKET", FORMS_BUCKET)
         config.reset()

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 from moto.server import ThreadedMotoServer
@@ -16,7 +15,7 @@ import app as app_module
 from chalicelib import aws, config, db
 from chalicelib.config import INGEST_QUEUE_NAME, TASKS_QUEUE_NAME
 from devstack.worker import LocalContext, Worker
-from tests.integration.helpers import Tenant, call, make_tenant
+from tests.integration.helpers import Tenant, aws_client, call, make_tenant
 
 UPLOADS = "georegistry-test-uploads"
 EXPORTS = "georegistry-test-exports"
@@ -71,8 +70,7 @@ def moto_server():
 def ingest_stack(database, moto_server, monkeypatch):
     requests.post(f"{moto_server}/moto-api/reset", timeout=10)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server)
-    region = {"region_name": "eu-west-1", "endpoint_url": moto_server}
-    s3, sqs, events = (boto3.client(name, **region) for name in ("s3", "sqs", "events"))
+    s3, sqs, events = (aws_client(name, moto_server) for name in ("s3", "sqs", "events"))
     for bucket in (UPLOADS, EXPORTS, FORMS):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_notification_configuration(

@@ -6,7 +6,6 @@ import sys
 import threading
 from dataclasses import dataclass
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -14,6 +13,7 @@ import app as app_module
 from chalicelib import aws, config, db, tasks
 from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 from devstack.worker import LocalContext, Worker
+from tests.integration.helpers import aws_client
 
 BUCKET = "georegistry-test-exports"
 UPLOADS = "georegistry-test-uploads"
@@ -114,7 +114,7 @@ class Aws:
 @pytest.fixture
 def task_aws(database, monkeypatch):
     with mock_aws():
-        sqs = boto3.client("sqs", region_name="eu-west-1")
+        sqs = aws_client("sqs")
         dlq_url = sqs.create_queue(QueueName=TASKS_DLQ_NAME)["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -123,7 +123,7 @@ def task_aws(database, monkeypatch):
         queue_url = sqs.create_queue(
             QueueName=TASKS_QUEUE_NAME, Attributes={"VisibilityTimeout": "30", "RedrivePolicy": redrive}
         )["QueueUrl"]
-        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3 = aws_client("s3")
         for bucket in (BUCKET, UPLOADS):
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         for name, value in {

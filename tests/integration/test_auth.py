@@ -30,6 +30,20 @@ def test_login_returns_a_token_that_opens_me(client, tenant):
     assert headers["X-Request-Id"]
 
 
+def test_a_hash_of_an_older_cost_is_redone_at_login_and_sessions_survive(client, tenant):
+    digest = credentials._b64(credentials._scrypt(PASSWORD, b"sixteen byte salt", 8, 8, 1))
+    older = f"scrypt$8$8$1${credentials._b64(b'sixteen byte salt')}${digest}"  # made with another cost
+    with db.transaction() as cur:
+        cur.execute("UPDATE users SET password_hash = %s WHERE email = %s", (older, tenant.admin_email))
+    token = login(client, tenant.admin_email)
+    with db.transaction() as cur:
+        cur.execute("SELECT password_hash FROM users WHERE email = %s", (tenant.admin_email,))
+        stored = cur.fetchone()["password_hash"]
+    assert stored.startswith("scrypt$16$8$1$") and credentials.verify_password(PASSWORD, stored)
+    assert call(client, "GET", "/api/me", tenant.tokens["admin"])[0] == 200  # not a password change
+    assert call(client, "GET", "/api/me", token)[0] == 200
+
+
 def test_login_email_is_case_insensitive(client, tenant):
     assert login(client, tenant.admin_email.upper())
 

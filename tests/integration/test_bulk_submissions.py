@@ -12,6 +12,8 @@ from tests.integration.ingestkit import collecting_tenant, publish_form
 from tests.integration.taskkit import row
 from tests.integration.test_submissions import FORM_1_UUID, FORM_1_XML, REPEAT_XML, _listed
 
+pytestmark = pytest.mark.commits  # tasks report progress on a second connection
+
 REPEAT_UUID = "87eefa63-7523-479e-bb91-d21aa27cc6e7"
 
 

@@ -6,6 +6,8 @@ from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry
 from tests.integration.taskkit import drain, row
 
+pytestmark = pytest.mark.commits  # tasks report progress on a second connection
+
 
 @pytest.fixture
 def alpha(client, task_aws):

@@ -1,11 +1,10 @@
 import json
 from urllib.parse import urlparse
 
-import boto3
 from moto import mock_aws
 
 from chalicelib import aws, cli, config, db
-from tests.integration.helpers import call, login
+from tests.integration.helpers import aws_client, call, login
 
 
 def test_create_account_bootstraps_a_working_admin(client, monkeypatch, capsys):
@@ -34,7 +33,7 @@ def test_database_credentials_can_come_from_secrets_manager(database, monkeypatc
         "dbname": "georegistry",
     }
     with mock_aws():
-        arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+        arn = aws_client("secretsmanager").create_secret(
             Name="georegistry-db", SecretString=json.dumps(secret)
         )["ARN"]
         monkeypatch.delenv("DATABASE_URL")

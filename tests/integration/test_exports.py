@@ -15,6 +15,8 @@ from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, UPLOADS, drain, row
 
+pytestmark = pytest.mark.commits  # tasks report progress on a second connection
+
 
 @pytest.fixture
 def alpha(client, task_aws):

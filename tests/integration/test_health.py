@@ -1,10 +1,9 @@
-import boto3
 import pytest
 from moto import mock_aws
 
 from chalicelib import aws, config, db
 from devstack.postgres import free_port
-from tests.integration.helpers import call
+from tests.integration.helpers import aws_client, call
 
 
 def test_health_reports_database_and_needs_no_auth(client):
@@ -41,7 +40,7 @@ def test_api_answers_a_clean_500_when_the_database_is_down(client, monkeypatch):
 @pytest.fixture
 def queues(monkeypatch):
     with mock_aws():
-        sqs = boto3.client("sqs", region_name="eu-west-1")
+        sqs = aws_client("sqs")
         main = sqs.create_queue(QueueName="tasks")["QueueUrl"]
         dlq = sqs.create_queue(QueueName="tasks-dlq")["QueueUrl"]
         monkeypatch.setenv("TASKS_QUEUE_URL", main)

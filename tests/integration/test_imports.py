@@ -14,6 +14,8 @@ from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import UPLOADS, drain, row
 
+pytestmark = pytest.mark.commits  # tasks report progress on a second connection; imports COPY and ATTACH
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 

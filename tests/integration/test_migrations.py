@@ -3,6 +3,8 @@ import pytest
 
 from chalicelib import migrate
 
+pytestmark = pytest.mark.commits  # migrations commit, each in its own transaction
+
 
 @pytest.fixture
 def empty_database(postgres):

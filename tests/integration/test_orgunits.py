@@ -391,6 +391,7 @@ def test_a_restricted_profile_cannot_change_account_wide_settings(client, alpha,
         assert status == 403 and error["error"]["code"] == "auth.restricted_profile", (method, path)
 
 
+@pytest.mark.commits  # two requests at once, on two connections
 def test_two_crossing_moves_at_once_cannot_make_a_cycle(client, alpha, tree):
     import threading
 

@@ -203,6 +203,7 @@ def test_another_account_gets_404_on_every_registry_object(client, alpha):
     assert region["name"] == "Region"
 
 
+@pytest.mark.commits  # the long reader is another connection
 def test_a_new_version_waits_briefly_for_long_readers_then_says_busy(client, alpha, database):
     import psycopg2
 

@@ -20,6 +20,8 @@ from tests.integration.taskkit import (
     run_in_thread,
 )
 
+pytestmark = pytest.mark.commits  # workers race on other connections and threads
+
 
 @pytest.fixture
 def alpha(client, task_aws):

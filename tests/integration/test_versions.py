@@ -10,6 +10,8 @@ from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import build_registry, point
 from tests.integration.taskkit import BUCKET, drain, row
 
+pytestmark = pytest.mark.commits  # tasks report progress on a second connection
+
 
 @pytest.fixture
 def alpha(client, task_aws):

@@ -1,14 +1,39 @@
 import pytest
 
-from chalicelib import credentials
+from chalicelib import config, credentials
 
 
 def test_password_hash_is_salted_and_verifies():
     first, second = credentials.hash_password("s3cret pass"), credentials.hash_password("s3cret pass")
-    assert first != second and first.startswith("scrypt$16384$8$1$")
+    assert first != second and first.startswith("scrypt$16$8$1$")  # the tests' cheap cost
     assert credentials.verify_password("s3cret pass", first)
     assert not credentials.verify_password("s3cret pasS", first)
     assert not credentials.verify_password("anything", None)
+    assert not credentials.needs_rehash(first)
+
+
+def test_production_hashes_at_owasps_cost_and_older_hashes_need_redoing(monkeypatch):
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.delenv("PASSWORD_SCRYPT_N")
+    config.reset()
+    try:
+        hashed = credentials.hash_password("s3cret pass")
+        assert hashed.startswith("scrypt$131072$8$1$") and credentials.verify_password("s3cret pass", hashed)
+        assert not credentials.needs_rehash(hashed)
+        assert credentials.needs_rehash("scrypt$16384$8$1$c2FsdA$ZGlnZXN0")
+    finally:
+        config.reset()
+
+
+@pytest.mark.parametrize(("stage", "n", "reason"), [("prod", "1024", "local and test stages only"),
+                                                    ("test", "1000", "power of 2")])  # fmt: skip
+def test_a_weak_or_malformed_cost_stops_the_settings(monkeypatch, stage, n, reason):
+    monkeypatch.setenv("STAGE", stage)
+    monkeypatch.setenv("PASSWORD_SCRYPT_N", n)
+    config.reset()
+    with pytest.raises(RuntimeError, match=reason):
+        config.settings()
+    config.reset()
 
 
 def test_token_round_trip_and_expiry():

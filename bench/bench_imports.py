@@ -70,7 +70,7 @@ def in_child(action) -> tuple[float, float, float, object]:
     reader, writer = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: fresh database connections (the parent's stay the parent's)
-        from chalicelib import db
+        from chalicelib.platform import db
 
         os.close(reader)
         db._local.main = db._local.side = None
@@ -131,8 +131,11 @@ def _children(pid: int) -> list[int]:
 
 
 def setup(units: int, seed: int) -> dict:
-    from chalicelib import accounts, cli, db, registry
-    from chalicelib.auth import principal_of_launcher
+    from chalicelib import cli
+    from chalicelib.identity import accounts
+    from chalicelib.identity.authentication import principal_of_launcher
+    from chalicelib.platform import db
+    from chalicelib.registry import reference_data
 
     cli.run_migrations()
     with db.transaction() as cur:
@@ -140,7 +143,7 @@ def setup(units: int, seed: int) -> dict:
             cur, "Bench Ministry", ADMIN_EMAIL, PASSWORD, "Malaria", "org.bench.malaria"
         )
         principal = principal_of_launcher(cur, created["user"]["id"])
-        source = registry.create_source(cur, principal, "Pyramide", "", False)
+        source = reference_data.create_source(cur, principal, "Pyramide", "", False)
         ids = {"account": created["account"]["id"], "user": created["user"]["id"], "source": source["id"]}
         ids["version"] = source["default_version_id"]
         below = []
@@ -151,10 +154,10 @@ def setup(units: int, seed: int) -> dict:
             ("t_region", "Region", 1),
             ("t_country", "Country", 0),
         ):
-            ids[key] = registry.create_type(cur, principal, name, name[:3].upper(), depth, below)["id"]
+            ids[key] = reference_data.create_type(cur, principal, name, name[:3].upper(), depth, below)["id"]
             below = [ids[key]]
         ids["groups"] = [
-            registry.create_group(cur, principal, ids["version"], name, f"G{i}")["id"]
+            reference_data.create_group(cur, principal, ids["version"], name, f"G{i}")["id"]
             for i, name in enumerate(GROUPS)
         ]
     load(os.environ["DATABASE_URL"], ids, units, seed)
@@ -162,13 +165,15 @@ def setup(units: int, seed: int) -> dict:
 
 
 def run_task(kind: str, params: dict, ids: dict) -> dict:
-    from chalicelib import db, task_kinds, tasks  # noqa: F401 (task_kinds registers the kinds)
+    from chalicelib.handlers import task_kinds  # noqa: F401 (task_kinds registers the kinds)
+    from chalicelib.platform import db  # noqa: F401 (task_kinds registers the kinds)
+    from chalicelib.tasks import engine  # noqa: F401 (task_kinds registers the kinds)
 
     with db.transaction() as cur:
-        task_id = tasks.rows.insert(cur, ids["account"], ids["user"], kind, params)["id"]
-    outcome = tasks.run(task_id)
+        task_id = engine.rows.insert(cur, ids["account"], ids["user"], kind, params)["id"]
+    outcome = engine.run(task_id)
     with db.transaction() as cur:
-        row = tasks.rows.get_any(cur, task_id)
+        row = engine.rows.get_any(cur, task_id)
     if outcome != "succeeded":
         raise RuntimeError(f"{kind} ended {outcome}: {row['error_message']}")
     return row
@@ -176,13 +181,14 @@ def run_task(kind: str, params: dict, ids: dict) -> dict:
 
 def run_queued(ids: dict) -> int:
     """Runs the tasks that others enqueued (an import's ANALYZE), as the worker would next."""
-    from chalicelib import db, tasks
+    from chalicelib.platform import db
+    from chalicelib.tasks import engine
 
     with db.transaction() as cur:
         cur.execute("SELECT id FROM tasks WHERE status = 'QUEUED' ORDER BY id")
         queued = [row["id"] for row in cur.fetchall()]
     for task_id in queued:
-        tasks.run(task_id)
+        engine.run(task_id)
     return len(queued)
 
 
@@ -215,7 +221,7 @@ def main() -> None:
             s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         run(dsn, args, s3, root)
     finally:
-        from chalicelib import db
+        from chalicelib.platform import db
 
         db.close()
         moto.stop()
@@ -348,11 +354,10 @@ def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
     import functools
     import itertools
 
-    from chalicelib import gpkg, import_writer, read_ahead, tree_plan
-    from chalicelib.models import unit_loader
+    from chalicelib.imports import gpkg_reader, import_writer, read_ahead, tree_plan, unit_loader_sql
 
-    with gpkg.opened(gpkg_file) as source, open(path, "wb") as out:
-        placer = tree_plan.Placer(itertools.count(10**9), gpkg.ProblemList(), source.parents)
+    with gpkg_reader.opened(gpkg_file) as source, open(path, "wb") as out:
+        placer = tree_plan.Placer(itertools.count(10**9), gpkg_reader.ProblemList(), source.parents)
         target = import_writer.Target(1, 1, 1, 1)
         type_ids = {name: 1 for _, name in source.levels}
         group_ids = {ref: 1 for ref in source.package.groups}
@@ -360,14 +365,14 @@ def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
         batches = read_ahead.batches(source.features, encode, source.package.problems, in_process=True)
         placed = import_writer._placed(batches, placer, lambda done, total: None, source.count)
         rows = import_writer._lines(target, placed, group_ids, [])
-        shutil.copyfileobj(unit_loader._CopyStream(rows), out, unit_loader.READ_SIZE)
+        shutil.copyfileobj(unit_loader_sql._CopyStream(rows), out, unit_loader_sql.READ_SIZE)
     return path
 
 
 def _copy_and_index(dsn: str, lines: Path) -> None:
     """What our import cannot go below with this schema: the database's part alone (the COPY of lines
     already made, then the indexes the partition's ATTACH builds), without Python's reading."""
-    from chalicelib.models import unit_loader
+    from chalicelib.imports import unit_loader_sql
 
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur, open(lines, "rb") as source:
         cur.execute("SET statement_timeout = 0")
@@ -376,8 +381,8 @@ def _copy_and_index(dsn: str, lines: Path) -> None:
         )
         indexes = [row[0].replace(" ON public.org_units_v1 ", " ON floor_units ") for row in cur.fetchall()]
         cur.execute("CREATE TABLE floor_units (LIKE org_units INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-        columns = ", ".join(unit_loader.UNIT_COLUMNS)
-        cur.copy_expert(f"COPY floor_units ({columns}) FROM STDIN", source, unit_loader.READ_SIZE)
+        columns = ", ".join(unit_loader_sql.UNIT_COLUMNS)
+        cur.copy_expert(f"COPY floor_units ({columns}) FROM STDIN", source, unit_loader_sql.READ_SIZE)
         for number, definition in enumerate(indexes):
             cur.execute(definition.replace(" INDEX org_units_v1_", f" INDEX floor_{number}_", 1))
         conn.rollback()
@@ -407,13 +412,15 @@ def _copy_out(dsn: str, select: str, path: Path) -> None:
 def _our_copy_out(ids: dict, path: Path) -> None:
     """The CSV export's own COPY (its 28 columns, per-level ancestors included) into a local file: what
     the export costs without its upload to S3."""
-    from chalicelib import auth, db, orgunit_filters
-    from chalicelib.models import unit_export
+    from chalicelib.exports import unit_export_sql
+    from chalicelib.identity import authentication
+    from chalicelib.platform import db
+    from chalicelib.registry import unit_filters
 
     with db.transaction() as cur, open(path, "wb", buffering=1 << 20) as out:
-        query, _ = orgunit_filters.parse(cur, auth.principal_of_launcher(cur, ids["user"]), {}, None)
-        levels = max(unit_export.summary(cur, query, with_layers=False)["levels"], 1)
-        unit_export.copy_csv(cur, query, levels, out)
+        query, _ = unit_filters.parse(cur, authentication.principal_of_launcher(cur, ids["user"]), {}, None)
+        levels = max(unit_export_sql.summary(cur, query, with_layers=False)["levels"], 1)
+        unit_export_sql.copy_csv(cur, query, levels, out)
 
 
 def _copy_in(dsn: str, path: Path) -> None:

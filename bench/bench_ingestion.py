@@ -58,7 +58,7 @@ def main() -> None:
         os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}", "UPLOADS_BUCKET": UPLOADS})
         run(dsn, args)
     finally:
-        from chalicelib import db
+        from chalicelib.platform import db
 
         db.close()
         moto.stop()
@@ -67,7 +67,9 @@ def main() -> None:
 
 
 def run(dsn: str, args: argparse.Namespace) -> None:
-    from chalicelib import accounts, aws, cli, db
+    from chalicelib import cli
+    from chalicelib.identity import accounts
+    from chalicelib.platform import aws, db
     from tests.integration.ingestkit import publish_form
 
     cli.run_migrations()

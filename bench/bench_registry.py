@@ -287,7 +287,7 @@ def main() -> None:
         set_environment(dsn)
         run(dsn, args)
     finally:
-        from chalicelib import db
+        from chalicelib.platform import db
 
         db.close()
         cluster.stop()
@@ -321,7 +321,9 @@ def run(dsn: str, args: argparse.Namespace) -> None:
     from chalice.test import Client
 
     from app import app
-    from chalicelib import accounts, cli, db
+    from chalicelib import cli
+    from chalicelib.identity import accounts
+    from chalicelib.platform import db
 
     cli.run_migrations()
     with db.transaction() as cur:
@@ -522,7 +524,7 @@ def build_cases(api: Api, samples: Samples, project_id: int) -> list[Case]:
 @contextmanager
 def captured_sql():
     """Every statement the app sends, as the server receives it, while the block runs."""
-    from chalicelib import db
+    from chalicelib.platform import db
 
     statements: list[str] = []
 

@@ -82,20 +82,22 @@ def main() -> None:
 
 
 def run(dsn: str, rounds: int, progress_calls: int) -> None:
-    from chalicelib import aws, cli, config, db, tasks
-    from chalicelib.models import accounts
+    from chalicelib import cli
+    from chalicelib.identity import accounts_sql
+    from chalicelib.platform import aws, config, db
+    from chalicelib.tasks import engine
 
     cli.run_migrations()
     with db.transaction() as cur:
-        account_id = accounts.create(cur, "bench")["id"]
+        account_id = accounts_sql.create(cur, "bench")["id"]
     started: dict[int, float] = {}
 
-    @tasks.task("bench.noop")
+    @engine.task("bench.noop")
     def noop(ctx):
         started[ctx.task["id"]] = time.perf_counter()
         return None
 
-    @tasks.task("bench.progress")
+    @engine.task("bench.progress")
     def progress(ctx):
         begin = time.perf_counter()
         for i in range(progress_calls):
@@ -109,7 +111,7 @@ def run(dsn: str, rounds: int, progress_calls: int) -> None:
         while not stop.is_set():
             messages = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1).get("Messages", [])
             for message in messages:
-                tasks.run(json.loads(message["Body"])["task_id"])
+                engine.run(json.loads(message["Body"])["task_id"])
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         db.close()
 
@@ -119,7 +121,7 @@ def run(dsn: str, rounds: int, progress_calls: int) -> None:
     for _ in range(rounds):
         begin = time.perf_counter()
         with db.transaction() as cur:
-            task_id = tasks.enqueue(cur, account_id, None, "bench.noop", {})["id"]
+            task_id = engine.enqueue(cur, account_id, None, "bench.noop", {})["id"]
         enqueue_costs.append(time.perf_counter() - begin)  # includes the send after commit
         while task_id not in started:
             time.sleep(0.0005)
@@ -155,13 +157,14 @@ def run(dsn: str, rounds: int, progress_calls: int) -> None:
 
 
 def run_progress_task(account_id: int) -> float:
-    from chalicelib import db, tasks
+    from chalicelib.platform import db
+    from chalicelib.tasks import engine
 
     with db.transaction() as cur:
-        task_id = tasks.rows.insert(cur, account_id, None, "bench.progress", {})["id"]
-    tasks.run(task_id)
+        task_id = engine.rows.insert(cur, account_id, None, "bench.progress", {})["id"]
+    engine.run(task_id)
     with db.transaction() as cur:
-        return tasks.rows.get_any(cur, task_id)["result"]["seconds"]
+        return engine.rows.get_any(cur, task_id)["result"]["seconds"]
 
 
 def anchor_round_trips(sqs, queue_url: str, dsn: str, rounds: int) -> tuple[list[float], list[float]]:

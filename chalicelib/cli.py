@@ -9,7 +9,8 @@ import json
 import os
 import sys
 
-from chalicelib import accounts, config, db, migrate
+from chalicelib.identity import accounts
+from chalicelib.platform import config, db, migrate
 
 
 def run_migrations() -> list[str]:

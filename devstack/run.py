@@ -88,7 +88,7 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     sqs = session.client("sqs", endpoint_url=endpoint)
-    from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+    from chalicelib.platform.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
 
     dlq_url = sqs.create_queue(QueueName=TASKS_DLQ_NAME)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -122,7 +122,7 @@ def create_aws_resources(endpoint: str, dsn: str) -> dict[str, str]:
 
 def route_uploads_to_ingestion(session, endpoint: str, s3, sqs) -> None:
     """Uploads bucket → EventBridge "Object Created" → the ingest queue, as infra/ wires it in AWS."""
-    from chalicelib.config import INGEST_QUEUE_NAME
+    from chalicelib.platform.config import INGEST_QUEUE_NAME
 
     url = sqs.create_queue(QueueName=INGEST_QUEUE_NAME, Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -155,13 +155,14 @@ def stack_environment(endpoint: str, resources: dict[str, str]) -> dict[str, str
 
 
 def migrate_and_seed() -> None:
-    from chalicelib import accounts, cli, db
-    from chalicelib.models import accounts as account_rows
+    from chalicelib import cli
+    from chalicelib.identity import accounts, accounts_sql
+    from chalicelib.platform import db
 
     applied = cli.run_migrations()
     say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
     with db.transaction() as cur:
-        if account_rows.get_by_name(cur, DEMO_ACCOUNT) is None:
+        if accounts_sql.get_by_name(cur, DEMO_ACCOUNT) is None:
             accounts.bootstrap(
                 cur, DEMO_ACCOUNT, DEMO_EMAIL, DEMO_PASSWORD, "Demo project", "org.georegistry.demo"
             )
@@ -260,7 +261,7 @@ def main() -> int:
 
 def start_worker():
     import app
-    from chalicelib import aws
+    from chalicelib.platform import aws
     from devstack.worker import Worker
 
     worker = Worker(app, aws.client("sqs"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from chalice.app import CloudWatchEventConfig, ScheduledEventConfig, SQSEventConfig
 
-from chalicelib.observability import logger
+from chalicelib.platform.observability import logger
 
 LAMBDA_TIMEOUT_SECONDS = 900
 

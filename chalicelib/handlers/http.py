@@ -14,10 +14,11 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib import auth, db, jsonutil, problems
-from chalicelib.observability import logger
-from chalicelib.permissions import Principal
-from chalicelib.validation import Body
+from chalicelib.handlers.validation import Body
+from chalicelib.identity import authentication
+from chalicelib.identity.permissions import Principal
+from chalicelib.platform import db, jsonutil, problems
+from chalicelib.platform.observability import logger
 
 JSON = "application/json"
 
@@ -89,7 +90,9 @@ def _invoke(handler, request: Request, request_id: str, authenticated: bool, dat
     if not database:
         return handler(Call(request, None, None, request_id, query), *args)
     with db.transaction() as cur:
-        principal = auth.authenticate(cur, request.headers.get("authorization")) if authenticated else None
+        principal = (
+            authentication.authenticate(cur, request.headers.get("authorization")) if authenticated else None
+        )
         if principal:
             logger().append_keys(user_id=principal.user_id, account_id=principal.account_id)
         return handler(Call(request, cur, principal, request_id, query), *args)

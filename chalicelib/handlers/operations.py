@@ -4,8 +4,10 @@ They do what `python -m chalicelib.cli` does on a machine that can reach the dat
 
 import secrets
 
-from chalicelib import accounts, cli, db
-from chalicelib.observability import logger
+from chalicelib import cli
+from chalicelib.identity import accounts
+from chalicelib.platform import db
+from chalicelib.platform.observability import logger
 
 ACCOUNT_FIELDS = ("name", "admin_email", "project", "app_id")
 

@@ -7,8 +7,11 @@ fails exactly the one message, which SQS then redelivers.
 import json
 import urllib.parse
 
-from chalicelib import aws, config, ingestion, task_kinds, task_sweeper, tasks  # noqa: F401 (task_kinds registers)
-from chalicelib.observability import logger
+from chalicelib.handlers import task_kinds  # noqa: F401 (task_kinds registers)
+from chalicelib.platform import aws, config  # noqa: F401 (task_kinds registers)
+from chalicelib.platform.observability import logger
+from chalicelib.submissions import ingestion  # noqa: F401 (task_kinds registers)
+from chalicelib.tasks import engine, sweeper  # noqa: F401 (task_kinds registers)
 
 MAX_VISIBILITY_SECONDS = 12 * 3600
 
@@ -22,8 +25,8 @@ def run_tasks(event) -> None:
         receive_count = _receive_count(record)
         logger().info("task message", extra={"task_id": task_id, "receive_count": receive_count})
         try:
-            tasks.run(task_id, event.context)
-        except tasks.Retry:
+            engine.run(task_id, event.context)
+        except engine.Retry:
             _back_off(record.receipt_handle, receive_count)
             raise
 
@@ -32,7 +35,7 @@ def task_dead_letters(event) -> None:
     for record in event:
         _fresh_log_context(record)
         task_id = _task_id(record.body)
-        if task_id is not None and tasks.give_up(task_id):
+        if task_id is not None and engine.give_up(task_id):
             logger().error("task gave up after repeated failures", extra={"task_id": task_id})
 
 
@@ -75,8 +78,8 @@ def _created_objects(body: str) -> list[tuple[str, str, int | None]]:
 
 
 def housekeeping(event) -> None:
-    task_sweeper.sweep()
-    task_sweeper.purge()
+    sweeper.sweep()
+    sweeper.purge()
 
 
 def _fresh_log_context(record) -> None:

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from chalice.test import Client
 
-from chalicelib import aws, config, db, migrate
+from chalicelib.platform import aws, config, db, migrate
 from devstack.postgres import Cluster, free_port
 from tests.integration.formkit import forms_s3  # noqa: F401 (a fixture for the form tests)
 from tests.integration.ingestkit import ingest_stack, moto_server  # noqa: F401 (fixtures for submissions)

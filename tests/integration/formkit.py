@@ -3,7 +3,7 @@
 import pytest
 from moto import mock_aws
 
-from chalicelib import aws, config
+from chalicelib.platform import aws, config
 from tests.integration.helpers import aws_client, call
 from tests.workbooks import SIMPLE_SURVEY, fixture_bytes, workbook  # noqa: F401 (for the form tests)
 

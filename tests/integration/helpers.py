@@ -6,8 +6,8 @@ from functools import cache
 
 import boto3
 
-from chalicelib import accounts, credentials, db
-from chalicelib.models import users
+from chalicelib.identity import accounts, credentials, users_sql
+from chalicelib.platform import db
 
 PASSWORD = "correct horse battery"
 
@@ -54,7 +54,7 @@ def make_tenant(client, name: str, roles: tuple[str, ...] = ()) -> Tenant:
         for role in roles:
             email = f"{role}@{name}.example.org"
             hashed = credentials.hash_password(PASSWORD)
-            tenant.user_ids[role] = users.create(cur, tenant.account_id, email, role, role, hashed)
+            tenant.user_ids[role] = users_sql.create(cur, tenant.account_id, email, role, role, hashed)
     tenant.tokens["admin"] = login(client, admin_email)
     for role in roles:
         tenant.tokens[role] = login(client, f"{role}@{name}.example.org")

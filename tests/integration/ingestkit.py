@@ -12,8 +12,8 @@ from moto.server import ThreadedMotoServer
 from pyxform import builder, xls2json
 
 import app as app_module
-from chalicelib import aws, config, db
-from chalicelib.config import INGEST_QUEUE_NAME, TASKS_QUEUE_NAME
+from chalicelib.platform import aws, config, db
+from chalicelib.platform.config import INGEST_QUEUE_NAME, TASKS_QUEUE_NAME
 from devstack.worker import LocalContext, Worker
 from tests.integration.helpers import Tenant, aws_client, call, make_tenant
 

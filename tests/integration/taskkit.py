@@ -10,8 +10,9 @@ import pytest
 from moto import mock_aws
 
 import app as app_module
-from chalicelib import aws, config, db, tasks
-from chalicelib.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+from chalicelib.platform import aws, config, db
+from chalicelib.platform.config import TASKS_DLQ_NAME, TASKS_QUEUE_NAME
+from chalicelib.tasks import engine
 from devstack.worker import LocalContext, Worker
 from tests.integration.helpers import aws_client
 
@@ -33,15 +34,15 @@ def _probe(ctx, n: int) -> None:
 
 
 def _register():
-    if "test.record" in tasks.REGISTRY:
+    if "test.record" in engine.REGISTRY:
         return
 
-    @tasks.task("test.record")
+    @engine.task("test.record")
     def record(ctx):
         _probe(ctx, 1)
         return {"recorded": True}
 
-    @tasks.task("test.hold")
+    @engine.task("test.hold")
     def hold(ctx):
         """Writes a probe row, reports progress half way, then waits for the test to release it."""
         _probe(ctx, 1)
@@ -51,7 +52,7 @@ def _register():
         assert g["release"].wait(30), "test never released the task"
         return {"held": True}
 
-    @tasks.task("test.slow_writer")
+    @engine.task("test.slow_writer")
     def slow_writer(ctx):
         for i in range(1, 501):
             _probe(ctx, i)
@@ -60,24 +61,24 @@ def _register():
             threading.Event().wait(0.01)
         return {"wrote": 500}
 
-    @tasks.task("test.timeouts")
+    @engine.task("test.timeouts")
     def timeouts(ctx):
         ctx.cur.execute("SHOW statement_timeout")
         statement = ctx.cur.fetchone()["statement_timeout"]
         ctx.cur.execute("SHOW idle_in_transaction_session_timeout")
         return {"statement": statement, "idle": ctx.cur.fetchone()["idle_in_transaction_session_timeout"]}
 
-    @tasks.task("test.stuck")
+    @engine.task("test.stuck")
     def stuck(ctx):
-        return tasks.Continue(ctx.cursor or 0)
+        return engine.Continue(ctx.cursor or 0)
 
-    @tasks.task("test.locks_own_row")
+    @engine.task("test.locks_own_row")
     def locks_own_row(ctx):
         ctx.cur.execute("SELECT id FROM tasks WHERE id = %s FOR UPDATE", (ctx.task["id"],))
         ctx.progress(1, 2, "own row locked")
         return {"done": True}
 
-    @tasks.task("test.swallows_kill")
+    @engine.task("test.swallows_kill")
     def swallows_kill(ctx):
         _probe(ctx, 1)
         with db.side_cursor() as side:  # the API records a kill request meanwhile
@@ -86,7 +87,7 @@ def _register():
             ctx.progress(1, 2)
         return {"finished": "anyway"}
 
-    @tasks.task("test.not_json")
+    @engine.task("test.not_json")
     def not_json(ctx):
         return {"when": object()}
 
@@ -167,7 +168,7 @@ def enqueue(
     account_id: int, user_id: int | None, kind: str, params: dict | None = None, unique_key=None
 ) -> dict:
     with db.transaction() as cur:
-        return tasks.enqueue(cur, account_id, user_id, kind, params or {}, unique_key)
+        return engine.enqueue(cur, account_id, user_id, kind, params or {}, unique_key)
 
 
 def row(task_id: int) -> dict:
@@ -188,7 +189,7 @@ def run_in_thread(task_id: int, context=None) -> tuple[threading.Thread, dict]:
 
     def target():
         try:
-            outcome["value"] = tasks.run(task_id, context)
+            outcome["value"] = engine.run(task_id, context)
         except Exception as error:
             outcome["error"] = error
         finally:

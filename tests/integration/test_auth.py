@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from chalicelib import credentials, db
-from chalicelib.observability import logger
+from chalicelib.identity import credentials
+from chalicelib.platform import db
+from chalicelib.platform.observability import logger
 from tests.integration.helpers import PASSWORD, call, login, make_tenant
 
 

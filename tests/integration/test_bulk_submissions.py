@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.integration.helpers import call, make_tenant
 from tests.integration.ingestkit import collecting_tenant, publish_form
 from tests.integration.taskkit import row

@@ -3,7 +3,8 @@ from urllib.parse import urlparse
 
 from moto import mock_aws
 
-from chalicelib import aws, cli, config, db
+from chalicelib import cli
+from chalicelib.platform import aws, config, db
 from tests.integration.helpers import aws_client, call, login
 
 

@@ -10,7 +10,7 @@ import geojson
 import openpyxl
 import pytest
 
-from chalicelib import gpkg
+from chalicelib.imports import gpkg_reader
 from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, UPLOADS, drain, row
@@ -65,7 +65,7 @@ def test_filters_and_subtrees_apply_to_exports(client, alpha, tree, task_aws, tm
     done, content = _export(client, task_aws, alpha, "gpkg")
     path = tmp_path / "restricted.gpkg"
     path.write_bytes(content)
-    units = {f.ref: f for f in gpkg.read(path).features}
+    units = {f.ref: f for f in gpkg_reader.read(path).features}
     assert set(units) == {"SN-KE", "SN-KE-SR", "F2"} and done["result"]["exported"] == 3
     assert units["SN-KE"].parent_ref is None and units["F2"].parent_ref == "SN-KE-SR"
 
@@ -115,7 +115,7 @@ def test_gdal_reads_our_geojson_and_geopackage(client, alpha, tree, task_aws, tm
         and "Feature Count: 2" in layers["level-2-Region"]
     )
     assert "Point" in layers["level-4-Facility"] and "Feature Count: 2" in layers["level-4-Facility"]
-    package = gpkg.read(path)
+    package = gpkg_reader.read(path)
     assert package.errors == [] and len(package.features) == 8 and package.groups == {"pub": "Public"}
 
 
@@ -137,9 +137,10 @@ def _layers(info: str) -> dict[str, str]:
 def test_an_export_imports_back_into_a_new_version_with_no_difference(
     client, alpha, tree, task_aws, file_format, in_two_processes, monkeypatch
 ):
-    from chalicelib import exports, import_writer
+    from chalicelib.exports import unit_exports
+    from chalicelib.imports import import_writer
 
-    monkeypatch.setattr(exports, "WRITE_BEHIND", in_two_processes)  # the GeoPackage's writing
+    monkeypatch.setattr(unit_exports, "WRITE_BEHIND", in_two_processes)  # the GeoPackage's writing
     monkeypatch.setattr(import_writer, "READ_AHEAD", in_two_processes)  # the file's reading
     _, content = _export(client, task_aws, alpha, file_format)
     key = f"imports/{alpha.account_id}/round-trip/units.{file_format}"
@@ -187,7 +188,7 @@ def test_hostile_type_names_and_control_characters_do_not_break_exports(
     _, content = _export(client, task_aws, alpha, "gpkg")
     path = tmp_path / "odd.gpkg"
     path.write_bytes(content)
-    package = gpkg.read(path)
+    package = gpkg_reader.read(path)
     assert len(package.features) == 9 and package.groups == {"pub": "Public"}
     assert any(f.type_name == 'Quoted "type"; DROP TABLE groups' for f in package.features)
     _, content = _export(client, task_aws, alpha, "xlsx")

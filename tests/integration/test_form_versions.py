@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from chalicelib import db, form_versions, forms, xlsforms
-from chalicelib.models import forms as form_rows
+from chalicelib.forms import form_rules, form_versions, forms_sql, xlsforms
+from chalicelib.platform import db
 from tests.integration.formkit import (
     FORMS_BUCKET,
     SIMPLE_SURVEY,
@@ -228,7 +228,7 @@ def test_ingestion_finds_versions_by_xform_id_and_version(client, alpha, form):
                          {"name": "Other", "app_id": "org.alpha.other"})[1]  # fmt: skip
     first = add_version(client, token, form["id"], fixture_bytes("repeat_group_form.xlsx"))
     with db.transaction() as cur:
-        found = form_rows.version_by_xform(cur, alpha.account_id, "eventtracker2334", first["version"])
+        found = forms_sql.version_by_xform(cur, alpha.account_id, "eventtracker2334", first["version"])
         assert (found["id"], found["form_id"], found["xform_id"]) == (
             first["id"],
             form["id"],
@@ -236,34 +236,36 @@ def test_ingestion_finds_versions_by_xform_id_and_version(client, alpha, form):
         )
         assert found["descriptor"]["children"] and found["project_ids"] == [alpha.project_id]
         assert found["form_deleted_at"] is None
-        assert form_rows.get_version(cur, alpha.account_id, first["id"]) == found
-        assert form_rows.version_by_xform(cur, alpha.account_id, "eventtracker2334", "nope") is None
+        assert forms_sql.get_version(cur, alpha.account_id, first["id"]) == found
+        assert forms_sql.version_by_xform(cur, alpha.account_id, "eventtracker2334", "nope") is None
         assert (
-            form_rows.version_by_xform(cur, alpha.account_id + 1, "eventtracker2334", first["version"])
+            forms_sql.version_by_xform(cur, alpha.account_id + 1, "eventtracker2334", first["version"])
             is None
         )
-        assert form_rows.get_version(cur, alpha.account_id + 1, first["id"]) is None
+        assert forms_sql.get_version(cur, alpha.account_id + 1, first["id"]) is None
     # A deleted form's versions are still found, marked, for submissions already on phones
     assert call(client, "DELETE", f"/api/forms/{form['id']}", token)[0] == 204
     with db.transaction() as cur:
-        found = form_rows.version_by_xform(cur, alpha.account_id, "eventtracker2334", first["version"])
+        found = forms_sql.version_by_xform(cur, alpha.account_id, "eventtracker2334", first["version"])
         assert found["id"] == first["id"] and found["form_deleted_at"] is not None
     # The form must be one of the project's, and the caller one of the project's users
     live = create_form(client, token, [alpha.project_id], name="Live")
     with db.transaction() as cur:
         admin = _principal(cur, alpha.user_ids["admin"])
-        assert forms.require_form_in_project(cur, admin, live["id"], alpha.project_id)["id"] == live["id"]
+        assert (
+            form_rules.require_form_in_project(cur, admin, live["id"], alpha.project_id)["id"] == live["id"]
+        )
         for form_id, project_id in ((live["id"], other_project["id"]), (form["id"], alpha.project_id)):
             with pytest.raises(Exception) as raised:
-                forms.require_form_in_project(cur, admin, form_id, project_id)
+                form_rules.require_form_in_project(cur, admin, form_id, project_id)
             assert raised.value.status == 404 and raised.value.code == "form.not_found"
         manager = _principal(cur, alpha.user_ids["form_manager"])  # in no project
         with pytest.raises(Exception) as raised:
-            forms.require_form_in_project(cur, manager, live["id"], alpha.project_id)
+            form_rules.require_form_in_project(cur, manager, live["id"], alpha.project_id)
         assert raised.value.code == "project.not_found"
 
 
 def _principal(cur, user_id: int):
-    from chalicelib import auth
+    from chalicelib.identity import authentication
 
-    return auth.principal_of_launcher(cur, user_id)
+    return authentication.principal_of_launcher(cur, user_id)

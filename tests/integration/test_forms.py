@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib import db, problems
+from chalicelib.platform import db, problems
 from tests.integration.formkit import add_version, create_form, fixture_bytes
 from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post

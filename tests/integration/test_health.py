@@ -1,7 +1,7 @@
 import pytest
 from moto import mock_aws
 
-from chalicelib import aws, config, db
+from chalicelib.platform import aws, config, db
 from devstack.postgres import free_port
 from tests.integration.helpers import aws_client, call
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2.errors
 import pytest
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.integration.helpers import call, make_tenant, restrict
 from tests.integration.registrykit import post
 from tests.integration.taskkit import UPLOADS, drain, row
@@ -307,9 +307,9 @@ def test_a_file_found_wrong_half_way_through_its_stream_ends_errored_and_leaves_
 ):
     """A GeoPackage is read while its units are already being copied: a reason to give up found
     there (here, too many bad rows) still reaches the user whole, and nothing stays."""
-    from chalicelib import gpkg, import_writer
+    from chalicelib.imports import gpkg_reader, import_writer
 
-    monkeypatch.setattr(gpkg, "MAX_PROBLEMS", 2)
+    monkeypatch.setattr(gpkg_reader, "MAX_PROBLEMS", 2)
     monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
     hf = '"level-5-Health facility/Formation sanitaire - HF"'
     content = _edited(
@@ -325,9 +325,9 @@ def test_a_file_found_wrong_half_way_through_its_stream_ends_errored_and_leaves_
 def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeypatch):
     from contextlib import contextmanager
 
-    from chalicelib import gpkg
+    from chalicelib.imports import gpkg_reader
 
-    original = gpkg.opened
+    original = gpkg_reader.opened
 
     @contextmanager
     def open_then_get_killed(path):
@@ -336,7 +336,7 @@ def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeyp
         with original(path) as source:
             yield source
 
-    monkeypatch.setattr(gpkg, "opened", open_then_get_killed)
+    monkeypatch.setattr(gpkg_reader, "opened", open_then_get_killed)
     done = _import(client, task_aws, alpha, source, (FIXTURES / "iaso_minimal.gpkg").read_bytes())
     assert done["status"] == "KILLED"
     assert _versions(source["id"]) == 1
@@ -346,7 +346,7 @@ def test_a_killed_import_leaves_nothing(client, alpha, source, task_aws, monkeyp
 def test_a_kill_while_the_units_stream_in_stops_the_import_and_leaves_nothing(
     client, alpha, source, task_aws, monkeypatch, read_ahead
 ):
-    from chalicelib import import_writer
+    from chalicelib.imports import import_writer
 
     monkeypatch.setattr(import_writer, "PROGRESS_EVERY", 2)
     monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
@@ -543,17 +543,17 @@ def _import_csv(client, task_aws, tenant, source, content: bytes, options: dict,
 
 
 def test_ids_are_reserved_as_a_range_unless_the_sequence_skips(cur):
-    from chalicelib.models import unit_loader
+    from chalicelib.imports import unit_loader_sql
 
-    reserved = unit_loader.reserve_ids(cur, 1000)
+    reserved = unit_loader_sql.reserve_ids(cur, 1000)
     assert isinstance(reserved, range) and len(reserved) == 1000
     cur.execute("ALTER SEQUENCE org_units_id_seq INCREMENT BY 2")  # as if others took every other id
     try:
-        skipping = unit_loader.reserve_ids(cur, 5)
+        skipping = unit_loader_sql.reserve_ids(cur, 5)
     finally:
         cur.execute("ALTER SEQUENCE org_units_id_seq INCREMENT BY 1")
     assert isinstance(skipping, list) and len(set(skipping)) == 5 and skipping[0] > reserved[-1]
-    assert list(unit_loader.reserve_ids(cur, 0)) == []
+    assert list(unit_loader_sql.reserve_ids(cur, 0)) == []
 
 
 def test_types_are_made_only_for_the_units_imported(client, alpha, source, task_aws, tmp_path):
@@ -580,8 +580,8 @@ def test_types_are_made_only_for_the_units_imported(client, alpha, source, task_
 
 
 def test_without_skip_invalid_the_first_error_stops_the_writing_but_not_the_report():
-    from chalicelib.gpkg import RowProblem
-    from chalicelib.import_writer import _Errors, _until_an_error
+    from chalicelib.imports.gpkg_reader import RowProblem
+    from chalicelib.imports.import_writer import _Errors, _until_an_error
 
     reader, placer, read = [], [], []
 
@@ -609,7 +609,7 @@ def test_a_leaf_ref_given_twice_is_reported_where_it_repeats(
 ):
     # Only parents' refs are remembered while a file streams in: a leaf's repeat is found by the
     # version's unique index, then the file is read again to say where.
-    from chalicelib import import_writer
+    from chalicelib.imports import import_writer
 
     monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
     reads, write = [], import_writer._write_new_version

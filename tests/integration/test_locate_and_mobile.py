@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from chalicelib import mobile
+from chalicelib.registry import mobile_sync
 from tests.integration.helpers import PASSWORD, call, login, make_tenant
 from tests.integration.registrykit import build_registry
 
@@ -70,7 +70,7 @@ def test_mobile_sync_sends_valid_units_then_only_changes_with_tombstones(client,
     assert sorted(item["name"] for item in valid) == ["Centre de Santé Pikine", "Poste de Santé Saraya"]
     assert all(item["deleted"] for item in first if item not in valid)  # NEW units come as tombstones
     assert valid[0]["ancestor_ids"] and valid[0]["location"]["type"] == "Point"
-    assert all(set(item) == set(mobile.FIELDS) for item in valid)
+    assert all(set(item) == set(mobile_sync.FIELDS) for item in valid)
     pikine = next(item for item in valid if item["id"] == tree["Centre de Santé Pikine"])
     assert pikine["ancestor_ids"] == [tree["Sénégal"], tree["Dakar"], tree["Pikine"]]
     assert (pikine["parent_id"], pikine["opening_date"], pikine["group_ids"]) == (

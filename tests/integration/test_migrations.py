@@ -1,7 +1,7 @@
 import psycopg2
 import pytest
 
-from chalicelib import migrate
+from chalicelib.platform import migrate
 
 pytestmark = pytest.mark.commits  # migrations commit, each in its own transaction
 

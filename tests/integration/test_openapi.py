@@ -1,5 +1,5 @@
 from app import app
-from chalicelib import openapi
+from chalicelib.handlers import openapi
 from tests.integration.helpers import call
 
 

@@ -164,13 +164,13 @@ def test_moving_a_unit_moves_its_whole_subtree(client, alpha, tree):
 
 
 def test_the_move_is_one_statement(database, client, alpha, tree):
-    from chalicelib import db
-    from chalicelib.models import orgunits as rows
+    from chalicelib.platform import db
+    from chalicelib.registry import units_sql
 
     with db.transaction() as cur:
-        unit = rows.get(cur, tree["version"], tree["Dakar"], with_geometry=False)
-        parent = rows.get(cur, tree["version"], tree["Kédougou"], with_geometry=False)
-        assert rows.move_subtree(cur, unit, parent, None) == 4  # Dakar and its 3 descendants, one UPDATE
+        unit = units_sql.get(cur, tree["version"], tree["Dakar"], with_geometry=False)
+        parent = units_sql.get(cur, tree["version"], tree["Kédougou"], with_geometry=False)
+        assert units_sql.move_subtree(cur, unit, parent, None) == 4  # Dakar and its 3 descendants, one UPDATE
 
 
 def test_a_move_into_its_own_subtree_is_refused(client, alpha, tree):
@@ -327,7 +327,7 @@ def test_a_profile_restricted_to_a_subtree_sees_and_edits_only_inside_it(client,
 
 
 def test_listing_500_units_takes_a_bounded_number_of_queries(client, alpha, tree, monkeypatch):
-    from chalicelib import db
+    from chalicelib.platform import db
 
     with db.transaction() as cur:
         cur.execute(
@@ -395,18 +395,20 @@ def test_a_restricted_profile_cannot_change_account_wide_settings(client, alpha,
 def test_two_crossing_moves_at_once_cannot_make_a_cycle(client, alpha, tree):
     import threading
 
-    from chalicelib import auth, db, orgunits, problems
+    from chalicelib.identity import authentication
+    from chalicelib.platform import db, problems
+    from chalicelib.registry import units
 
     admin = alpha.tokens["admin"]
     x = call(client, "POST", "/api/orgunits", admin, {"name": "X", "parent_id": tree["Dakar"]})[1]["id"]
     y = call(client, "POST", "/api/orgunits", admin, {"name": "Y", "parent_id": tree["Dakar"]})[1]["id"]
     with db.transaction() as cur:
-        principal = auth.principal_of_launcher(cur, alpha.user_ids["admin"])
+        principal = authentication.principal_of_launcher(cur, alpha.user_ids["admin"])
     first_moved, outcome = threading.Event(), {}
 
     def move_x_under_y():
         with db.transaction() as cur:
-            orgunits.update(cur, principal, x, {"parent_id": y})
+            units.update(cur, principal, x, {"parent_id": y})
             first_moved.set()
             threading.Event().wait(0.5)  # still holding the tree lock
         db.close()
@@ -416,7 +418,7 @@ def test_two_crossing_moves_at_once_cannot_make_a_cycle(client, alpha, tree):
     assert first_moved.wait(10)
     try:
         with db.transaction() as cur:  # waits for the first move, then sees its paths
-            orgunits.update(cur, principal, y, {"parent_id": x})
+            units.update(cur, principal, y, {"parent_id": x})
     except problems.Problem as problem:
         outcome["code"] = problem.code
     thread.join(10)

@@ -16,7 +16,7 @@ import yaml
 from chalice.app import ScheduledEventConfig, SQSEventConfig
 from chalice.utils import to_cfn_resource_name
 
-from chalicelib import config
+from chalicelib.platform import config
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -109,7 +109,7 @@ def test_package_has_the_app_its_migrations_and_linux_wheels(package):
     archive = package / "deployment.zip"
     assert archive.stat().st_size < LAMBDA_ZIP_LIMIT
     names = set(zipfile.ZipFile(archive).namelist())
-    assert {"app.py", "chalicelib/db.py", "chalicelib/migrations/0002_tenancy.sql"} <= names
+    assert {"app.py", "chalicelib/platform/db.py", "chalicelib/platform/migrations/0002_tenancy.sql"} <= names
     assert any(name.startswith("psycopg2/_psycopg.cpython-312-x86_64-linux-gnu") for name in names)
     assert any(name.startswith("shapely/") for name in names)
     assert not any(name.startswith(("tests/", "devstack/", "infra/", "moto/", "pytest/")) for name in names)

@@ -1,4 +1,4 @@
-from chalicelib import db
+from chalicelib.platform import db
 
 
 def test_the_suite_runs_against_real_postgis(cur):

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib import db
+from chalicelib.platform import db
 from tests.integration.formkit import add_version, create_form, fixture_bytes
 from tests.integration.helpers import PASSWORD, call, login, make_tenant, restrict
 from tests.integration.ingestkit import FIXTURES, UPLOADS, collecting_tenant, publish_form

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from chalicelib import config, db, task_sweeper, tasks
+from chalicelib.platform import config, db
+from chalicelib.tasks import engine, sweeper, tasks_sql
 from tests.integration.helpers import call, make_tenant
 from tests.integration.taskkit import (
     BUCKET,
@@ -103,7 +104,7 @@ def test_two_workers_racing_run_the_task_once(alpha, task_aws):
 
     def worker():
         start.wait()
-        outcomes.append(tasks.run(created["id"]))
+        outcomes.append(engine.run(created["id"]))
         db.close()
 
     racers = [threading.Thread(target=worker) for _ in range(2)]
@@ -178,9 +179,9 @@ def test_a_task_whose_worker_died_is_reclaimed_by_the_sweeper_and_completes_once
     created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record")
     task_aws.sqs.purge_queue(QueueUrl=task_aws.queue_url)
     with db.transaction() as cur:
-        assert tasks.rows.claim(cur, created["id"], lease_seconds=0) is not None
+        assert tasks_sql.claim(cur, created["id"], lease_seconds=0) is not None
     # When the sweeper runs, then the task is queued again and completes once
-    assert task_sweeper.sweep()["requeued"] == [created["id"]]
+    assert sweeper.sweep()["requeued"] == [created["id"]]
     drain(task_aws)
     done = row(created["id"])
     assert done["status"] == "SUCCESS" and done["attempts"] == 2
@@ -197,7 +198,7 @@ def test_a_presumed_dead_worker_that_comes_back_commits_nothing(alpha, task_aws)
         cur.execute(
             "UPDATE tasks SET lease_until = now() - interval '1 second' WHERE id = %s", (created["id"],)
         )
-    task_sweeper.sweep()
+    sweeper.sweep()
     second, second_outcome = run_in_thread(created["id"])
     second.join(1)  # B is held at the same gate, which is already open for it once released
     gate(created["id"])["release"].set()
@@ -214,17 +215,17 @@ def test_the_sweeper_gives_up_on_a_task_that_keeps_dying(alpha, task_aws, monkey
     config.reset()
     created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record")
     with db.transaction() as cur:
-        tasks.rows.claim(cur, created["id"], lease_seconds=0)
-    assert task_sweeper.sweep()["errored"] == [created["id"]]
+        tasks_sql.claim(cur, created["id"], lease_seconds=0)
+    assert sweeper.sweep()["errored"] == [created["id"]]
     assert "stopped before finishing; 1 failed attempt(s)" in row(created["id"])["error_message"]
 
 
 def test_the_sweeper_resends_a_task_whose_message_was_never_sent(alpha, task_aws, monkeypatch):
-    monkeypatch.setattr(tasks, "send", lambda task_id: False)  # the send after commit fails
+    monkeypatch.setattr(engine, "send", lambda task_id: False)  # the send after commit fails
     created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record")
     monkeypatch.undo()
     assert task_aws.depth(task_aws.queue_url) == 0
-    assert task_sweeper.sweep(unsent_grace_seconds=0)["resent"] == [created["id"]]
+    assert sweeper.sweep(unsent_grace_seconds=0)["resent"] == [created["id"]]
     drain(task_aws)
     assert row(created["id"])["status"] == "SUCCESS"
 
@@ -386,7 +387,7 @@ def test_purge_removes_old_logs_and_artifacts(client, alpha, task_aws):
             "UPDATE task_logs SET created_at = now() - interval '400 days' WHERE task_id = %s",
             (created["id"],),
         )
-    summary = task_sweeper.purge()
+    summary = sweeper.purge()
     assert summary == {"logs_deleted": 1, "tasks_with_artifacts_purged": 1}
     assert task_aws.s3.list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
     assert row(created["id"])["artifacts"] == []
@@ -426,7 +427,7 @@ def test_progress_never_waits_for_a_lock_on_the_task_row(alpha, task_aws):
 
 def test_a_kill_swallowed_by_the_task_still_ends_it_killed(alpha, task_aws):
     created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.swallows_kill")
-    assert tasks.run(created["id"]) == "killed"
+    assert engine.run(created["id"]) == "killed"
     assert row(created["id"])["status"] == "KILLED" and probe_count(created["id"]) == 0
 
 
@@ -439,23 +440,23 @@ def test_a_result_that_is_not_json_ends_errored_at_once(alpha, task_aws):
 
 def test_a_task_cannot_enqueue_a_successor_under_its_own_unique_key(alpha, task_aws):
     created = enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record", unique_key="k")
-    running = tasks._running_task_id.set(created["id"])
+    running = engine._running_task_id.set(created["id"])
     try:
         with pytest.raises(ValueError, match="its own unique key"):
             enqueue(alpha.account_id, alpha.user_ids["admin"], "test.record", unique_key="k")
     finally:
-        tasks._running_task_id.reset(running)
+        engine._running_task_id.reset(running)
 
 
 def test_a_failing_send_after_commit_does_not_fail_the_request(client, alpha, task_aws, monkeypatch):
     def broken(task_id):
         raise RuntimeError("SQS is down")
 
-    monkeypatch.setattr(tasks, "send", broken)
+    monkeypatch.setattr(engine, "send", broken)
     created = _launch_demo(client, alpha, n=1)
     monkeypatch.undo()
     assert row(created["id"])["sent_at"] is None
-    assert task_sweeper.sweep(unsent_grace_seconds=0)["resent"] == [created["id"]]
+    assert sweeper.sweep(unsent_grace_seconds=0)["resent"] == [created["id"]]
 
 
 def test_nested_transactions_are_refused(database):
@@ -464,7 +465,7 @@ def test_nested_transactions_are_refused(database):
 
 
 def test_a_cursor_that_is_not_ours_is_a_400(client, alpha, task_aws):
-    from chalicelib import paging
+    from chalicelib.platform import paging
 
     for key in ("abc", [1, 2]):
         status, error, _ = call(

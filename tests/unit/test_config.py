@@ -1,6 +1,6 @@
 import pytest
 
-from chalicelib import config
+from chalicelib.platform import config
 
 
 def test_settings_are_read_when_asked_and_reset(monkeypatch):

@@ -1,6 +1,7 @@
 import pytest
 
-from chalicelib import config, credentials
+from chalicelib.identity import credentials
+from chalicelib.platform import config
 
 
 def test_password_hash_is_salted_and_verifies():

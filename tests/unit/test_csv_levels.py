@@ -2,10 +2,10 @@
 
 import pytest
 
-from chalicelib import csv_levels
-from chalicelib.csv_units import CsvError
+from chalicelib.imports import csv_tree
+from chalicelib.imports.csv_reader import CsvError
 
-MAPPING = csv_levels.parse_mapping(
+MAPPING = csv_tree.parse_mapping(
     {
         "levels": [
             {"column": "Region", "type": "Region"},
@@ -22,7 +22,7 @@ MAPPING = csv_levels.parse_mapping(
 def _read(tmp_path, text: str, mapping=MAPPING):
     path = tmp_path / "tree.csv"
     path.write_bytes(text.encode("utf-8-sig"))
-    return csv_levels.read(path, mapping)
+    return csv_tree.read(path, mapping)
 
 
 def test_each_distinct_path_of_names_is_one_unit_with_its_parent(tmp_path):
@@ -53,7 +53,7 @@ def test_each_distinct_path_of_names_is_one_unit_with_its_parent(tmp_path):
 
 
 def test_the_leaf_ref_column_names_the_leaf_at_whatever_level(tmp_path):
-    mapping = csv_levels.parse_mapping(
+    mapping = csv_tree.parse_mapping(
         {"levels": [{"column": "Region", "type": "Region"}, {"column": "District", "type": "District"}],
          "ref": "id"}
     )  # fmt: skip
@@ -105,5 +105,5 @@ def test_a_header_without_a_mapped_column_is_refused_naming_it(tmp_path):
 )
 def test_a_wrong_mapping_says_what_is_wrong(mapping, message):
     with pytest.raises(ValueError) as raised:
-        csv_levels.parse_mapping(mapping)
+        csv_tree.parse_mapping(mapping)
     assert message in str(raised.value)

@@ -2,14 +2,14 @@ import math
 
 import pytest
 
-from chalicelib import csv_units
-from chalicelib.gpkg import GpkgError
+from chalicelib.imports import csv_reader
+from chalicelib.imports.gpkg_reader import GpkgError
 
 
 def _read(tmp_path, content: bytes):
     path = tmp_path / "units.csv"
     path.write_bytes(content)
-    return csv_units.read(path)
+    return csv_reader.read(path)
 
 
 def test_comma_or_semicolon_with_or_without_bom_and_every_geometry_column(tmp_path):
@@ -38,7 +38,7 @@ def test_comma_or_semicolon_with_or_without_bom_and_every_geometry_column(tmp_pa
 
 
 def test_latin1_is_refused_with_advice(tmp_path):
-    with pytest.raises(csv_units.CsvError, match="not UTF-8.*CSV UTF-8"):
+    with pytest.raises(csv_reader.CsvError, match="not UTF-8.*CSV UTF-8"):
         _read(tmp_path, "ref,name\nA,Thiès\n".encode("latin-1"))
 
 
@@ -52,7 +52,7 @@ def test_latin1_is_refused_with_advice(tmp_path):
     ],
 )
 def test_unusable_headers_are_refused(tmp_path, content, message):
-    with pytest.raises(csv_units.CsvError, match=message):
+    with pytest.raises(csv_reader.CsvError, match=message):
         _read(tmp_path, content)
 
 
@@ -108,14 +108,14 @@ def test_a_source_knows_types_groups_and_count_before_streaming_the_same_feature
     rows += ["", ",no ref,,Ghost type,gx,,,", "S1,Short row"]  # a blank line (not counted), a bad row
     path = tmp_path / "units.csv"
     path.write_text("\n".join(rows) + "\n")
-    source = csv_units.source(path)
+    source = csv_reader.source(path)
     assert source.levels == [(0, "Country"), (0, "Org unit"), (0, "Region")]  # not the ref-less row's type
     assert (
         source.package.groups == {"g0": "Group 0", "g1": "Group 1", "g2": "Group 2"}
         and source.count == 25_002
     )
     streamed = list(source.features())
-    whole = csv_units.read(path)
+    whole = csv_reader.read(path)
     assert [(f.row, f.ref, f.parent_ref, f.location.x) for f in streamed[:25_000]] == [
         (f.row, f.ref, f.parent_ref, f.location.x) for f in whole.features[:25_000]
     ]
@@ -127,9 +127,9 @@ def test_bytes_that_are_not_utf8_half_way_name_their_row(tmp_path):
     path = tmp_path / "units.csv"
     path.write_bytes(b"ref,name\n" + b"A,B\n" * 20_000 + "C,Thiès\n".encode("latin-1"))
     with pytest.raises(
-        csv_units.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
+        csv_reader.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
     ):
-        csv_units.source(path)
+        csv_reader.source(path)
 
 
 def test_a_short_row_is_reported_on_its_missing_values(tmp_path):
@@ -157,7 +157,7 @@ def test_the_survey_reads_rows_as_the_stream_does(tmp_path):
     ]
     path = tmp_path / "units.csv"
     path.write_text("\n".join(rows) + "\n")
-    source = csv_units.source(path)
+    source = csv_reader.source(path)
     assert source.levels == [(0, "Country"), (0, "Org unit")] and source.count == 5
     assert source.parents == {"A", "iaso#9", "iaso#5"}
     features = list(source.features())
@@ -181,20 +181,20 @@ def test_lines_are_split_as_csv_reader_splits_them():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
         delimiter = rng.choice([",", ";"])
         expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        assert list(csv_units._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text
+        assert list(csv_reader._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["unquoted", "quoted"])
 def test_a_value_over_the_field_limit_is_refused_naming_its_row(tmp_path, monkeypatch, quoted):
     import csv
 
-    monkeypatch.setattr(csv_units, "FIELD_LIMIT", 40)  # stands for the 64 MiB a territory may take
+    monkeypatch.setattr(csv_reader, "FIELD_LIMIT", 40)  # stands for the 64 MiB a territory may take
     previous = csv.field_size_limit(40)
     try:
         wkt = "POINT (1 2)" + " " * 40
         path = tmp_path / "units.csv"
         path.write_text(f"ref,name,wkt\nA,Alpha,POINT (3 4)\nB,Beta,{f'"{wkt}"' if quoted else wkt}\n")
-        with pytest.raises(csv_units.CsvError, match=r"row 3: field larger than field limit \(40\)"):
-            list(csv_units.source(path).features())
+        with pytest.raises(csv_reader.CsvError, match=r"row 3: field larger than field limit \(40\)"):
+            list(csv_reader.source(path).features())
     finally:
         csv.field_size_limit(previous)

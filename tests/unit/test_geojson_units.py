@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import geojson_units
-from chalicelib.gpkg import GpkgError
+from chalicelib.imports import geojson_reader
+from chalicelib.imports.gpkg_reader import GpkgError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -20,7 +20,7 @@ def test_natural_earth_countries_read_as_territories(tmp_path):
     document = json.loads((FIXTURES / "naturalearth_admin0.geojson").read_text())
     for index, feature in enumerate(document["features"]):
         feature["properties"] |= {"ref": f"{feature['properties']['iso_a3']}-{index}", "type": "Country"}
-    package = geojson_units.read(_write(tmp_path, document))
+    package = geojson_reader.read(_write(tmp_path, document))
     assert package.errors == []
     assert len(package.features) == 177
     assert all(f.territory is not None and f.territory.is_valid for f in package.features)
@@ -43,7 +43,7 @@ def test_natural_earth_countries_read_as_territories(tmp_path):
 )
 def test_unusable_documents_are_refused(tmp_path, document, message):
     with pytest.raises(GpkgError, match=message):
-        geojson_units.read(_write(tmp_path, document))
+        geojson_reader.read(_write(tmp_path, document))
 
 
 def test_feature_problems_are_numbered(tmp_path):
@@ -69,7 +69,7 @@ def test_feature_problems_are_numbered(tmp_path):
             "not a feature",
         ],
     }
-    package = geojson_units.read(_write(tmp_path, document))
+    package = geojson_reader.read(_write(tmp_path, document))
     assert [f.ref for f in package.features] == ["A"]
     assert [(p.row, p.field) for p in package.errors] == [
         (2, "ref"),

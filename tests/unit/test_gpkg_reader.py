@@ -10,13 +10,13 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from chalicelib import gpkg
+from chalicelib.imports import gpkg_reader
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_iaso_minimal_reads_with_levels_parents_groups_and_geometries():
-    package = gpkg.read(FIXTURES / "iaso_minimal.gpkg")
+    package = gpkg_reader.read(FIXTURES / "iaso_minimal.gpkg")
     assert package.problems == []
     assert package.groups == {"group_a": "Group A", "group_b": "Group B"}
     by_depth = {feature.depth: feature for feature in package.features}
@@ -33,9 +33,9 @@ def test_iaso_minimal_reads_with_levels_parents_groups_and_geometries():
 
 
 def test_iaso_refs_in_every_format_name_the_same_units_and_groups():
-    package = gpkg.read(FIXTURES / "iaso_multiple_ref_formats.gpkg")
+    package = gpkg_reader.read(FIXTURES / "iaso_multiple_ref_formats.gpkg")
     assert package.problems == []
-    assert [depth for depth, _ in gpkg.iter_layers(package)] == [1, 2, 3, 4, 5]
+    assert [depth for depth, _ in gpkg_reader.iter_layers(package)] == [1, 2, 3, 4, 5]
     refs = {feature.ref for feature in package.features}
     assert all(feature.parent_ref in refs for feature in package.features if feature.parent_ref)
     old, new = (
@@ -59,15 +59,15 @@ def test_iaso_refs_in_every_format_name_the_same_units_and_groups():
 def test_files_that_are_not_geopackages_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "units.gpkg"
     path.write_bytes(content)
-    with pytest.raises(gpkg.GpkgError, match=message):
-        gpkg.read(path)
+    with pytest.raises(gpkg_reader.GpkgError, match=message):
+        gpkg_reader.read(path)
 
 
 def test_a_truncated_geopackage_is_refused(tmp_path):
     path = tmp_path / "truncated.gpkg"
     path.write_bytes((FIXTURES / "iaso_minimal.gpkg").read_bytes()[:20_000])
-    with pytest.raises(gpkg.GpkgError):
-        gpkg.read(path)
+    with pytest.raises(gpkg_reader.GpkgError):
+        gpkg_reader.read(path)
 
 
 def _blob(geometry, srs_id: int = 4326) -> bytes:
@@ -99,20 +99,20 @@ def _package(
 
 def test_a_layer_in_another_crs_is_refused(tmp_path):
     path = _package(tmp_path, srs_id=3857, rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg.GpkgError, match="EPSG:3857"):
-        gpkg.read(path)
+    with pytest.raises(gpkg_reader.GpkgError, match="EPSG:3857"):
+        gpkg_reader.read(path)
 
 
 def test_a_layer_without_a_name_column_is_refused(tmp_path):
     path = _package(tmp_path, columns=("ref", "label"), rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg.GpkgError, match="no column name"):
-        gpkg.read(path)
+    with pytest.raises(gpkg_reader.GpkgError, match="no column name"):
+        gpkg_reader.read(path)
 
 
 def test_no_iaso_layer_is_refused_naming_the_layers_found(tmp_path):
     path = _package(tmp_path, layer="districts", rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg.GpkgError, match="districts"):
-        gpkg.read(path)
+    with pytest.raises(gpkg_reader.GpkgError, match="districts"):
+        gpkg_reader.read(path)
 
 
 def test_row_problems_name_layer_row_and_field(tmp_path):
@@ -126,7 +126,7 @@ def test_row_problems_name_layer_row_and_field(tmp_path):
         (_blob(bowtie), "F", "Bow tie"),
         (_blob(Point(1, 1), srs_id=32631), "G", "UTM"),
     ]
-    package = gpkg.read(_package(tmp_path, rows=rows))
+    package = gpkg_reader.read(_package(tmp_path, rows=rows))
     assert [f.ref for f in package.features] == ["A", "F"]
     assert [(p.row, p.field) for p in package.errors] == [
         (2, "ref"),
@@ -145,5 +145,5 @@ def test_row_problems_name_layer_row_and_field(tmp_path):
 def test_unknown_group_refs_and_bad_dates_are_row_errors(tmp_path):
     rows = [(None, "A", "Alpha", "nope", None), (None, "B", "Beta", None, "31/12/2020")]
     path = _package(tmp_path, columns=("ref", "name", "group_refs", "opening_date"), rows=rows)
-    package = gpkg.read(path)
+    package = gpkg_reader.read(path)
     assert [(p.row, p.field) for p in package.errors] == [(1, "group_refs"), (2, "opening_date")]

@@ -1,7 +1,7 @@
 import shapely
 
-from chalicelib import import_writer
-from chalicelib.gpkg import Feature
+from chalicelib.imports import import_writer
+from chalicelib.imports.gpkg_reader import Feature
 
 
 def test_points_are_written_as_shapely_writes_them():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from chalice.package import YAMLTemplateSerializer
 
-from chalicelib import config
+from chalicelib.platform import config
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = ROOT / "infra"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from chalicelib import instance_xml, submission_tables
-from chalicelib.instance_xml import InstanceError, Shape
+from chalicelib.submissions import instance_xml, submission_tables
+from chalicelib.submissions.instance_xml import InstanceError, Shape
 
 DESCRIPTOR = {
     "name": "data",

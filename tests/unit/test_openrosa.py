@@ -4,7 +4,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from chalicelib import openrosa, problems
+from chalicelib.forms import openrosa
+from chalicelib.platform import problems
 
 LIST = "{http://openrosa.org/xforms/xformsList}"
 RESPONSE = "{http://openrosa.org/http/response}"

@@ -2,8 +2,8 @@ import os
 
 import pytest
 
-from chalicelib import read_ahead
-from chalicelib.gpkg import GpkgError, ProblemList, RowProblem
+from chalicelib.imports import read_ahead
+from chalicelib.imports.gpkg_reader import GpkgError, ProblemList, RowProblem
 
 
 def encode_with_pid(batch: list) -> list:
@@ -79,7 +79,7 @@ def test_a_reader_that_dies_says_so():
 def test_the_pipe_holds_a_few_batches_where_the_system_allows():
     from pathlib import Path
 
-    from chalicelib import child_process
+    from chalicelib.platform import child_process
 
     limit = Path("/proc/sys/fs/pipe-max-size")
     if not limit.exists() or int(limit.read_text()) < child_process.PIPE_BYTES:

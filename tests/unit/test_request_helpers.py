@@ -1,8 +1,8 @@
 import pytest
 
-from chalicelib import paging, problems
-from chalicelib.permissions import ROLES, Principal, require
-from chalicelib.validation import Body
+from chalicelib.handlers.validation import Body
+from chalicelib.identity.permissions import ROLES, Principal, require
+from chalicelib.platform import paging, problems
 
 
 def test_page_request_defaults_and_limits():
@@ -52,7 +52,7 @@ def test_each_role_has_what_its_job_needs():
 
 
 def test_roles_match_the_database_check_constraint():
-    from chalicelib.migrate import MIGRATIONS_DIR
+    from chalicelib.platform.migrate import MIGRATIONS_DIR
 
     sql = (MIGRATIONS_DIR / "0002_tenancy.sql").read_text()
     for role in ROLES:

@@ -2,7 +2,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib import s3_upload
+from chalicelib.platform import s3_upload
 
 
 @pytest.fixture

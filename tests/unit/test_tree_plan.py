@@ -1,7 +1,7 @@
 import pytest
 
-from chalicelib import tree_plan
-from chalicelib.gpkg import Feature
+from chalicelib.imports import tree_plan
+from chalicelib.imports.gpkg_reader import Feature
 
 
 def unit(ref, parent=None, row=1):

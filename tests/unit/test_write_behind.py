@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from chalicelib import write_behind
+from chalicelib.exports import write_behind
 
 
 def into_sqlite(path):
@@ -109,7 +109,7 @@ def test_nothing_to_write_writes_nothing():
 
 
 def test_a_fork_that_fails_leaves_no_pipe_open(monkeypatch):
-    from chalicelib import read_ahead
+    from chalicelib.imports import read_ahead
 
     def no_fork():
         raise BlockingIOError("Resource temporarily unavailable")

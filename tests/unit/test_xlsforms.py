@@ -9,8 +9,9 @@ import zipfile
 
 import pytest
 
-from chalicelib import problems, xlsforms
-from chalicelib.form_versions import generated_version
+from chalicelib.forms import xlsforms
+from chalicelib.forms.form_versions import generated_version
+from chalicelib.platform import problems
 from tests.workbooks import SIMPLE_SURVEY, fixture_bytes, workbook
 
 XFORMS = "{http://www.w3.org/2002/xforms}"

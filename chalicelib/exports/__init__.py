@@ -1,0 +1,1 @@
+"""Exporting org units as CSV, XLSX, GeoJSON and GeoPackage, as tasks."""

@@ -1,0 +1,1 @@
+"""Forms, their XLSForm versions, and the OpenRosa form list."""

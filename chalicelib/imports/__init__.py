@@ -1,0 +1,1 @@
+"""Importing org units from GeoPackage, CSV and GeoJSON files into versions, as tasks."""

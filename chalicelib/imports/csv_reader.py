@@ -1,0 +1,403 @@
+"""Reading org units from CSV: one row per unit.
+
+Columns (English, case-insensitive): `ref` and `name` (required), `parent_ref`, `type` (default
+"Org unit"), `code`, `opening_date`, `closed_date`, `group_refs` (comma list), `uuid`, and a geometry
+as `latitude` + `longitude`, or `wkt`, or `geojson`. Delimiter `,` or `;` (sniffed from the header),
+UTF-8 with or without a BOM. Problems are reported per row and field like the GeoPackage reader's.
+"""
+
+import csv
+import datetime
+import itertools
+import json
+import operator
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import shapely
+from shapely.geometry import Point, shape
+
+from chalicelib.imports.gpkg_reader import (
+    OUTSIDE_GLOBE,
+    VALIDATION_STATUSES,
+    Feature,
+    GpkgError,
+    Package,
+    RowProblem,
+    Source,
+    normalise_ref,
+    place_geometry,
+)
+from chalicelib.registry.geometry import GLOBE_TOLERANCE
+
+LAYER = "csv"
+KNOWN = frozenset(
+    {
+        "ref",
+        "name",
+        "parent_ref",
+        "type",
+        "code",
+        "opening_date",
+        "closed_date",
+        "group_refs",
+        "uuid",
+        "latitude",
+        "longitude",
+        "wkt",
+        "geojson",
+        "validation_status",
+        "groups",
+    }
+)
+# Our own CSV export's columns, so that an export imports back unchanged: read or deliberately ignored.
+EXPORT_ALIASES = {"org_unit_type": "type"}
+EXPORT_IGNORED = {"id", "parent_id", "parent_name", "altitude", "depth"}
+ANCESTOR_COLUMN = re.compile(r"^level_\d+_(name|ref)$")
+DEFAULT_TYPE = "Org unit"
+TOO_MANY_VALUES = "has more values than the header has columns"
+
+
+class CsvError(GpkgError):
+    """The file cannot be read as a CSV of org units."""
+
+
+# Territories as WKT can be long; csv's default field limit (128 KiB) would refuse them.
+FIELD_LIMIT = 64 * 1024 * 1024
+csv.field_size_limit(FIELD_LIMIT)
+
+
+def read(path: str | Path) -> Package:
+    """The whole file at once (see `source` for a stream)."""
+    package = Package()
+    package.features = list(_features(path, package))
+    return package
+
+
+def source(path: str | Path) -> Source:
+    """The file as a Source whose features are read as they are asked for. A first pass over the file
+    finds what must be known before: the types, the groups, how many rows there are and which refs
+    rows name as their parent."""
+    package = Package()
+    levels, count, parents = _survey(path, package)
+    return Source(package, levels, count, lambda: _features(path, package), parents, streamed=True)
+
+
+BATCH = 10_000  # rows whose points are made together
+
+
+# A row's values in this order (a column the header lacks reads as empty): the unit's attributes, then
+# its geometry.
+ATTRIBUTES = ("ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs",
+              "groups", "uuid", "validation_status")  # fmt: skip
+GEOMETRY = ("latitude", "longitude", "wkt", "geojson")
+
+
+def _features(path: str | Path, package: Package) -> Iterator[Feature]:
+    header, rows = value_rows(path, rename=_column)  # not the ancestors' columns
+    _check_columns(header)
+    cells, width = _picker(header, ATTRIBUTES + GEOMETRY), len(header)
+    batch, points = [], []
+    for row_number, values in rows:
+        if len(values) > width:
+            package.problems.append(RowProblem(LAYER, row_number, "row", TOO_MANY_VALUES))
+            continue
+        feature = _feature(package, row_number, list(map(str.strip, cells(values))), points)
+        if feature:
+            batch.append(feature)
+        if len(batch) >= BATCH:
+            _place_points(points)
+            yield from batch
+            batch, points = [], []
+    _place_points(points)
+    yield from batch
+
+
+SURVEYED = ("ref", "name", "parent_ref", "type", "group_refs", "groups")
+
+
+def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int, frozenset[str]]:
+    """The types (as levels) and groups (into `package`) named by rows that have a ref and a name, the
+    number of rows, and the refs that rows name as their parent. Parents and types are collected as
+    the file spells them and cleaned once each (a pass over a million rows, so the least per row)."""
+    header, rows = value_rows(path, rename=_column)
+    _check_columns(header)
+    cells, width = _picker(header, SURVEYED), len(header)
+    types, count, parents = set(), 0, set()
+    for _, values in rows:
+        count += 1
+        if len(values) > width:
+            continue
+        ref, name, parent_ref, type_name, group_refs, groups = cells(values)
+        parents.add(parent_ref)
+        if not ref.strip() or not name.strip():
+            continue
+        types.add(type_name)
+        if group_refs := group_refs.strip():
+            refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
+            _name_groups(package, refs, groups.strip())
+    levels = sorted({type_name.strip() or DEFAULT_TYPE for type_name in types})
+    return [(0, name) for name in levels], count, frozenset(filter(None, map(normalise_ref, parents)))
+
+
+def _picker(header: list[str], names: tuple[str, ...]):
+    """A function giving a row's values of the columns `names`, in that order: empty for a column the
+    header lacks or the row is too short to reach (a row too long is the caller's to refuse). A name
+    the header repeats reads its last column."""
+    width, at = len(header), {name: index for index, name in enumerate(header)}
+    pick = operator.itemgetter(*(at.get(name, width) for name in names))
+
+    def picked(values: list[str]) -> tuple[str, ...]:
+        if len(values) < width:
+            values = values + [""] * (width - len(values))
+        values.append("")  # at `width`: where the columns the header lacks are read
+        return pick(values)
+
+    return picked
+
+
+def _place_points(points: list[tuple[Feature, float, float]]) -> None:
+    """Locations given as latitude/longitude, made in one vectorised shapely call (one by one, they
+    were a tenth of a CSV import's time)."""
+    if points:
+        made = shapely.points([(lon, lat) for _, lon, lat in points])
+        for (feature, _, _), point in zip(points, made, strict=True):
+            feature.location = point
+
+
+def rows_of(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, dict]]]:
+    """The header (each name through `rename`), and the rows as `value_rows` gives them, keyed by those
+    names. A row with more values than the header has columns comes as None: its columns cannot be
+    trusted."""
+    header, rows = value_rows(path, rename)
+    kept, width = [(name, index) for index, name in enumerate(header)], len(header)
+    return header, ((row_number, _record(values, kept, width)) for row_number, values in rows)
+
+
+def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header (each name through `rename`), and each row's values numbered as a spreadsheet shows
+    them (the header is row 1), read as they are asked for, without NUL characters."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise CsvError("the file is empty")
+    try:
+        with _text(path) as file:
+            header_line = file.readline()
+    except UnicodeDecodeError as error:
+        raise _not_utf8(path, error) from error
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = [rename(name or "") for name in next(csv.reader([header_line], delimiter=delimiter), [])]
+    holds_nul = _holds_nul(path)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        row_number = 1
+        try:
+            with _text(path) as file:
+                file.readline()
+                nul = [False]  # a NUL character in the lines of the record being read
+                lines = (_noting_nul(line, nul) for line in file) if holds_nul else file
+                for values in _records(lines, delimiter):
+                    if values:  # blank lines are skipped, and not counted
+                        row_number += 1
+                        if nul[0]:  # PostgreSQL refuses NUL in text: out of the values (not the line)
+                            values, nul[0] = [value.replace("\x00", "") for value in values], False
+                        yield row_number, values
+        except UnicodeDecodeError as error:
+            raise _not_utf8(path, error) from error
+        except csv.Error as error:  # a value over FIELD_LIMIT
+            raise CsvError(f"row {row_number + 1}: {error}") from error
+
+    return header, rows()
+
+
+def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
+    """What csv.reader(lines) gives, a line without a quote character split at once (most lines, in 55-60%
+    of csv.reader's time: a big import reads its file twice); a line with one is csv.reader's, with
+    the lines after it that its record takes (a quoted line break)."""
+    for line in lines:
+        if '"' not in line and len(line) <= FIELD_LIMIT:  # a longer one, csv.reader refuses
+            line = line.rstrip("\r\n")
+            yield line.split(delimiter) if line else []
+        else:
+            yield next(csv.reader(itertools.chain((line,), lines), delimiter=delimiter))
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether the file has a NUL byte anywhere: most have none, and then their lines need no look."""
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            if b"\x00" in chunk:
+                return True
+    return False
+
+
+def _noting_nul(line: str, nul: list[bool]) -> str:
+    if "\x00" in line:
+        nul[0] = True
+    return line
+
+
+def _record(values: list[str], kept: list[tuple[str, int]], width: int) -> dict | None:
+    if len(values) == width:
+        return {name: values[index] for name, index in kept}
+    if len(values) > width:
+        return None
+    return {name: values[index] if index < len(values) else "" for name, index in kept}  # the rest is empty
+
+
+def _text(path: Path):
+    return open(path, encoding="utf-8-sig", newline="")  # the callers close it
+
+
+def _not_utf8(path: Path, error: UnicodeDecodeError) -> CsvError:
+    """The error, naming the first line that is not UTF-8 (the decoder reads ahead, so where it failed
+    does not say which line)."""
+    with path.open("rb") as file:
+        line = next((number for number, raw in enumerate(file, start=1) if not _is_utf8(raw)), None)
+    where = f"line {line}: " if line else ""
+    return CsvError(
+        f"the file is not UTF-8 ({where}{error.reason}); save it as 'CSV UTF-8' and upload it again"
+    )
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _column(name: str | None) -> str:
+    name = (name or "").strip().lower()
+    return EXPORT_ALIASES.get(name, name)
+
+
+def _check_columns(columns: list[str]) -> None:
+    missing = {"ref", "name"} - set(columns)
+    if missing:
+        raise CsvError(
+            f"the header lacks column(s) {', '.join(sorted(missing))} (found: {', '.join(columns)})"
+        )
+    unknown = sorted(c for c in set(columns) - KNOWN - EXPORT_IGNORED - {""} if not ANCESTOR_COLUMN.match(c))
+    if unknown:
+        raise CsvError(f"unknown column(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN))}")
+    if ("latitude" in columns) != ("longitude" in columns):
+        raise CsvError("latitude and longitude come together")
+
+
+def _feature(package: Package, row: int, cells: list[str], points: list) -> Feature | None:
+    """A row's feature from its cleaned values (ATTRIBUTES, then GEOMETRY); a point alone (the common
+    case) is queued in `points` to be made in bulk."""
+    feature = _unit(package, LAYER, row, cells)
+    if feature is None:
+        return None
+    latitude, longitude, wkt, geojson = cells[len(ATTRIBUTES) :]
+    if not wkt and not geojson and (latitude or longitude):
+        return _queued_point(package, feature, latitude, longitude, points)
+
+    def problem(field_name: str, message: str, fatal: bool = True) -> None:
+        package.problems.append(RowProblem(LAYER, row, field_name, message, fatal, feature.ref))
+
+    try:
+        shapes = _geometries(latitude, longitude, wkt, geojson)
+    except Exception as error:  # whatever a cell holds, it is this row's problem, not the import's
+        field_name = "wkt" if wkt else "geojson" if geojson else "latitude" if latitude else "geometry"
+        problem(field_name, f"is not a readable geometry ({error})")
+        return None
+    for geometry in shapes:  # a territory (wkt or geojson) and a point (latitude/longitude) may both be given
+        if place_geometry(feature, geometry, problem) is None:
+            return None
+    return feature
+
+
+def _queued_point(package: Package, feature: Feature, latitude: str, longitude: str, points: list):
+    try:
+        lon, lat = float(longitude), float(latitude)
+    except ValueError as error:
+        _problem(package, feature.row, "latitude", f"is not a readable geometry ({error})", feature.ref)
+        return None
+    limit_x, limit_y = 180 + GLOBE_TOLERANCE, 90 + GLOBE_TOLERANCE
+    if not (-limit_x <= lon <= limit_x and -limit_y <= lat <= limit_y):  # NaN fails too
+        _problem(package, feature.row, "geom", OUTSIDE_GLOBE, feature.ref)
+        return None
+    points.append((feature, lon, lat))
+    return feature
+
+
+def feature_from_values(package: Package, layer: str, row: int, values: dict) -> Feature | None:
+    """A feature from its attributes keyed by column (geometry aside); problems go to `package`."""
+    return _unit(package, layer, row, [_clean(values.get(name)) for name in ATTRIBUTES])
+
+
+def _unit(package: Package, layer: str, row: int, cells: list[str]) -> Feature | None:
+    """A feature from its cleaned values in ATTRIBUTES' order (geometry aside), or None when a problem
+    (reported in `package`) makes it unusable."""
+    ref, name, parent_ref, type_name, code, opened, closed, group_refs, groups, uuid, status = cells[
+        : len(ATTRIBUTES)
+    ]
+    ref = normalise_ref(ref)
+    if not ref or not name:
+        _problem(package, row, "ref" if not ref else "name", "is missing", ref, layer)
+        return None
+    refs = []
+    if group_refs:  # most rows name no group
+        refs = [g for g in (normalise_ref(part) for part in group_refs.split(",")) if g]
+        _name_groups(package, refs, groups)
+    status = status.upper() or None
+    if status and status not in VALIDATION_STATUSES:
+        message = f"{status!r} is not one of {', '.join(VALIDATION_STATUSES)}"
+        _problem(package, row, "validation_status", message, ref, layer)
+        return None
+    feature = Feature(layer, row, 0, type_name or DEFAULT_TYPE, ref, name, normalise_ref(parent_ref), refs,
+                      code or None, None, None, uuid or None, status)  # fmt: skip
+    if (opened or closed) and not _dates(package, feature, opened, closed):
+        return None
+    return feature
+
+
+def _dates(package: Package, feature: Feature, opened: str, closed: str) -> bool:
+    for date_field, value in (("opening_date", opened), ("closed_date", closed)):
+        if value:
+            try:
+                setattr(feature, date_field, datetime.date.fromisoformat(value))
+            except ValueError:
+                message = f"{value!r} is not a date (YYYY-MM-DD)"
+                _problem(package, feature.row, date_field, message, feature.ref, feature.layer)
+                return False
+    if feature.opening_date and feature.closed_date and feature.closed_date < feature.opening_date:
+        _problem(package, feature.row, "closed_date", "is before opening_date", feature.ref, feature.layer)
+        return False
+    return True
+
+
+def _problem(package: Package, row: int, field_name: str, message: str, ref: str | None, layer: str = LAYER):
+    package.problems.append(RowProblem(layer, row, field_name, message, True, ref))
+
+
+def _clean(value: str | None) -> str:
+    if not value:
+        return ""
+    value = value.strip()
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _name_groups(package: Package, refs: list[str], names: str) -> None:
+    """Group names come from a `groups` column listing them in the order of `group_refs` (our exports
+    do); otherwise a group is named after its ref."""
+    listed = [name.strip() for name in names.split(",")] if names else []
+    for index, ref in enumerate(refs):
+        named = listed[index] if len(listed) == len(refs) and listed[index] else ref
+        package.groups.setdefault(ref, named)
+
+
+def _geometries(latitude: str, longitude: str, wkt: str, geojson: str) -> list:
+    found = []
+    if wkt:
+        found.append(shapely.from_wkt(wkt))
+    elif geojson:
+        found.append(shape(json.loads(geojson)))
+    if latitude or longitude:
+        found.append(Point(float(longitude), float(latitude)))
+    return found

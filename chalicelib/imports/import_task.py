@@ -1,0 +1,211 @@
+"""Importing org units from a file into a version, as a task.
+
+The file is uploaded to S3 first (`upload_url`, a presigned POST under the account's prefix), then
+`launch` checks the request and enqueues `orgunits.import`. Into a new version, the units stream:
+each is checked and placed as it is read and copied into the version's table at once, a GeoPackage
+being read a batch at a time (import_writer.write_new_version). Into an existing version, the whole
+file is read and matched against the version first. A dry run writes nothing and reports. With
+errors, nothing is imported unless `skip_invalid` is set, in which case the valid rows are imported
+and the rest reported. Everything is written in the task's one transaction, rolled back on errors:
+a failed or killed import leaves no trace.
+"""
+
+import dataclasses
+import os
+import tempfile
+import uuid as uuids
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from chalicelib.identity import authentication
+from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
+from chalicelib.imports import csv_reader, csv_tree, geojson_reader, gpkg_reader, tree_plan, unit_loader_sql
+from chalicelib.imports.import_writer import Target, write, write_new_version
+from chalicelib.platform import aws, config, problems
+from chalicelib.platform.jsonutil import dumps
+from chalicelib.registry import audit, reference_data, sources_sql, units, units_sql
+from chalicelib.tasks import engine
+from chalicelib.tasks.engine import TaskContext, TaskInputError, task
+
+KIND = "orgunits.import"
+FINISH_KIND = "orgunits.finish_version"
+READERS = {"gpkg": gpkg_reader.read, "csv": csv_reader.read, "geojson": geojson_reader.read}
+FORMATS = tuple(READERS)
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+UPLOAD_URL_SECONDS = 3600
+REPORTED_PROBLEMS = 20  # in the task's error message; the report artifact has them all
+
+
+def upload_url(principal: Principal, filename: str) -> dict:
+    """A presigned POST for one file under the account's prefix, size-capped."""
+    require(principal, WRITE_REGISTRY)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[-120:] or "upload"
+    key = f"imports/{principal.account_id}/{uuids.uuid4()}/{safe}"
+    post = aws.client("s3").generate_presigned_post(
+        Bucket=config.settings().uploads_bucket,
+        Key=key,
+        Conditions=[["content-length-range", 1, MAX_UPLOAD_BYTES]],
+        ExpiresIn=UPLOAD_URL_SECONDS,
+    )
+    return {"url": post["url"], "fields": post["fields"], "s3_key": key, "max_bytes": MAX_UPLOAD_BYTES,
+            "expires_in": UPLOAD_URL_SECONDS}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Request:
+    s3_key: str
+    format: str
+    data_source_id: int
+    version_id: int | None  # None: into a new version of the data source
+    skip_invalid: bool = False
+    close_missing: bool = False
+    dry_run: bool = False
+    hierarchy: dict | None = None  # a CSV with one column per level: csv_levels' column mapping
+
+
+def launch(cur, principal: Principal, request: Request) -> dict:
+    require(principal, WRITE_REGISTRY)
+    require(principal, RUN_TASKS)
+    units.require_unrestricted(cur, principal, "import into a whole version")
+    if not request.s3_key.startswith(f"imports/{principal.account_id}/"):
+        raise problems.invalid_field("s3_key", "must be a key returned by POST /api/imports/upload-url")
+    _check_hierarchy(request)
+    source = reference_data.get_source(cur, principal, request.data_source_id)
+    if request.version_id is not None:
+        version = reference_data.writable_version(cur, principal, request.version_id)
+        if version["data_source_id"] != source["id"]:
+            raise problems.invalid_field("version_id", "must be a version of the data source")
+    elif source["read_only"]:
+        raise problems.conflict("data_source.read_only", f"Data source {source['id']} is read-only.")
+    target = f"version:{request.version_id}" if request.version_id else f"source:{source['id']}:new"
+    unique_key = None if request.dry_run else f"import:{target}"
+    return engine.enqueue(
+        cur, principal.account_id, principal.user_id, KIND, dataclasses.asdict(request), unique_key
+    )
+
+
+@task(KIND)
+def run_import(ctx: TaskContext) -> dict:
+    request = Request(**ctx.params)
+    try:
+        principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
+    except problems.Problem as problem:
+        raise TaskInputError(problem.message) from problem
+    target = Target(ctx.task["account_id"], request.version_id, request.data_source_id, principal.user_id)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "upload")
+        download(request.s3_key, path)
+        ctx.progress(0, 4, "reading the file")
+        with _opened(path, request) as source:
+            if request.version_id is None:
+                ctx.progress(1, 4, "checking and writing" if not request.dry_run else "checking")
+                counts, found = write_new_version(
+                    ctx.cur, target, source, request.dry_run, request.skip_invalid,
+                    lambda done, total: ctx.progress(done, total, f"{done} of {total} units read"),
+                )  # fmt: skip
+                found = source.package.problems + found
+            else:
+                counts, found = _into_existing(ctx, request, target, source.package)
+    errors = [problem for problem in found if problem.fatal]
+    report = {"errors": [_shown(p) for p in errors], "warnings": [_shown(p) for p in found if not p.fatal]}
+    if errors and not request.skip_invalid and not request.dry_run:
+        ctx.save_artifact("report.json", dumps(report), "application/json")
+        raise TaskInputError(_summary(errors))  # what was written is rolled back with the task
+    if counts["version_id"] and request.version_id is None and not request.dry_run:
+        engine.enqueue(ctx.cur, target.account_id, principal.user_id, FINISH_KIND,
+                      {"version_id": counts["version_id"]})  # fmt: skip
+    ctx.progress(3, 4, "recording")
+    result = counts | {"errors": len(errors), "warnings": len(report["warnings"]), "dry_run": request.dry_run}
+    if not request.dry_run:
+        audit.record(ctx.cur, target.account_id, principal.user_id, "import", "version", counts["version_id"],
+                     "import", None, result, ctx.task["id"])  # fmt: skip
+    ctx.save_artifact("report.json", dumps(report | {"result": result}), "application/json")
+    ctx.progress(4, 4, "done")
+    return result
+
+
+def _into_existing(ctx: TaskContext, request: Request, target: Target, package: gpkg_reader.Package):
+    """An existing version: the whole file is matched against its units, then written."""
+    existing = _existing(ctx, request)
+    ctx.progress(1, 4, f"checking {len(package.features)} units")
+    plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
+    found = package.problems + plan.problems
+    if any(problem.fatal for problem in found) and not request.skip_invalid and not request.dry_run:
+        return {"version_id": request.version_id}, found
+    ctx.progress(2, 4, "writing" if not request.dry_run else "planning")
+    return write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run), found
+
+
+@task(FINISH_KIND)
+def finish_version(ctx: TaskContext) -> dict:
+    """Right after an import into a new version commits: the partition's trigram index for "name
+    contains" searches and its statistics, which the import leaves out to finish sooner (meanwhile the
+    version is usable: those searches scan it, and plans are rougher)."""
+    return {"finished": unit_loader_sql.finish_version(ctx.cur, ctx.params["version_id"])}
+
+
+def download(key: str, path: str) -> None:
+    """An uploaded file (uploads bucket) to `path`; an unreadable one ends the task as an input error."""
+    try:
+        aws.client("s3").download_file(config.settings().uploads_bucket, key, path)
+    except aws.client("s3").exceptions.ClientError as error:
+        raise TaskInputError(f"The uploaded file {key} cannot be read: {error}") from error
+
+
+def _check_hierarchy(request: Request) -> None:
+    if request.hierarchy is None:
+        return
+    if request.format != "csv":
+        raise problems.invalid_field("options.hierarchy", "applies to the csv format only")
+    try:
+        csv_tree.parse_mapping(request.hierarchy)
+    except ValueError as error:
+        raise problems.invalid_field(
+            "options.hierarchy", f"is not a usable column mapping: {error}"
+        ) from error
+
+
+@contextmanager
+def _opened(path: str, request: Request) -> Iterator[gpkg_reader.Source]:
+    """The file as a source of features: a GeoPackage or a CSV of units streamed into a new version (an
+    existing one is matched against the whole file), the rest read whole."""
+    try:
+        if request.version_id is None and request.format == "gpkg":
+            with gpkg_reader.opened(path) as source:
+                yield source
+            return
+        if request.version_id is None and request.format == "csv" and request.hierarchy is None:
+            yield csv_reader.source(path)
+            return
+        if request.hierarchy is not None:
+            package = csv_tree.read(path, csv_tree.parse_mapping(request.hierarchy))
+        else:
+            package = READERS[request.format](path)
+        yield gpkg_reader.Source.of(package)
+    except gpkg_reader.GpkgError as error:  # reading, or too many problems found while checking
+        raise TaskInputError(f"The file cannot be imported: {error}") from error
+
+
+def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existing]:
+    if request.version_id is None:
+        return {}
+    if sources_sql.get_version(ctx.cur, ctx.task["account_id"], request.version_id) is None:
+        raise TaskInputError(f"Version {request.version_id} no longer exists.")
+    units_sql.lock_tree(ctx.cur, request.version_id)  # no create or move interleaves with the import
+    return {row["source_ref"]: row for row in unit_loader_sql.existing_units(ctx.cur, request.version_id)}
+
+
+def _shown(problem: gpkg_reader.RowProblem) -> dict:
+    return {"layer": problem.layer, "row": problem.row, "field": problem.field, "ref": problem.ref,
+            "message": problem.message}  # fmt: skip
+
+
+def _summary(errors: list[gpkg_reader.RowProblem]) -> str:
+    listed = "; ".join(str(problem) for problem in errors[:REPORTED_PROBLEMS])
+    more = (
+        f" (and {len(errors) - REPORTED_PROBLEMS} more in report.json)"
+        if len(errors) > REPORTED_PROBLEMS
+        else ""
+    )
+    return f"{len(errors)} error(s), nothing imported: {listed}{more}"

@@ -1,0 +1,78 @@
+"""A file's units read in a second process while this one places and writes them.
+
+Reading a big import's file and making each unit's share of its COPY line (parsing, checks,
+geometries) was two thirds of its Python; placing the units in the tree and finishing their lines is
+the rest, and the database copies meanwhile. On two cores (a 3 GB task Lambda has nearly two), a
+forked child does the reading and sends the units in batches through a pipe while this process
+places and writes them (bench/README.md). Where there is no fork, the batches are made here.
+
+The child shares nothing it writes with this process: it opens the file itself (`features` is
+called there), reports the problems it finds with each batch, sends any error it meets as the
+last message, and ends with os._exit (the parent's database connection and buffers are not its to
+close). If this process stops reading (an error, a kill), the child is killed.
+"""
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+
+from chalicelib.platform.child_process import forked, how_it_ended, live_then_exit, picklable, stop, wide_pipe
+
+BATCH = 1_000  # units per message (~250 KB): a few fit in the pipe; 5,000 flowed less well
+
+
+def batches(features: Callable[[], Iterator], encode: Callable[[list], list], problems: list,
+            in_process: bool = False) -> Iterator[list]:  # fmt: skip
+    """The `encode`d batches of what `features()` yields. The reader appends the problems it finds to
+    `problems` (in the child, to its copy): they are appended here too, as each batch arrives."""
+    if in_process or not hasattr(os, "fork"):
+        for batch in itertools.batched(features(), BATCH):
+            yield encode(list(batch))
+        return
+    reader, writer = wide_pipe()
+    child = forked(reader, writer)
+    if child == 0:  # pragma: no cover (the child's coverage is not collected; the tests check its work)
+        os.close(reader)
+        _read(Connection(writer, readable=False), features, encode, problems)
+    os.close(writer)
+    incoming = Connection(reader, writable=False)
+    try:
+        while True:
+            try:
+                kind, payload, found = incoming.recv()
+            except EOFError:
+                raise ReaderEnded(how_it_ended(child, "the file's reader")) from None
+            for problem in found:
+                problems.append(problem)
+            if kind == "error":
+                raise payload
+            if kind == "end":
+                return
+            yield payload
+    finally:
+        incoming.close()
+        stop(child)
+
+
+def _read(out: Connection, features, encode, problems: list) -> None:  # pragma: no cover (the child)
+    sent = len(problems)
+
+    def found() -> list:
+        nonlocal sent
+        new, sent = list(problems[sent:]), len(problems)
+        return new
+
+    def read() -> None:
+        try:
+            for batch in itertools.batched(features(), BATCH):
+                out.send(("batch", encode(list(batch)), found()))
+            out.send(("end", None, found()))
+        except Exception as error:
+            out.send(("error", picklable(error), found()))
+
+    live_then_exit(read)
+
+
+class ReaderEnded(RuntimeError):
+    """The reading process ended without a word (killed, out of memory)."""

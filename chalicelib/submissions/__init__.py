@@ -1,0 +1,2 @@
+"""Submissions: upload grants, ingestion, instance XML, review, bulk uploads, OpenRosa
+submissions, exports."""

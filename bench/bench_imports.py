@@ -166,14 +166,14 @@ def setup(units: int, seed: int) -> dict:
 
 def run_task(kind: str, params: dict, ids: dict) -> dict:
     from chalicelib.handlers import task_kinds  # noqa: F401 (task_kinds registers the kinds)
-    from chalicelib.platform import db  # noqa: F401 (task_kinds registers the kinds)
-    from chalicelib.tasks import engine  # noqa: F401 (task_kinds registers the kinds)
+    from chalicelib.platform import db
+    from chalicelib.tasks import engine, tasks_sql
 
     with db.transaction() as cur:
-        task_id = engine.rows.insert(cur, ids["account"], ids["user"], kind, params)["id"]
+        task_id = tasks_sql.insert(cur, ids["account"], ids["user"], kind, params)["id"]
     outcome = engine.run(task_id)
     with db.transaction() as cur:
-        row = engine.rows.get_any(cur, task_id)
+        row = tasks_sql.get_any(cur, task_id)
     if outcome != "succeeded":
         raise RuntimeError(f"{kind} ended {outcome}: {row['error_message']}")
     return row

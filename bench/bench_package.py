@@ -1,6 +1,8 @@
 """The Lambda package: its size, and the cold-start import time of app.py, beside its anchors.
 
-    .venv/bin/python -m bench.bench_package [--stage dev] [--runs 15]
+    .venv/bin/python -m bench.bench_package [--stage dev] [--runs 15] [--root CHECKOUT]
+
+--root measures another checkout (a `git worktree` of an older commit) with this venv: before/after.
 
 Packages the stage with infra/package.sh (as `make package` does), unzips deployment.zip, then in
 fresh interpreters runs `python -S -X importtime` on `import app` from the unzipped package only
@@ -9,6 +11,7 @@ fresh interpreters runs `python -S -X importtime` on `import app` from the unzip
 """
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -25,8 +28,15 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
-def package(stage: str, out: Path) -> Path:
-    subprocess.run(["infra/package.sh", stage, str(out)], cwd=ROOT, check=True, capture_output=True)
+def package(stage: str, out: Path, root: Path = ROOT) -> Path:
+    venv = {"VENV_BIN": str(Path(sys.executable).parent)}
+    subprocess.run(
+        ["infra/package.sh", stage, str(out)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env=os.environ | venv,
+    )
     return out / "deployment.zip"
 
 
@@ -72,9 +82,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to package (default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="georegistry-package-") as tmp:
-        archive = package(args.stage, Path(tmp) / args.stage)
+        archive = package(args.stage, Path(tmp) / args.stage, args.root)
         code = Path(tmp) / "code"
         with zipfile.ZipFile(archive) as opened:
             opened.extractall(code)

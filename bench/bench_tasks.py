@@ -158,13 +158,13 @@ def run(dsn: str, rounds: int, progress_calls: int) -> None:
 
 def run_progress_task(account_id: int) -> float:
     from chalicelib.platform import db
-    from chalicelib.tasks import engine
+    from chalicelib.tasks import engine, tasks_sql
 
     with db.transaction() as cur:
-        task_id = engine.rows.insert(cur, account_id, None, "bench.progress", {})["id"]
+        task_id = tasks_sql.insert(cur, account_id, None, "bench.progress", {})["id"]
     engine.run(task_id)
     with db.transaction() as cur:
-        return engine.rows.get_any(cur, task_id)["result"]["seconds"]
+        return tasks_sql.get_any(cur, task_id)["result"]["seconds"]
 
 
 def anchor_round_trips(sqs, queue_url: str, dsn: str, rounds: int) -> tuple[list[float], list[float]]:

@@ -9,7 +9,7 @@ stage=${1:?usage: infra/package.sh STAGE [OUT_DIR]}
 out=${2:-dist/$stage}
 bin=${VENV_BIN:-.venv/bin}
 
-# chalice packages wheels for the Python that runs it: it must be the Lambda's (ARCHITECTURE.md §7).
+# chalice packages wheels for the Python that runs it: it must be the Lambda's.
 "$bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12) and "chalice package needs Python 3.12, the Lambda runtime")'
 
 # Chalice wants a region, but the template does not depend on it (only a China region would change

@@ -17,6 +17,7 @@ os.environ.update(
         "AWS_REGION": "eu-west-1",
         # Production's scrypt cost takes 0.3 s and 128 MiB per hash; the tests hash hundreds.
         "PASSWORD_SCRYPT_N": "16",
+        "CHECK_RESPONSES": "1",  # every response is decoded into the type its operation declares
     }
 )
 for leaked in ("DATABASE_URL", "DB_SECRET_ARN", "TOKEN_SECRET_ARN", "AWS_ENDPOINT_URL", "AWS_PROFILE"):

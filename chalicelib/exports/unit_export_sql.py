@@ -2,10 +2,7 @@
 
 from collections.abc import Iterator
 
-import psycopg2
-import psycopg2.extensions
-
-from chalicelib.platform.db import all_rows, local_settings, one, streamed
+from chalicelib.platform.db import all_rows, bytea_as_bytes, local_settings, one, streamed
 from chalicelib.registry.units_sql import Query
 
 # Refs as files carry them: the source ref, or Iaso's `iaso#<id>` for a unit or group without one.
@@ -121,12 +118,6 @@ GPKG_COLUMNS = """
     coalesce(t.depth, ou.depth + 1), ou.geom IS NOT NULL
 """
 GPKG_BATCH = 5000
-# bytea as bytes, not psycopg2's memoryview: the records are pickled to the process writing the file
-BLOBS_AS_BYTES = psycopg2.extensions.new_type(
-    psycopg2.BINARY.values,
-    "BLOBS_AS_BYTES",
-    lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur)),
-)
 
 
 def gpkg_records(cur, query: Query) -> Iterator[list[tuple]]:
@@ -137,7 +128,7 @@ def gpkg_records(cur, query: Query) -> Iterator[list[tuple]]:
         ORDER BY coalesce(t.depth, ou.depth + 1), t.name, ou.depth, ou.id
     """
     with cur.connection.cursor(name="gpkg_export") as stream:  # plain tuples, handed to SQLite as they are
-        psycopg2.extensions.register_type(BLOBS_AS_BYTES, stream)
+        bytea_as_bytes(stream)  # the records are pickled to the process writing the file
         stream.execute(sql, query.params | {"version_id": query.version_id})
         yield from iter(lambda: stream.fetchmany(GPKG_BATCH), [])
 

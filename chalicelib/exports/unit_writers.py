@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import shapely
 
+from chalicelib.exports import gpkg_writer_sql
 from chalicelib.imports.gpkg_reader import IASO_COLUMNS
 
 HEADERS = [
@@ -178,22 +179,6 @@ SRS_ROWS = [
     ),
 ]
 
-GPKG_TABLES = """
-CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT NOT NULL, srs_id INTEGER PRIMARY KEY,
-    organization TEXT NOT NULL,
-    organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
-CREATE TABLE gpkg_contents (table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL,
-    identifier TEXT UNIQUE,
-    description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-    min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
-    CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
-CREATE TABLE gpkg_geometry_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
-    geometry_type_name TEXT NOT NULL, srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
-    CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
-    CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
-    CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
-"""
-
 # Iaso's columns, and validation_status (which Iaso ignores) so that our round trips keep it
 LAYER_COLUMNS = IASO_COLUMNS
 
@@ -209,27 +194,17 @@ def write_gpkg(path: str, batches: Iterable[list[tuple]], layers: list[dict], gr
     a layer's records best together."""
     db = sqlite3.connect(path)
     try:
-        db.execute("PRAGMA application_id = 1196444487")  # 'GPKG'
-        db.execute("PRAGMA user_version = 10300")
-        db.execute("PRAGMA journal_mode = OFF")  # a fresh file: nothing to recover if this fails
-        db.execute("PRAGMA synchronous = OFF")
-        db.executescript(GPKG_TABLES)
-        db.executemany("INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", SRS_ROWS)
+        for pragma in gpkg_writer_sql.PRAGMAS:
+            db.execute(pragma)
+        db.executescript(gpkg_writer_sql.GPKG_TABLES)
+        db.executemany(gpkg_writer_sql.INSERT_SRS, SRS_ROWS)
         names = {layer["org_unit_type"]: _create_layer(db, layer) for layer in layers}
-        db.execute("CREATE TABLE groups (fid INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT, name TEXT)")
-        db.execute(
-            "INSERT INTO gpkg_contents (table_name, data_type, identifier)"
-            " VALUES ('groups', 'attributes', 'groups')"
-        )
-        db.executemany(
-            "INSERT INTO groups (ref, name) VALUES (?, ?)", [(g["ref"], g["name"]) for g in groups]
-        )
+        db.execute(gpkg_writer_sql.CREATE_GROUPS)
+        db.execute(gpkg_writer_sql.GROUPS_CONTENTS)
+        db.executemany(gpkg_writer_sql.INSERT_GROUP, [(g["ref"], g["name"]) for g in groups])
         count = _insert_features(db, names, batches, progress)
         for type_name, (min_x, min_y, max_x, max_y) in extents.items():
-            db.execute(
-                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
-                (min_x, min_y, max_x, max_y, names.get(type_name)),
-            )
+            db.execute(gpkg_writer_sql.SET_EXTENT, (min_x, min_y, max_x, max_y, names.get(type_name)))
         db.commit()
     finally:
         db.close()
@@ -245,15 +220,12 @@ INSERTED = slice(1, -2)  # the layer's columns
 def _insert_features(db: sqlite3.Connection, names: dict, batches: Iterable[list[tuple]], progress) -> int:
     """Each run of one type's records in a batch goes in with one executemany: no Python per row."""
     count = 0
-    marks, columns = ", ".join("?" for _ in range(len(LAYER_COLUMNS) + 1)), ", ".join(LAYER_COLUMNS)
     for batch in batches:
         for type_name, run in itertools.groupby(batch, key=operator.itemgetter(0)):
             records = list(run)
             layer = names.get(type_name or "Unknown") or _late_layer(db, names, records[0])
-            db.executemany(
-                f'INSERT INTO "{_quoted(layer)}" (geom, {columns}) VALUES ({marks})',
-                [record[INSERTED] for record in records],
-            )
+            insert = gpkg_writer_sql.insert_features(layer, LAYER_COLUMNS)
+            db.executemany(insert, [record[INSERTED] for record in records])
             count += len(records)
         progress(count)
     return count
@@ -268,11 +240,6 @@ def gpkg_record(row: dict) -> tuple:
         _date(row["opening_date"]), _date(row["closed_date"]), row["uuid"], row["validation_status"],
         row["type_depth"], row["territory_wkt"] is not None,
     )  # fmt: skip
-
-
-def _quoted(name: str) -> str:
-    """For a double-quoted SQLite identifier: type names are user input."""
-    return name.replace('"', '""')
 
 
 def _late_layer(db: sqlite3.Connection, names: dict, record: tuple) -> str:
@@ -293,18 +260,10 @@ def _create_layer(db: sqlite3.Connection, layer: dict) -> str:
         if not layer["territories"]
         else "GEOMETRY"
     )
-    db.execute(
-        f'CREATE TABLE "{_quoted(name)}" (fid INTEGER PRIMARY KEY AUTOINCREMENT, geom {kind}, ref TEXT, '
-        "name TEXT, parent_ref TEXT, group_refs TEXT, code TEXT, opening_date DATE, closed_date DATE, "
-        "uuid TEXT, validation_status TEXT)"
-    )
-    db.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)"
-        " VALUES (?, 'features', ?, 4326)",
-        (name, name),
-    )
+    db.execute(gpkg_writer_sql.create_layer(name, kind))
+    db.execute(gpkg_writer_sql.LAYER_CONTENTS, (name, name))
     z = {"POINT": 1, "MULTIPOLYGON": 0}.get(kind, 2)  # locations are 3D points; territories 2D
-    db.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, 4326, ?, 0)", (name, kind, z))
+    db.execute(gpkg_writer_sql.LAYER_GEOMETRY_COLUMN, (name, kind, z))
     return name
 
 

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from chalicelib.forms import form_rules, forms_sql, xlsforms
 from chalicelib.identity.permissions import Principal
 from chalicelib.platform import aws, config, db, problems
+from chalicelib.platform.filenames import safe_filename
 from chalicelib.registry import audit
 
 # A direct body passes API Gateway base64-encoded, and Lambda takes at most 6 MB of request payload.
@@ -35,7 +36,7 @@ XLSFORM_CONTENT_TYPES = {suffix: content_type for content_type, suffix in xlsfor
 def upload_url(cur, principal: Principal, form_id: int, filename: str) -> dict:
     """A presigned POST for one XLSForm under the form's upload prefix, size-capped."""
     form_rules.writable_form(cur, principal, form_id)
-    key = f"{_prefix(principal, form_id)}uploads/{uuids.uuid4()}/{_safe_name(filename)}"
+    key = f"{_prefix(principal, form_id)}uploads/{uuids.uuid4()}/{safe_filename(filename)}"
     post = aws.client("s3").generate_presigned_post(
         Bucket=_bucket(),
         Key=key,
@@ -106,7 +107,7 @@ def _add(cur, principal: Principal, form_id: int, content: bytes, filename: str 
     row = {
         "number": number,
         "version": version,
-        "xlsform_key": f"{base}{_safe_name(_stem(filename) or 'xlsform')}{workbook.file_type}",
+        "xlsform_key": f"{base}{safe_filename(_stem(filename) or 'xlsform')}{workbook.file_type}",
         "xform_key": f"{base}xform.xml",
         "xform_md5": xform.md5,
         "descriptor": xform.descriptor,
@@ -229,7 +230,3 @@ def _prefix(principal: Principal, form_id: int) -> str:
 
 def _stem(filename: str | None) -> str | None:
     return pathlib.PurePosixPath(filename).stem if filename else None
-
-
-def _safe_name(filename: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[-120:] or "upload"

@@ -1,53 +1,116 @@
 """Login, the caller's own identity, password and API keys."""
 
-from chalicelib.handlers.http import Call, endpoint, path_id
+from typing import Annotated
+
+from chalicelib.handlers.account_api import Account, User
+from chalicelib.handlers.http import Call
+from chalicelib.handlers.wire import Page
 from chalicelib.identity import accounts, api_keys_sql, authentication
 from chalicelib.platform import paging, problems
+from chalicelib.platform.contract import (
+    UNSET,
+    Body,
+    PageQuery,
+    Password,
+    PathId,
+    Secret,
+    Timestamp,
+    UnsetType,
+    Wire,
+    bounded,
+    operation,
+    text,
+)
 
 
-@endpoint(authenticated=False)
-def login(call: Call) -> dict:
-    body = call.body(["email", "password"])
-    email = body.text("email", required=True, max_length=254)
-    return authentication.login(call.cur, email, body.secret("password", required=True))
+class Login(Body):
+    email: text(254, required=True)
+    password: Secret
 
 
-@endpoint()
-def me(call: Call) -> dict:
+class Token(Wire):
+    token: str
+    token_type: str
+    expires_in: int
+
+
+class Me(User, kw_only=True):
+    account: Account
+    permissions: list[str]
+
+
+class PasswordChange(Body):
+    current_password: Secret
+    new_password: Password
+
+
+class ApiKeyCreate(Body):
+    name: text(100, required=True)
+    expires_in_days: bounded(1, 3650) | None = None
+
+
+class ApiKey(Wire):
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+    key: str | UnsetType = UNSET  # only in the response that creates the key
+
+
+KeyId = Annotated[int, PathId("api_key")]
+
+
+@operation(
+    "POST",
+    "/api/auth/login",
+    summary="Exchange email and password for a short-lived token",
+    tag="auth",
+    auth="none",
+)
+def login(call: Call, body: Login) -> Token:
+    return authentication.login(call.cur, body.email, body.password)
+
+
+@operation("GET", "/api/me", summary="The caller, their account and permissions", tag="auth")
+def me(call: Call) -> Me:
     user = accounts.get_user(call.cur, call.principal, call.principal.user_id)
     account = accounts.get_account(call.cur, call.principal)
     return user | {"account": account, "permissions": sorted(call.principal.permissions)}
 
 
-@endpoint(status=204)
-def change_password(call: Call) -> None:
-    body = call.body(["current_password", "new_password"])
-    current = body.secret("current_password", required=True)
-    accounts.change_own_password(call.cur, call.principal, current, body.password("new_password", True))
+@operation(
+    "POST",
+    "/api/me/password",
+    summary="Change one's own password (ends other sessions)",
+    tag="auth",
+    status=204,
+)
+def change_password(call: Call, body: PasswordChange) -> None:
+    accounts.change_own_password(call.cur, call.principal, body.current_password, body.new_password)
 
 
-@endpoint()
-def list_api_keys(call: Call) -> dict:
-    page = paging.page_request(call.query)
+@operation("GET", "/api/me/api-keys", summary="The caller's API keys (never their secrets)", tag="auth")
+def list_api_keys(call: Call, query: PageQuery) -> Page[ApiKey]:
+    page = paging.page_request(query)
     return paging.page(
         api_keys_sql.list_page(call.cur, call.principal.user_id, page.after, page.limit + 1), page
     )
 
 
-@endpoint(status=201)
-def create_api_key(call: Call) -> dict:
-    body = call.body(["name", "expires_in_days"])
-    name = body.text("name", required=True, max_length=100)
-    days = body.data.get("expires_in_days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650):
-        raise problems.invalid_field("expires_in_days", "must be an integer from 1 to 3650")
-    return authentication.create_api_key(call.cur, call.principal, name, days)
+@operation(
+    "POST", "/api/me/api-keys", summary="Create an API key; its secret is shown once", tag="auth", status=201
+)
+def create_api_key(call: Call, body: ApiKeyCreate) -> ApiKey:
+    return authentication.create_api_key(call.cur, call.principal, body.name, body.expires_in_days)
 
 
-@endpoint()
-def revoke_api_key(call: Call, key_id: str) -> dict:
-    identifier = path_id(key_id, "api_key")
-    revoked = api_keys_sql.revoke(call.cur, call.principal.user_id, identifier)
+@operation("DELETE", "/api/me/api-keys/{key_id}", summary="Revoke an API key", tag="auth")
+def revoke_api_key(call: Call, key_id: KeyId) -> ApiKey:
+    revoked = api_keys_sql.revoke(call.cur, call.principal.user_id, key_id)
     if revoked is None:
-        raise problems.not_found("api_key", identifier)
+        raise problems.not_found("api_key", key_id)
     return revoked

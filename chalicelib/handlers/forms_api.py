@@ -6,96 +6,195 @@ naming a file uploaded through the presigned POST of `versions/upload-url`.
 """
 
 import email.message
+from typing import Annotated, Any
 
 from chalice.app import Response
 
 from chalicelib.forms import form_rules, form_versions, xlsforms
-from chalicelib.handlers.http import Call, endpoint, path_id
-from chalicelib.platform import paging, problems
+from chalicelib.handlers.http import Call
+from chalicelib.handlers.wire import Page, Results, UploadUrl
+from chalicelib.platform import paging
+from chalicelib.platform.contract import (
+    UNSET,
+    Body,
+    Ids,
+    Meta,
+    Name,
+    PageQuery,
+    PathId,
+    Query,
+    RawResponse,
+    Reason,
+    Timestamp,
+    UnsetType,
+    Wire,
+    given,
+    one_of,
+    operation,
+    path_value,
+    text,
+)
 
-FIELDS = ["name", "project_ids", "org_unit_type_ids", "period_type", "single_per_period"]
-RAW_CONTENT_TYPES = {*xlsforms.CONTENT_TYPES, "application/octet-stream"}
-# API Gateway passes these bodies base64-encoded, untouched, only if the API lists them as binary.
-BINARY_CONTENT_TYPES = sorted(xlsforms.CONTENT_TYPES)
-VERSION_CONTENT_TYPES = ["application/json", *sorted(RAW_CONTENT_TYPES)]  # others: Chalice's 415
-
-
-def _page(call: Call, fetch, key=lambda row: row["id"]) -> dict:
-    page = paging.page_request(call.query)
-    return paging.page(fetch(page.after, page.limit + 1), page, key)
-
-
-def _form_id(value: str) -> int:
-    return path_id(value, "form")
+RAW_CONTENT_TYPES = tuple(sorted({*xlsforms.CONTENT_TYPES, "application/octet-stream"}))
+XML = form_versions.XML.split(";")[0]
+FormId = Annotated[int, PathId("form")]
+VersionNumber = Annotated[int, PathId("form_version")]
+PeriodType = one_of(*form_rules.PERIOD_TYPES)
 
 
 # Forms
 
 
-@endpoint()
-def list_forms(call: Call) -> dict:
-    """?project= keeps the forms of one project."""
-    project = call.query.get("project")
-    project_id = path_id(project, "project") if project else None
-    return _page(
-        call, lambda after, limit: form_rules.list_forms(call.cur, call.principal, project_id, after, limit)
+class FormFields(Body):
+    """Fields left out stay as they are; period_type null clears the period."""
+
+    name: Name | UnsetType = UNSET
+    project_ids: Ids | UnsetType = UNSET
+    org_unit_type_ids: Ids | UnsetType = UNSET
+    period_type: PeriodType | None | UnsetType = UNSET
+    single_per_period: bool | UnsetType = UNSET
+
+
+class NewForm(FormFields):
+    name: Name
+
+
+class LatestVersion(Wire):
+    id: int
+    number: int
+    version: str
+    xform_md5: str
+    created_at: Timestamp
+
+
+class Form(Wire):
+    id: int
+    name: str
+    xform_id: str | None  # set by the first version
+    period_type: PeriodType | None
+    single_per_period: bool
+    project_ids: list[int]
+    org_unit_type_ids: list[int]
+    latest_version: LatestVersion | None
+    created_by: int | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class FormsQuery(PageQuery):
+    # Text, not int: a project id that is not a number names no project (404), as in a path.
+    project: Annotated[str | None, Meta(description="a project's id: only its forms")] = None
+
+
+@operation(
+    "GET", "/api/forms", summary="Forms of the account, paged (?project= keeps one project's)", tag="forms"
+)
+def list_forms(call: Call, query: FormsQuery) -> Page[Form]:
+    project_id = path_value("project", query.project) if query.project else None
+    page = paging.page_request(query)
+    return paging.page(
+        form_rules.list_forms(call.cur, call.principal, project_id, page.after, page.limit + 1), page
     )
 
 
-@endpoint(status=201)
-def create_form(call: Call) -> dict:
-    body = call.body(FIELDS)
-    fields = _fields(body) | {"name": body.text("name", required=True)}
-    return form_rules.create_form(call.cur, call.principal, fields)
+@operation("POST", "/api/forms", summary="Create a form (form managers)", tag="forms", status=201)
+def create_form(call: Call, body: NewForm) -> Form:
+    return form_rules.create_form(call.cur, call.principal, given(body))
 
 
-@endpoint()
-def get_form(call: Call, form_id: str) -> dict:
-    return form_rules.get_form(call.cur, call.principal, _form_id(form_id))
+@operation("GET", "/api/forms/{form_id}", summary="One form with its latest version", tag="forms")
+def get_form(call: Call, form_id: FormId) -> Form:
+    return form_rules.get_form(call.cur, call.principal, form_id)
 
 
-@endpoint()
-def update_form(call: Call, form_id: str) -> dict:
-    return form_rules.update_form(call.cur, call.principal, _form_id(form_id), _fields(call.body(FIELDS)))
+@operation("PATCH", "/api/forms/{form_id}", summary="Change a form (form managers)", tag="forms")
+def update_form(call: Call, body: FormFields, form_id: FormId) -> Form:
+    return form_rules.update_form(call.cur, call.principal, form_id, given(body))
 
 
-@endpoint(status=204)
-def delete_form(call: Call, form_id: str) -> None:
-    form_rules.delete_form(call.cur, call.principal, _form_id(form_id))
-
-
-def _fields(body) -> dict:
-    """The fields the body has; period_type null clears the period."""
-    read = {
-        "name": lambda: body.text("name", required=True),
-        "project_ids": lambda: body.ids("project_ids", required=True),
-        "org_unit_type_ids": lambda: body.ids("org_unit_type_ids", required=True),
-        "period_type": lambda: body.choice("period_type", form_rules.PERIOD_TYPES),
-        "single_per_period": lambda: body.boolean("single_per_period", required=True),
-    }
-    return {name: read[name]() for name in FIELDS if body.has(name)}
+@operation(
+    "DELETE",
+    "/api/forms/{form_id}",
+    summary="Delete a form; its versions stay for its submissions (form managers)",
+    tag="forms",
+    status=204,
+)
+def delete_form(call: Call, form_id: FormId) -> None:
+    form_rules.delete_form(call.cur, call.principal, form_id)
 
 
 # Versions
 
 
-@endpoint(status=201)
-def version_upload_url(call: Call, form_id: str) -> dict:
-    body = call.body(["filename"])
-    filename = body.text("filename", required=True, max_length=255)
-    return form_versions.upload_url(call.cur, call.principal, _form_id(form_id), filename)
+class XlsformUploadRequest(Body):
+    filename: text(255, required=True)
 
 
-@endpoint(status=201)
-def create_version(call: Call, form_id: str) -> dict:
-    identifier = _form_id(form_id)
-    content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type in RAW_CONTENT_TYPES:
-        content = call.request.raw_body or b""
-        filename = call.query.get("filename") or _disposition_filename(call.request.headers)
-        return form_versions.add_from_body(call.cur, call.principal, identifier, content, filename)
-    s3_key = call.body(["s3_key"]).text("s3_key", required=True, max_length=1024)
-    return form_versions.add_from_upload(call.cur, call.principal, identifier, s3_key)
+class UploadedXlsform(Body):
+    s3_key: Annotated[text(1024, required=True), Meta(description="the s3_key versions/upload-url returned")]
+
+
+class XlsformQuery(Query):
+    filename: Annotated[
+        str | None, Meta(description="the raw body's file name (else Content-Disposition's)")
+    ] = None
+
+
+class FormVersion(Wire):
+    id: int
+    form_id: int
+    number: int
+    version: str
+    xform_id: str
+    xform_md5: str
+    created_by: int | None
+    created_at: Timestamp
+
+
+class NewFormVersion(FormVersion):
+    warnings: list[str]  # pyxform's
+
+
+class FormVersionDetail(FormVersion):
+    descriptor: dict[str, Any]  # pyxform's JSON form
+    xlsform_url: str  # a presigned download link
+    expires_in: int
+
+
+@operation(
+    "POST",
+    "/api/forms/{form_id}/versions/upload-url",
+    summary="A presigned S3 POST for an XLSForm too big for a request body (form managers)",
+    tag="forms",
+    status=201,
+)
+def version_upload_url(call: Call, body: XlsformUploadRequest, form_id: FormId) -> UploadUrl:
+    return form_versions.upload_url(call.cur, call.principal, form_id, body.filename)
+
+
+@operation("GET", "/api/forms/{form_id}/versions", summary="Versions of a form, paged", tag="forms")
+def list_versions(call: Call, query: PageQuery, form_id: FormId) -> Page[FormVersion]:
+    page = paging.page_request(query)
+    found = form_versions.list_versions(call.cur, call.principal, form_id, page.after, page.limit + 1)
+    return paging.page(found, page, key=lambda row: row["number"])
+
+
+@operation(
+    "POST",
+    "/api/forms/{form_id}/versions",
+    summary="Add a version from an XLSForm: the raw body, or JSON {s3_key} of an upload (form managers)",
+    tag="forms",
+    status=201,
+    raw=RAW_CONTENT_TYPES,
+)
+def create_version(
+    call: Call, body: UploadedXlsform | None, query: XlsformQuery, form_id: FormId
+) -> NewFormVersion:
+    if body is not None:
+        return form_versions.add_from_upload(call.cur, call.principal, form_id, body.s3_key)
+    filename = query.filename or _disposition_filename(call.request.headers)
+    content = call.request.raw_body or b""  # Chalice decodes API Gateway's base64
+    return form_versions.add_from_body(call.cur, call.principal, form_id, content, filename)
 
 
 def _disposition_filename(headers) -> str | None:
@@ -107,26 +206,25 @@ def _disposition_filename(headers) -> str | None:
     return message.get_filename()
 
 
-@endpoint()
-def list_versions(call: Call, form_id: str) -> dict:
-    identifier = _form_id(form_id)
-    return _page(
-        call,
-        lambda after, limit: form_versions.list_versions(call.cur, call.principal, identifier, after, limit),
-        key=lambda row: row["number"],
-    )
+@operation(
+    "GET",
+    "/api/forms/{form_id}/versions/{number}",
+    summary="One version with its descriptor and a link to its XLSForm",
+    tag="forms",
+)
+def get_version(call: Call, form_id: FormId, number: VersionNumber) -> FormVersionDetail:
+    return form_versions.get_version(call.cur, call.principal, form_id, number)
 
 
-@endpoint()
-def get_version(call: Call, form_id: str, number: str) -> dict:
-    version = path_id(number, "form_version")
-    return form_versions.get_version(call.cur, call.principal, _form_id(form_id), version)
-
-
-@endpoint()
-def version_xform(call: Call, form_id: str, number: str) -> Response:
-    version = path_id(number, "form_version")
-    xml = form_versions.xform_xml(call.cur, call.principal, _form_id(form_id), version)
+@operation(
+    "GET",
+    "/api/forms/{form_id}/versions/{number}/xform",
+    summary="A version's XForm (XML)",
+    tag="forms",
+    produces=XML,
+)
+def version_xform(call: Call, form_id: FormId, number: VersionNumber) -> RawResponse:
+    xml = form_versions.xform_xml(call.cur, call.principal, form_id, number)
     # A str body: Lambda serialises the response as JSON, and text/xml is not a binary type.
     return Response(body=xml.decode("utf-8"), status_code=200, headers={"Content-Type": form_versions.XML})
 
@@ -134,10 +232,32 @@ def version_xform(call: Call, form_id: str, number: str) -> Response:
 # Phones
 
 
-@endpoint()
-def mobile_forms(call: Call) -> dict:
-    """?project= (required): the project's forms with their latest versions."""
-    if not call.query.get("project"):
-        raise problems.invalid_parameter("project", "is required")
-    project_id = path_id(call.query["project"], "project")
+class MobileFormsQuery(Query):
+    project: Annotated[str, Meta(min_length=1, description="the project's id"), Reason("is required")]
+
+
+class MobileForm(Wire):
+    id: int
+    name: str
+    xform_id: str
+    form_version_id: int
+    number: int
+    version: str
+    md5: str
+    period_type: PeriodType | None
+    single_per_period: bool
+    org_unit_type_ids: list[int]
+    created_at: Timestamp
+    download_url: str  # a presigned link to the XForm
+    expires_in: int
+
+
+@operation(
+    "GET",
+    "/api/mobile/forms",
+    summary="A project's forms with their latest versions, for phones",
+    tag="mobile",
+)
+def mobile_forms(call: Call, query: MobileFormsQuery) -> Results[MobileForm]:
+    project_id = path_value("project", query.project)
     return {"results": form_versions.mobile_forms(call.cur, call.principal, project_id)}

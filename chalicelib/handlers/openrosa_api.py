@@ -1,77 +1,102 @@
-"""OpenRosa routes for ODK Collect and Enketo: the form list and form downloads of a project.
+"""OpenRosa routes for ODK Collect and Enketo: the form list, form downloads and submissions of a project.
 
 A form is downloaded at /api/openrosa/{project_id}/forms/{form_id}, with our numeric form id: XForm
 ids may hold characters (spaces, dots) that do not sit well in a path, and the form list gives
-clients the URL anyway. Routes use `openrosa_endpoint`, which authenticates as Collect does (Basic,
-after a 401 challenge; Bearer too) and puts the OpenRosa headers on every answer, errors included.
+clients the URL anyway. `auth="openrosa"` authenticates as Collect does (Basic, after a 401
+challenge; Bearer too), and handlers/http.py puts the OpenRosa headers on every answer, errors included.
 """
 
-import functools
-from collections.abc import Callable
+from typing import Annotated
 
+import msgspec
 from chalice.app import Request, Response
 
 from chalicelib.forms import form_rules, form_versions, openrosa
-from chalicelib.handlers.http import Call, endpoint, path_id
-from chalicelib.platform import problems
-from chalicelib.platform.observability import logger
+from chalicelib.handlers.http import Call
+from chalicelib.platform.contract import Meta, PathId, Query, RawResponse, operation
 from chalicelib.registry import mobile_sync
 from chalicelib.submissions import openrosa_submissions
 
+XML = "text/xml"
+MULTIPART = "multipart/form-data"
+ProjectId = Annotated[int, PathId("project")]
+FormId = Annotated[int, PathId("form")]
 
-def openrosa_endpoint(status: int = 200):
-    def decorate(handler: Callable[..., Response]):
-        @endpoint(authenticated=False, status=status)
-        @functools.wraps(handler)
-        def run(call: Call, *args):
-            try:
-                call.principal = openrosa.authenticate(call.cur, call.request.headers)
-                logger().append_keys(user_id=call.principal.user_id, account_id=call.principal.account_id)
-                return handler(call, *args)
-            except problems.Problem as problem:
-                problem.headers = openrosa.response_headers() | problem.headers
-                raise
 
-        return run
+class FormListQuery(Query, forbid_unknown_fields=False):
+    """Unknown parameters pass: clients may send the spec's others (verbose, listAllVersions)."""
 
-    return decorate
+    form_id: Annotated[str | None, Meta(description="only the form with this XForm id")] = msgspec.field(
+        default=None, name="formID"
+    )
+
+
+@operation(
+    "GET",
+    "/api/openrosa/{project_id}/formList",
+    summary="OpenRosa form list for ODK Collect and "
+    "Enketo; HTTP Basic (email and password or API key) after a 401 challenge, or Bearer",
+    tag="openrosa",
+    auth="openrosa",
+    produces=XML,
+)
+def form_list(call: Call, query: FormListQuery, project_id: ProjectId) -> RawResponse:
+    found = form_rules.project_forms(call.cur, call.principal, project_id, xform_id=query.form_id)
+    base = f"{base_url(call.request)}/api/openrosa/{project_id}/forms/"
+    return xml_response(openrosa.form_list(found, lambda form: f"{base}{form['id']}"))
+
+
+@operation(
+    "HEAD",
+    "/api/openrosa/{project_id}/submission",
+    summary="OpenRosa: 204 with X-OpenRosa-Accept-Content-Length (Collect asks before it submits)",
+    tag="openrosa",
+    auth="openrosa",
+    status=204,
+)
+def submission_head(call: Call, project_id: ProjectId) -> None:
+    """Collect asks first: who we are (authentication happens here) and how big a request may be."""
+    mobile_sync.check_project(call.cur, call.principal, project_id)
+    limit = {"X-OpenRosa-Accept-Content-Length": str(openrosa_submissions.MAX_REQUEST_BYTES)}
+    return Response(body="", status_code=204, headers=limit)
+
+
+@operation(
+    "POST",
+    "/api/openrosa/{project_id}/submission",
+    summary="OpenRosa submission: multipart "
+    "xml_submission_file and attachments; 201 with an OpenRosaResponse, 400 or 409 (the same "
+    "instanceID with different XML) with one saying why",
+    tag="openrosa",
+    auth="openrosa",
+    status=201,
+    raw=(MULTIPART,),
+    produces=XML,
+)
+def submission_post(call: Call, project_id: ProjectId) -> RawResponse:
+    content_type = call.request.headers.get("content-type") or ""
+    outcome = openrosa_submissions.submit(
+        call.cur, call.principal, project_id, content_type, call.request.raw_body or b""
+    )
+    nature = "submit_success" if outcome.status == 201 else "error"
+    return xml_response(openrosa.message(outcome.message, nature), outcome.status)
+
+
+@operation(
+    "GET",
+    "/api/openrosa/{project_id}/forms/{form_id}",
+    summary="OpenRosa form download: the XForm of the form's latest version",
+    tag="openrosa",
+    auth="openrosa",
+    produces=XML,
+)
+def form_download(call: Call, project_id: ProjectId, form_id: FormId) -> RawResponse:
+    return xml_response(form_versions.project_form_xml(call.cur, call.principal, project_id, form_id))
 
 
 def xml_response(body: bytes, status: int = 200) -> Response:
     # A str body: Lambda serialises the response as JSON, and text/xml is not a binary type.
-    return Response(body=body.decode("utf-8"), status_code=status, headers=openrosa.response_headers())
-
-
-@openrosa_endpoint()
-def form_list(call: Call, project_id: str) -> Response:
-    """?formID= keeps one form (the OpenRosa form list API's filter)."""
-    project = path_id(project_id, "project")
-    found = form_rules.project_forms(call.cur, call.principal, project, xform_id=call.query.get("formID"))
-    base = f"{base_url(call.request)}/api/openrosa/{project}/forms/"
-    return xml_response(openrosa.form_list(found, lambda form: f"{base}{form['id']}"))
-
-
-@openrosa_endpoint()
-def form_download(call: Call, project_id: str, form_id: str) -> Response:
-    project, form = path_id(project_id, "project"), path_id(form_id, "form")
-    return xml_response(form_versions.project_form_xml(call.cur, call.principal, project, form))
-
-
-@openrosa_endpoint(status=204)
-def submission_head(call: Call, project_id: str) -> Response:
-    """Collect asks first: who we are (authentication happens here) and how big a request may be."""
-    mobile_sync.check_project(call.cur, call.principal, path_id(project_id, "project"))
-    limit = {"X-OpenRosa-Accept-Content-Length": str(openrosa_submissions.MAX_REQUEST_BYTES)}
-    return Response(body="", status_code=204, headers=openrosa.response_headers() | limit)
-
-
-@openrosa_endpoint(status=201)
-def submission_post(call: Call, project_id: str) -> Response:
-    content_type = call.request.headers.get("content-type") or ""
-    outcome = openrosa_submissions.submit(call.cur, call.principal, path_id(project_id, "project"),
-                                          content_type, call.request.raw_body or b"")  # fmt: skip
-    nature = "submit_success" if outcome.status == 201 else "error"
-    return xml_response(openrosa.message(outcome.message, nature), outcome.status)
+    return Response(body=body.decode("utf-8"), status_code=status, headers={"Content-Type": openrosa.XML})
 
 
 def base_url(request: Request) -> str:

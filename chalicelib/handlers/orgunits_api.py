@@ -1,28 +1,157 @@
-"""Org units over HTTP: JSON, or GeoJSON with ?format=geojson / Accept: application/geo+json."""
+"""Org units: JSON, or GeoJSON with ?format=geojson / Accept: application/geo+json; their history,
+locating units by a point, and bulk updates."""
+
+from typing import Annotated, Any, Literal
 
 from chalice.app import Response
 
-from chalicelib.handlers.http import Call, endpoint, path_id
-from chalicelib.handlers.validation import Body
+from chalicelib.handlers.http import Call
+from chalicelib.handlers.wire import FeatureCollection, OrgUnit, Page, Results, Task
+from chalicelib.identity.permissions import READ_REGISTRY, RUN_TASKS, WRITE_REGISTRY
 from chalicelib.platform import jsonutil, paging, problems
+from chalicelib.platform.contract import (
+    UNSET,
+    Body,
+    Date,
+    Id,
+    Ids,
+    JsonObject,
+    Limit,
+    Meta,
+    PageQuery,
+    PathId,
+    Query,
+    Reason,
+    Strings,
+    Timestamp,
+    UnsetType,
+    Wire,
+    given,
+    one_of,
+    operation,
+    text,
+)
 from chalicelib.registry import bulk_update, unit_filters, units
 from chalicelib.tasks import task_views
 
 GEOJSON = "application/geo+json"
-WRITABLE = ["name", "parent_id", "org_unit_type_id", "code", "source_ref", "aliases", "validation_status",
-            "opening_date", "closed_date", "extra_fields", "location", "geom", "group_ids"]  # fmt: skip
+Status = one_of(*units.STATUSES)
+UnitId = Annotated[int, PathId("orgunit")]
 
 
-@endpoint()
-def list_orgunits(call: Call):
-    query, options = unit_filters.parse(
-        call.cur, call.principal, call.query, call.request.headers.get("accept")
+class UnitFields(Body):
+    """The fields of a unit a request may set; null clears one."""
+
+    name: text(500, required=True) | None | UnsetType = UNSET
+    parent_id: Id | None | UnsetType = UNSET
+    org_unit_type_id: Id | None | UnsetType = UNSET
+    code: text(100) | None | UnsetType = UNSET
+    source_ref: text(255) | None | UnsetType = UNSET
+    aliases: Strings | None | UnsetType = UNSET
+    validation_status: Status | None | UnsetType = UNSET
+    opening_date: Date | None | UnsetType = UNSET
+    closed_date: Date | None | UnsetType = UNSET
+    extra_fields: JsonObject | None | UnsetType = UNSET
+    location: Annotated[Any, Meta(description="GeoJSON Point, longitude first")] = UNSET
+    geom: Annotated[Any, Meta(description="GeoJSON Polygon or MultiPolygon")] = UNSET
+    group_ids: Ids | None | UnsetType = UNSET
+
+
+class NewUnit(UnitFields):
+    version_id: Id | None | UnsetType = UNSET  # default: the account's
+
+
+DEFAULTS = {"aliases": [], "validation_status": "NEW", "extra_fields": {}, "group_ids": []}
+
+
+def unit_fields(body: UnitFields) -> dict:
+    """The fields the body carries, null meaning clear (or the default where a unit must have one)."""
+    fields = given(body)
+    fields.pop("version_id", None)
+    return {name: DEFAULTS.get(name) if value is None else value for name, value in fields.items()}
+
+
+class UnitListQuery(unit_filters.UnitFilters):
+    limit: Limit = 50
+    cursor: str | None = None
+
+
+class OneUnitQuery(Query):
+    format: Literal["json", "geojson"] | None = None
+
+
+class LocateQuery(Query):
+    lat: Annotated[
+        float, Meta(ge=-90, le=90, description="latitude"), Reason("must be decimal degrees, -90 to 90")
+    ]
+    lon: Annotated[
+        float, Meta(ge=-180, le=180, description="longitude"), Reason("must be decimal degrees, -180 to 180")
+    ]
+    type: Annotated[str | None, Meta(description="org-unit type ids, comma-separated")] = None
+    version: Annotated[int | None, Meta(description="version id (default: the account's)")] = None
+
+
+class UnitPage(Page[OrgUnit]):
+    count: int | UnsetType = UNSET  # with count=true
+
+
+class AuditEntry(Wire):
+    id: int
+    created_at: Timestamp
+    user_id: int | None
+    user_email: str | None
+    task_id: int | None
+    source: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+class BulkChanges(Body):
+    validation_status: Status | UnsetType = UNSET
+    org_unit_type_id: Id | None | UnsetType = UNSET
+    opening_date: Date | None | UnsetType = UNSET
+    closed_date: Date | None | UnsetType = UNSET
+    add_group_ids: Ids | UnsetType = UNSET
+    remove_group_ids: Ids | UnsetType = UNSET
+
+
+class BulkUpdate(Body):
+    filters: Annotated[
+        dict[str, str | int | bool],
+        Meta(description="GET /api/orgunits parameters"),
+        Reason("must map parameter names to values, as in GET /api/orgunits"),
+    ]
+    changes: BulkChanges
+
+
+def filter_strings(filters: dict[str, str | int | bool]) -> dict[str, str]:
+    """A `filters` object of GET /api/orgunits parameters, as the strings a query string has."""
+    return {
+        name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in filters.items()
+    }
+
+
+@operation(
+    "GET",
+    "/api/orgunits",
+    summary="Search and list org units (JSON, or GeoJSON with format=geojson)",
+    tag="orgunits",
+    permission=READ_REGISTRY,
+    alternatives={GEOJSON: FeatureCollection},
+)
+def list_orgunits(call: Call, query: UnitListQuery) -> UnitPage:
+    params = dict(call.request.query_params or {})
+    unit_query, options = unit_filters.parse(
+        call.cur, call.principal, params, call.request.headers.get("accept")
     )
-    page = paging.page_request(call.query)
-    rows = units.list_page(call.cur, call.principal, query, options.with_geometry, page.after, page.limit + 1)
+    page = paging.page_request(query)
+    rows = units.list_page(
+        call.cur, call.principal, unit_query, options.with_geometry, page.after, page.limit + 1
+    )
     listed = paging.page(rows, page)
     if options.count:
-        listed["count"] = units.count(call.cur, query)
+        listed["count"] = units.count(call.cur, unit_query)
     if options.geojson:
         features = [_feature(row, options.fields) for row in listed.pop("results")]
         return _geojson({"type": "FeatureCollection", "features": features} | listed)
@@ -30,61 +159,110 @@ def list_orgunits(call: Call):
     return listed
 
 
-@endpoint()
-def get_orgunit(call: Call, unit_id: str):
-    unit = units.get(call.cur, call.principal, path_id(unit_id, "orgunit"))
-    if call.query.get("format") == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
+@operation(
+    "GET",
+    "/api/orgunits/{unit_id}",
+    summary="One org unit with its ancestors",
+    tag="orgunits",
+    permission=READ_REGISTRY,
+    alternatives={GEOJSON: dict[str, Any]},
+)
+def get_orgunit(call: Call, query: OneUnitQuery, unit_id: UnitId) -> OrgUnit:
+    unit = units.get(call.cur, call.principal, unit_id)
+    if query.format == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
         return _geojson(_feature_of_presented(unit))
     return unit
 
 
-@endpoint(status=201)
-def create_orgunit(call: Call) -> dict:
-    body = call.body([*WRITABLE, "version_id"])
-    version_id = units.version_id_for(call.cur, call.principal, body.id("version_id"))
-    fields = read_unit_fields(body) | {"name": body.text("name", required=True)}
+@operation(
+    "POST",
+    "/api/orgunits",
+    summary="Create an org unit",
+    tag="orgunits",
+    status=201,
+    permission=WRITE_REGISTRY,
+)
+def create_orgunit(call: Call, body: NewUnit) -> OrgUnit:
+    version_id = units.version_id_for(call.cur, call.principal, body.version_id or None)
+    fields = unit_fields(body)
+    if fields.get("name") is None:
+        raise problems.missing_field("name")
     return units.create(call.cur, call.principal, version_id, fields)
 
 
-@endpoint()
-def update_orgunit(call: Call, unit_id: str) -> dict:
-    body = call.body(WRITABLE)
-    changes = read_unit_fields(body)
+@operation(
+    "PATCH",
+    "/api/orgunits/{unit_id}",
+    summary="Change an org unit; a new parent_id moves its whole subtree",
+    tag="orgunits",
+    permission=WRITE_REGISTRY,
+)
+def update_orgunit(call: Call, body: UnitFields, unit_id: UnitId) -> OrgUnit:
+    changes = unit_fields(body)
     if "name" in changes and changes["name"] is None:
-        changes["name"] = body.text("name", required=True)
-    return units.update(call.cur, call.principal, path_id(unit_id, "orgunit"), changes)
+        raise problems.missing_field("name")
+    return units.update(call.cur, call.principal, unit_id, changes)
 
 
-@endpoint(status=204)
-def delete_orgunit(call: Call, unit_id: str) -> None:
-    units.delete(call.cur, call.principal, path_id(unit_id, "orgunit"))
+@operation(
+    "DELETE",
+    "/api/orgunits/{unit_id}",
+    summary="Delete an org unit without children",
+    tag="orgunits",
+    status=204,
+    permission=WRITE_REGISTRY,
+)
+def delete_orgunit(call: Call, unit_id: UnitId) -> None:
+    units.delete(call.cur, call.principal, unit_id)
 
 
-@endpoint()
-def orgunit_history(call: Call, unit_id: str) -> dict:
-    page = paging.page_request(call.query)
-    identifier = path_id(unit_id, "orgunit")
-    return paging.page(units.history(call.cur, call.principal, identifier, page.after, page.limit + 1), page)
+@operation(
+    "GET",
+    "/api/orgunits/{unit_id}/history",
+    summary="The audit trail of an org unit",
+    tag="orgunits",
+    permission=READ_REGISTRY,
+)
+def orgunit_history(call: Call, query: PageQuery, unit_id: UnitId) -> Page[AuditEntry]:
+    page = paging.page_request(query)
+    return paging.page(units.history(call.cur, call.principal, unit_id, page.after, page.limit + 1), page)
 
 
-def read_unit_fields(body: Body) -> dict:
-    """The fields the body carries (null included, meaning clear), each checked."""
-    readers = {
-        "name": lambda: body.text("name", max_length=500),
-        "parent_id": lambda: body.id("parent_id"),
-        "org_unit_type_id": lambda: body.id("org_unit_type_id"),
-        "code": lambda: body.text("code", max_length=100),
-        "source_ref": lambda: body.text("source_ref", max_length=255),
-        "aliases": lambda: body.strings("aliases") or [],
-        "validation_status": lambda: body.choice("validation_status", units.STATUSES) or "NEW",
-        "opening_date": lambda: body.date("opening_date"),
-        "closed_date": lambda: body.date("closed_date"),
-        "extra_fields": lambda: body.object("extra_fields") or {},
-        "location": lambda: body.raw("location"),
-        "geom": lambda: body.raw("geom"),
-        "group_ids": lambda: body.ids("group_ids") or [],
+@operation(
+    "GET",
+    "/api/orgunits/locate",
+    summary="Units whose territory contains ?lat=&lon= (optional type, version)",
+    tag="orgunits",
+    permission=READ_REGISTRY,
+)
+def locate_orgunits(call: Call, query: LocateQuery) -> Results[OrgUnit]:
+    types = [_type_id(part) for part in (query.type or "").split(",") if part]
+    version_id = units.version_id_for(call.cur, call.principal, query.version)
+    found = units.locate(call.cur, call.principal, version_id, query.lon, query.lat, types)
+    return {"results": [units.present(row) for row in found]}
+
+
+def _type_id(part: str) -> int:
+    if not part.strip().isdigit():
+        raise problems.invalid_parameter("type", "must be a comma-separated list of ids")
+    return int(part)
+
+
+@operation(
+    "POST",
+    "/api/orgunits/bulk-update",
+    summary="A task applying a change to every unit matching filters",
+    tag="orgunits",
+    status=201,
+    permission=RUN_TASKS,
+)
+def bulk_update_units(call: Call, body: BulkUpdate) -> Task:
+    changes = {
+        name: value.isoformat() if hasattr(value, "isoformat") else value
+        for name, value in given(body.changes).items()
     }
-    return {name: read() for name, read in readers.items() if body.has(name)}
+    created = bulk_update.launch(call.cur, call.principal, filter_strings(body.filters), changes)
+    return task_views.present(created)
 
 
 def _feature(row: dict, fields) -> dict:
@@ -94,66 +272,9 @@ def _feature(row: dict, fields) -> dict:
 def _feature_of_presented(unit: dict) -> dict:
     fields = unit.pop("_fields", None)
     territory, point = unit.pop("geom", None), unit.get("location")
-    properties = {k: v for k, v in unit.items() if k not in ("location",) and (not fields or k in fields)}
+    properties = {k: v for k, v in unit.items() if k != "location" and (not fields or k in fields)}
     return {"type": "Feature", "id": unit["id"], "geometry": territory or point, "properties": properties}
 
 
 def _geojson(body: dict) -> Response:
     return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})
-
-
-@endpoint()
-def locate_orgunits(call: Call) -> dict:
-    """?lat=&lon=[&type=][&version=]"""
-    lat, lon = _coordinate(call.query, "lat", 90), _coordinate(call.query, "lon", 180)
-    types = [path_id(part, "org_unit_type") for part in call.query.get("type", "").split(",") if part]
-    version = call.query.get("version")
-    version_id = units.version_id_for(
-        call.cur, call.principal, path_id(version, "version") if version else None
-    )
-    found = units.locate(call.cur, call.principal, version_id, lon, lat, types)
-    return {"results": [units.present(row) for row in found]}
-
-
-def _coordinate(query: dict, name: str, bound: float) -> float:
-    try:
-        value = float(query[name])
-    except (KeyError, ValueError) as error:
-        raise problems.invalid_parameter(name, "is required, in decimal degrees") from error
-    if not -bound <= value <= bound:
-        raise problems.invalid_parameter(name, f"must be between -{bound} and {bound}")
-    return value
-
-
-@endpoint(status=201)
-def bulk_update_units(call: Call) -> dict:
-    """{filters: {GET /api/orgunits parameters}, changes: {validation_status, org_unit_type_id, opening_date,
-    closed_date, add_group_ids, remove_group_ids}} → the task that applies them."""
-    body = call.body(["filters", "changes"])
-    filters = read_filters(body, required=True)
-    changes_body = call.nested_body(body.object("changes", required=True), list(bulk_update.CHANGEABLE))
-    readers = {
-        "validation_status": lambda: changes_body.choice("validation_status", units.STATUSES, required=True),
-        "org_unit_type_id": lambda: changes_body.id("org_unit_type_id"),
-        "opening_date": lambda: _iso(changes_body.date("opening_date")),
-        "closed_date": lambda: _iso(changes_body.date("closed_date")),
-        "add_group_ids": lambda: changes_body.ids("add_group_ids", required=True),
-        "remove_group_ids": lambda: changes_body.ids("remove_group_ids", required=True),
-    }
-    changes = {name: read() for name, read in readers.items() if changes_body.has(name)}
-    created = bulk_update.launch(call.cur, call.principal, filters, changes)
-    return task_views.present(created)
-
-
-def read_filters(body: Body, required: bool = False) -> dict[str, str]:
-    """A `filters` object holding GET /api/orgunits parameters, as the strings a query string has."""
-    filters = body.object("filters", required=required) or {}
-    if not all(isinstance(value, str | int | bool) for value in filters.values()):
-        raise problems.invalid_field("filters", "must map parameter names to values, as in GET /api/orgunits")
-    return {
-        name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in filters.items()
-    }
-
-
-def _iso(value):
-    return value.isoformat() if value else None

@@ -1,74 +1,203 @@
-"""Submissions over HTTP: upload grants for phones, then listing, reading, reviewing, deleting."""
+"""Submissions over HTTP: upload grants for phones, then listing (JSON, or GeoJSON with ?format=geojson /
+Accept: application/geo+json), reading, reviewing, deleting; and the uploads ingestion quarantined."""
+
+from typing import Annotated, Any, Literal
 
 from chalice.app import Response
 
-from chalicelib.handlers.http import Call, endpoint, path_id
+from chalicelib.handlers.http import Call
+from chalicelib.handlers.wire import FeatureCollection, Page, Point, Task, UploadUrl
 from chalicelib.platform import jsonutil, paging, problems
+from chalicelib.platform.contract import (
+    Body,
+    Id,
+    Limit,
+    Meta,
+    Name,
+    PageQuery,
+    PathId,
+    Reason,
+    Timestamp,
+    Wire,
+    one_of,
+    operation,
+    text,
+)
 from chalicelib.submissions import bulk_submissions, submission_filters, submission_rules
 from chalicelib.submissions.submission_rules import UploadFile, UploadRequest
 from chalicelib.tasks import task_views
 
 GEOJSON = "application/geo+json"
+SubmissionId = Annotated[int, PathId("submission")]
+Status = one_of(*submission_rules.STATUSES)
 
 
-@endpoint(status=201)
-def upload_urls(call: Call) -> dict:
-    body = call.body(
-        ["project_id", "instance_uuid", "form_id", "form_version", "files", "org_unit_id", "period"]
-    )
-    instance_uuid = body.text("instance_uuid", required=True, max_length=105)
-    if not submission_rules.INSTANCE_UUID.match(instance_uuid):
+class SubmissionFile(Body):
+    name: Name
+    size: Annotated[int, Meta(description="bytes"), Reason("must be a number of bytes")]
+    content_type: text(100) | None = None
+
+
+class SubmissionUploadRequest(Body):
+    project_id: Id
+    instance_uuid: text(105, required=True)  # its characters are checked by the handler, after stripping
+    form_id: Id
+    form_version: Annotated[text(required=True), Meta(description="the XForm's version attribute")]
+    files: Annotated[
+        list[Annotated[SubmissionFile, Reason("must be an object {name, size, content_type}")]],
+        Reason("must be a list of {name, size, content_type}"),
+    ]
+    org_unit_id: Id | None = None
+    period: text(20) | None = None
+
+
+class SubmissionFileGrant(Wire):
+    """A presigned S3 POST for one file: send `fields` and then the file to `url`."""
+
+    name: str
+    key: str
+    max_bytes: int
+    url: str
+    fields: dict[str, str]
+
+
+class SubmissionUploadGrant(Wire):
+    instance_uuid: str
+    expires_in: int
+    files: list[SubmissionFileGrant]
+
+
+class BulkSubmissionUploadRequest(Body):
+    project_id: Id
+
+
+class BulkSubmissionStart(Body):
+    project_id: Id
+    s3_key: Annotated[text(1024, required=True), Meta(description="from POST bulk-upload-url")]
+
+
+class SubmissionListQuery(submission_filters.SubmissionFilters):
+    limit: Limit = 50
+    cursor: str | None = None
+    # Free text as before: only "geojson" changes the answer, anything else is JSON.
+    format: Annotated[str | None, Meta(description="geojson: a FeatureCollection")] = None
+
+
+class Submission(Wire):
+    id: int
+    form_id: int
+    form_version_id: int
+    project_id: int | None
+    instance_uuid: str
+    org_unit_id: int | None
+    org_unit_name: str | None
+    period: str | None
+    validation_status: Literal["PENDING", "APPROVED", "REJECTED"]
+    review_comment: str | None
+    device_id: str | None
+    accuracy: float | None
+    is_current: bool
+    started_at: Timestamp | None
+    ended_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    deleted_at: Timestamp | None
+    form_version: str
+    location: Point | None
+
+
+class SubmissionAttachment(Wire):
+    name: str
+    size: int
+    content_type: str | None
+    url: str  # a presigned download link
+
+
+class SubmissionVersion(Wire):
+    id: int
+    instance_uuid: str
+    is_current: bool
+    deprecated_uuid: str | None
+    created_at: Timestamp
+
+
+class SubmissionDetail(Submission):
+    answers: dict[str, Any]
+    attachments: list[SubmissionAttachment]
+    versions: list[SubmissionVersion]
+
+
+class SubmissionReview(Body):
+    validation_status: Status
+    comment: text(2000) | None = None
+
+
+class QuarantinedUpload(Wire):
+    id: int
+    s3_key: str
+    size: int | None
+    reason: str
+    created_at: Timestamp
+
+
+@operation(
+    "POST",
+    "/api/mobile/submissions/upload-urls",
+    summary="Presigned S3 POSTs for an instance's XML and attachments (data collectors)",
+    tag="submissions",
+    status=201,
+)
+def upload_urls(call: Call, body: SubmissionUploadRequest) -> SubmissionUploadGrant:
+    if not submission_rules.INSTANCE_UUID.match(body.instance_uuid):
         raise problems.invalid_field("instance_uuid", "must be the instance's uuid (letters, digits, - . _)")
     request = UploadRequest(
-        project_id=body.id("project_id", required=True),
-        instance_uuid=instance_uuid,
-        form_id=body.id("form_id", required=True),
-        form_version=body.text("form_version", required=True),
-        files=tuple(_file(call, index, raw) for index, raw in enumerate(_list(body.raw("files")))),
-        org_unit_id=body.id("org_unit_id"),
-        period=body.text("period", max_length=20),
+        project_id=body.project_id,
+        instance_uuid=body.instance_uuid,
+        form_id=body.form_id,
+        form_version=body.form_version,
+        files=tuple(UploadFile(file.name, file.size, file.content_type) for file in body.files),
+        org_unit_id=body.org_unit_id,
+        period=body.period,
     )
     return submission_rules.upload_urls(call.cur, call.principal, request)
 
 
-def _list(raw) -> list:
-    if not isinstance(raw, list):
-        raise problems.invalid_field("files", "must be a list of {name, size, content_type}")
-    return raw
+@operation(
+    "POST",
+    "/api/mobile/submissions/bulk-upload-url",
+    summary="A presigned S3 POST for a zip of instances (data collectors)",
+    tag="submissions",
+    status=201,
+)
+def bulk_upload_url(call: Call, body: BulkSubmissionUploadRequest) -> UploadUrl:
+    return bulk_submissions.upload_url(call.cur, call.principal, body.project_id)
 
 
-def _file(call: Call, index: int, raw) -> UploadFile:
-    if not isinstance(raw, dict):
-        raise problems.invalid_field(f"files[{index}]", "must be an object {name, size, content_type}")
-    body = call.nested_body(raw, ["name", "size", "content_type"])
-    size = body.raw("size")
-    if not isinstance(size, int) or isinstance(size, bool):
-        raise problems.invalid_field(f"files[{index}].size", "must be a number of bytes")
-    return UploadFile(body.text("name", required=True), size, body.text("content_type", max_length=100))
+@operation(
+    "POST",
+    "/api/mobile/submissions/bulk",
+    summary="Ingest an uploaded zip of instances (a task)",
+    tag="submissions",
+    status=201,
+)
+def start_bulk_upload(call: Call, body: BulkSubmissionStart) -> Task:
+    return task_views.present(bulk_submissions.launch(call.cur, call.principal, body.project_id, body.s3_key))
 
 
-@endpoint(status=201)
-def bulk_upload_url(call: Call) -> dict:
-    body = call.body(["project_id"])
-    return bulk_submissions.upload_url(call.cur, call.principal, body.id("project_id", required=True))
-
-
-@endpoint(status=201)
-def start_bulk_upload(call: Call) -> dict:
-    body = call.body(["project_id", "s3_key"])
-    project_id = body.id("project_id", required=True)
-    key = body.text("s3_key", required=True, max_length=1024)
-    return task_views.present(bulk_submissions.launch(call.cur, call.principal, project_id, key))
-
-
-@endpoint()
-def list_submissions(call: Call):
-    filters = submission_filters.parse(call.query, extra=("format", "limit", "cursor"))
-    page = paging.page_request(call.query)
+@operation(
+    "GET",
+    "/api/submissions",
+    summary="Search and list submissions (JSON, or GeoJSON with format=geojson)",
+    tag="submissions",
+    alternatives={GEOJSON: FeatureCollection},
+)
+def list_submissions(call: Call, query: SubmissionListQuery) -> Page[Submission]:
+    filters = submission_filters.from_query(query)
+    page = paging.page_request(query)
     rows = submission_rules.list_page(call.cur, call.principal, filters, page.after, page.limit + 1)
     listed = paging.page(rows, page)
     listed["results"] = [submission_rules.present(row) for row in listed["results"]]
-    if call.query.get("format") == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
+    if query.format == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
         features = [_feature(row) for row in listed.pop("results")]
         body = {"type": "FeatureCollection", "features": features} | listed
         return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})
@@ -80,33 +209,55 @@ def _feature(row: dict) -> dict:
     return {"type": "Feature", "id": row["id"], "geometry": row["location"], "properties": properties}
 
 
-@endpoint()
-def get_submission(call: Call, submission_id: str) -> dict:
-    return submission_rules.get(call.cur, call.principal, path_id(submission_id, "submission"))
+@operation(
+    "GET",
+    "/api/submissions/{submission_id}",
+    summary="One submission with its answers, attachments and versions",
+    tag="submissions",
+)
+def get_submission(call: Call, submission_id: SubmissionId) -> SubmissionDetail:
+    return submission_rules.get(call.cur, call.principal, submission_id)
 
 
-@endpoint()
-def review_submission(call: Call, submission_id: str) -> dict:
-    body = call.body(["validation_status", "comment"])
-    status = body.choice("validation_status", submission_rules.STATUSES, required=True)
-    comment = body.text("comment", max_length=2000)
-    return submission_rules.review(
-        call.cur, call.principal, path_id(submission_id, "submission"), status, comment
-    )
+@operation(
+    "PATCH",
+    "/api/submissions/{submission_id}",
+    summary="Review a submission: its validation status and a comment (reviewers)",
+    tag="submissions",
+)
+def review_submission(call: Call, body: SubmissionReview, submission_id: SubmissionId) -> SubmissionDetail:
+    status, comment = body.validation_status, body.comment
+    return submission_rules.review(call.cur, call.principal, submission_id, status, comment)
 
 
-@endpoint(status=204)
-def delete_submission(call: Call, submission_id: str) -> None:
-    submission_rules.delete(call.cur, call.principal, path_id(submission_id, "submission"))
+@operation(
+    "DELETE",
+    "/api/submissions/{submission_id}",
+    summary="Delete a submission; it can be restored (reviewers)",
+    tag="submissions",
+    status=204,
+)
+def delete_submission(call: Call, submission_id: SubmissionId) -> None:
+    submission_rules.delete(call.cur, call.principal, submission_id)
 
 
-@endpoint()
-def restore_submission(call: Call, submission_id: str) -> dict:
-    return submission_rules.restore(call.cur, call.principal, path_id(submission_id, "submission"))
+@operation(
+    "POST",
+    "/api/submissions/{submission_id}/restore",
+    summary="Restore a deleted submission (reviewers)",
+    tag="submissions",
+)
+def restore_submission(call: Call, submission_id: SubmissionId) -> SubmissionDetail:
+    return submission_rules.restore(call.cur, call.principal, submission_id)
 
 
-@endpoint()
-def list_quarantined(call: Call) -> dict:
-    page = paging.page_request(call.query)
+@operation(
+    "GET",
+    "/api/quarantined-uploads",
+    summary="Uploads ingestion could not accept, with the reason",
+    tag="submissions",
+)
+def list_quarantined(call: Call, query: PageQuery) -> Page[QuarantinedUpload]:
+    page = paging.page_request(query)
     rows = submission_rules.quarantined(call.cur, call.principal, page.after, page.limit + 1)
     return paging.page(rows, page)

@@ -1,80 +1,112 @@
 """Tasks over HTTP: list, inspect, kill, relaunch, read logs; and the demo task (local stages)."""
 
+from typing import Annotated
+
 from chalicelib.handlers import task_kinds  # noqa: F401
-from chalicelib.handlers.http import Call, endpoint, path_id
+from chalicelib.handlers.http import Call
+from chalicelib.handlers.wire import Page, Task
 from chalicelib.identity.permissions import RUN_TASKS, require
-from chalicelib.platform import config, paging, problems  # noqa: F401
-from chalicelib.platform.query_params import id_param
-from chalicelib.tasks import engine, task_views  # noqa: F401
+from chalicelib.platform import config, paging, problems
+from chalicelib.platform.contract import (
+    UNSET,
+    Body,
+    Id,
+    PageQuery,
+    PathId,
+    Timestamp,
+    UnsetType,
+    Wire,
+    bounded,
+    given,
+    one_of,
+    operation,
+    text,
+)
+from chalicelib.tasks import engine, task_views
 
 DEMO_STAGES = ("local", "test")
+TaskId = Annotated[int, PathId("task")]
 
 
-@endpoint()
-def list_tasks(call: Call) -> dict:
-    page = paging.page_request(call.query)
-    filters = {
-        "status": _choice(call.query, "status", task_views.STATUSES),
-        "kind": call.query.get("kind") or None,
-        "launcher_id": id_param(call.query, "launcher"),
-    }
+class TaskListQuery(PageQuery):
+    status: one_of(*task_views.STATUSES) | None = None
+    kind: str | None = None
+    launcher: Id | None = None  # a user id
+
+
+class LogLine(Wire):
+    id: int
+    created_at: Timestamp
+    level: str
+    message: str
+
+
+class DemoRequest(Body):
+    n: bounded(1, 1_000_000)
+    sleep_seconds: bounded(0, 10) | bounded(0, 10, float) | UnsetType = UNSET  # an int stays an int in params
+    fail: one_of("input", "transient") | UnsetType = UNSET
+    fail_times: bounded(0, 100) | UnsetType = UNSET
+    unique_key: text(200) | None = None
+
+
+@operation(
+    "GET",
+    "/api/tasks",
+    summary="Tasks of the account (admins) or the caller's own, newest first",
+    tag="tasks",
+)
+def list_tasks(call: Call, query: TaskListQuery) -> Page[Task]:
+    page = paging.page_request(query)
+    filters = {"status": query.status, "kind": query.kind or None, "launcher_id": query.launcher}
     found = task_views.list_page(call.cur, call.principal, filters, page.after, page.limit + 1)
     return paging.page(found, page)
 
 
-@endpoint()
-def get_task(call: Call, task_id: str) -> dict:
-    return task_views.get(call.cur, call.principal, path_id(task_id, "task"))
-
-
-@endpoint()
-def kill_task(call: Call, task_id: str) -> dict:
-    return task_views.kill(call.cur, call.principal, path_id(task_id, "task"))
-
-
-@endpoint(status=201)
-def relaunch_task(call: Call, task_id: str) -> dict:
-    return task_views.relaunch(call.cur, call.principal, path_id(task_id, "task"))
-
-
-@endpoint()
-def task_logs(call: Call, task_id: str) -> dict:
-    page = paging.page_request(call.query)
-    found = task_views.logs(call.cur, call.principal, path_id(task_id, "task"), page.after, page.limit + 1)
-    return paging.page(found, page)
-
-
-@endpoint(status=201)
-def launch_demo(call: Call) -> dict:
+@operation(
+    "POST",
+    "/api/tasks/demo",
+    summary="Launch the demo task, counting to n (local stages only)",
+    tag="tasks",
+    status=201,
+)
+def launch_demo(call: Call, body: DemoRequest) -> Task:
+    # The route does not exist elsewhere, so that comes before the caller's permission
     if config.settings().stage not in DEMO_STAGES:
         raise problems.Problem(404, "route.not_found", "The demo task exists only in local stages.")
     require(call.principal, RUN_TASKS)
-    body = call.body(["n", "sleep_seconds", "fail", "fail_times", "unique_key"])
-    params = {"n": _bounded(body, "n", 1, 1_000_000, required=True)}
-    if body.has("sleep_seconds"):
-        params["sleep_seconds"] = _bounded(body, "sleep_seconds", 0, 10, kind=int | float)
-    if body.has("fail"):
-        params["fail"] = body.choice("fail", ("input", "transient"))
-    if body.has("fail_times"):
-        params["fail_times"] = _bounded(body, "fail_times", 0, 100)
-    unique_key = body.text("unique_key", max_length=200)
+    params = {name: value for name, value in given(body).items() if name != "unique_key"}
     created = engine.enqueue(
-        call.cur, call.principal.account_id, call.principal.user_id, "demo.count", params, unique_key
+        call.cur, call.principal.account_id, call.principal.user_id, "demo.count", params, body.unique_key
     )
     return task_views.present(created)
 
 
-def _bounded(body, name: str, low: float, high: float, required: bool = False, kind=int):
-    value = body.data.get(name)
-    if value is None and required:
-        raise problems.missing_field(name)
-    if isinstance(value, bool) or not isinstance(value, kind) or not low <= value <= high:
-        raise problems.invalid_field(name, f"must be a number from {low} to {high}")
-    return value
+@operation(
+    "GET", "/api/tasks/{task_id}", summary="One task, with download links to its artifacts", tag="tasks"
+)
+def get_task(call: Call, task_id: TaskId) -> Task:
+    return task_views.get(call.cur, call.principal, task_id)
 
 
-def _choice(query: dict, name: str, options) -> str | None:
-    value = query.get(name)
-    if value is not None and value not in options:
-        raise problems.invalid_parameter(name, f"must be one of {', '.join(options)}")
-    return value
+@operation(
+    "POST", "/api/tasks/{task_id}/kill", summary="Ask a task to stop; a queued one ends at once", tag="tasks"
+)
+def kill_task(call: Call, task_id: TaskId) -> Task:
+    return task_views.kill(call.cur, call.principal, task_id)
+
+
+@operation(
+    "POST",
+    "/api/tasks/{task_id}/relaunch",
+    summary="Run an ERRORED or KILLED task again, anew",
+    tag="tasks",
+    status=201,
+)
+def relaunch_task(call: Call, task_id: TaskId) -> Task:
+    return task_views.relaunch(call.cur, call.principal, task_id)
+
+
+@operation("GET", "/api/tasks/{task_id}/logs", summary="A task's log lines, oldest first, paged", tag="tasks")
+def task_logs(call: Call, query: PageQuery, task_id: TaskId) -> Page[LogLine]:
+    page = paging.page_request(query)
+    return paging.page(task_views.logs(call.cur, call.principal, task_id, page.after, page.limit + 1), page)

@@ -1,7 +1,9 @@
-"""Event handlers: the tasks queue, its dead-letter queue, and the housekeeping schedule.
+"""Event handlers: the tasks queue, its dead-letter queue, the ingestion queue and the housekeeping
+schedule.
 
-Batch size is 1 (ARCHITECTURE.md §7: Chalice cannot report partial batch failures), so raising
-fails exactly the one message, which SQS then redelivers.
+The task queues are read one message at a time: raising fails exactly that message, which SQS then
+redelivers. Ingestion reads batches of 10 and returns `batchItemFailures`, which Lambda honours only
+because infra/app.yaml adds `ReportBatchItemFailures` to its event source (Chalice cannot).
 """
 
 import json

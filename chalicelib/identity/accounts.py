@@ -5,7 +5,7 @@ account is reported as not found, never as forbidden, so accounts cannot probe e
 """
 
 from chalicelib.identity import accounts_sql, api_keys_sql, credentials, profiles_sql, projects_sql, users_sql
-from chalicelib.identity.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, ROLES, Principal, require
+from chalicelib.identity.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, Principal, require
 from chalicelib.platform import problems
 
 
@@ -148,6 +148,3 @@ def _found(row: dict | None, kind: str, identifier: int) -> dict:
     if row is None:
         raise problems.not_found(kind, identifier)
     return row
-
-
-ROLE_NAMES = sorted(ROLES)

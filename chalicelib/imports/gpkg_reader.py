@@ -23,6 +23,7 @@ import numpy
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from chalicelib.imports import gpkg_reader_sql
 from chalicelib.registry.geometry import outside_globe, outside_globe_all, repaired
 
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
@@ -181,15 +182,11 @@ def _check_is_sqlite(path: Path) -> None:
 
 
 def _open(connection: sqlite3.Connection, path: Path) -> Source:
-    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {row[0] for row in connection.execute(gpkg_reader_sql.TABLES)}
     if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
         raise GpkgError("this SQLite file is not a GeoPackage (no gpkg_contents / gpkg_geometry_columns)")
     package = Package(groups=_groups(connection, tables))
-    layers = connection.execute(
-        "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c"
-        " JOIN gpkg_geometry_columns g ON g.table_name = c.table_name WHERE c.data_type = 'features'"
-        " ORDER BY c.table_name"
-    ).fetchall()
+    layers = connection.execute(gpkg_reader_sql.FEATURE_LAYERS).fetchall()
     levels = [(LAYER_NAME.match(name), name, column, srs) for name, column, srs in layers]
     usable = [(match, name, column, srs) for match, name, column, srs in levels if match]
     if not usable:
@@ -226,7 +223,7 @@ def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
     columns = _columns(connection, "groups")
     if not {"ref", "name"} <= columns:
         raise GpkgError("the groups table needs columns ref and name")
-    rows = connection.execute('SELECT ref, name FROM "groups"').fetchall()
+    rows = connection.execute(gpkg_reader_sql.GROUPS).fetchall()
     return {
         normalise_ref(ref): (name or "").strip() or normalise_ref(ref)
         for ref, name in rows
@@ -235,11 +232,7 @@ def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
 
 
 def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in connection.execute(f'PRAGMA table_info("{_quoted(table)}")')}
-
-
-def _quoted(name: str) -> str:
-    return name.replace('"', '""')
+    return {row[1] for row in connection.execute(gpkg_reader_sql.table_info(table))}
 
 
 BATCH = 10_000
@@ -254,7 +247,7 @@ class _LayerReader:
 
     def count(self, connection) -> int:
         self._columns(connection)  # a layer without its columns is refused before anything is read
-        return connection.execute(f'SELECT count(*) FROM "{_quoted(self.layer)}"').fetchone()[0]
+        return connection.execute(gpkg_reader_sql.count_rows(self.layer)).fetchone()[0]
 
     def _columns(self, connection) -> list[str]:
         columns = _columns(connection, self.layer)
@@ -267,24 +260,16 @@ class _LayerReader:
         """The refs the layer's rows name as their parent (read as `features` reads them)."""
         if "parent_ref" not in self._columns(connection):
             return
-        cursor = connection.execute(
-            f"SELECT DISTINCT replace(parent_ref, char(0), '') FROM \"{_quoted(self.layer)}\""
-        )
+        cursor = connection.execute(gpkg_reader_sql.parent_refs(self.layer))
         for (raw,) in cursor:
             if (ref := normalise_ref(raw)) is not None:
                 yield ref
 
     def features(self, connection, package: Package) -> Iterator[Feature]:
         present = set(self._columns(connection))
-        # Every column in IASO_COLUMNS' order (NULL when absent), text without the NUL characters
-        # PostgreSQL refuses, then the geometry: rows unpack at once, cleaned by SQLite.
-        selected = [
-            f"replace(\"{column}\", char(0), '')" if column in present else "NULL" for column in IASO_COLUMNS
-        ]
-        cursor = connection.execute(
-            f'SELECT {", ".join(selected)}, "{_quoted(self.geometry_column)}" FROM "{_quoted(self.layer)}"'
-            " ORDER BY rowid"
-        )
+        # Rows unpack at once, cleaned by SQLite (see gpkg_reader_sql.layer_rows).
+        rows_sql = gpkg_reader_sql.layer_rows(self.layer, self.geometry_column, IASO_COLUMNS, present)
+        cursor = connection.execute(rows_sql)
         row_number, type_name = 0, self.type_name.strip()
         while rows := cursor.fetchmany(BATCH):
             geometries = _geometries([values[-1] for values in rows])

@@ -23,6 +23,7 @@ from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal
 from chalicelib.imports import csv_reader, csv_tree, geojson_reader, gpkg_reader, tree_plan, unit_loader_sql
 from chalicelib.imports.import_writer import Target, write, write_new_version
 from chalicelib.platform import aws, config, problems
+from chalicelib.platform.filenames import safe_filename
 from chalicelib.platform.jsonutil import dumps
 from chalicelib.registry import audit, reference_data, sources_sql, units, units_sql
 from chalicelib.tasks import engine
@@ -40,8 +41,7 @@ REPORTED_PROBLEMS = 20  # in the task's error message; the report artifact has t
 def upload_url(principal: Principal, filename: str) -> dict:
     """A presigned POST for one file under the account's prefix, size-capped."""
     require(principal, WRITE_REGISTRY)
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[-120:] or "upload"
-    key = f"imports/{principal.account_id}/{uuids.uuid4()}/{safe}"
+    key = f"imports/{principal.account_id}/{uuids.uuid4()}/{safe_filename(filename)}"
     post = aws.client("s3").generate_presigned_post(
         Bucket=config.settings().uploads_bucket,
         Key=key,

@@ -18,6 +18,7 @@ import shapely
 from chalicelib.imports import read_ahead, tree_plan, unit_loader_sql
 from chalicelib.imports.gpkg_reader import Feature, Package, ProblemList, RowProblem, Source
 from chalicelib.imports.tree_plan import Plan
+from chalicelib.platform import db
 from chalicelib.registry import audit, groups_sql, sources_sql, unit_types_sql
 from chalicelib.tasks.engine import Killed, LostLease, TaskInputError
 
@@ -49,19 +50,18 @@ def write_new_version(cur, target: Target, source: Source, dry_run: bool, skip_i
     if dry_run or source.parents is None:
         return _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
     problems, known = source.package.problems, len(source.package.problems)  # those of a file read whole
-    cur.execute("SAVEPOINT new_version")
-    try:
-        counts, found = _write_new_version(
-            cur, target, source, dry_run, skip_invalid, progress, source.parents
-        )
-        read_again = not skip_invalid and any(problem.fatal for problem in [*problems, *found])
-    except (unit_loader_sql.RepeatedRefs, tree_plan.NotSurveyed):
-        read_again = True
-    if read_again:
-        cur.execute("ROLLBACK TO SAVEPOINT new_version")
-        del problems[known:]  # the reading again finds them again
-        counts, found = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
-    cur.execute("RELEASE SAVEPOINT new_version")
+    with db.savepoint(cur, "new_version") as attempt:
+        try:
+            counts, found = _write_new_version(
+                cur, target, source, dry_run, skip_invalid, progress, source.parents
+            )
+            read_again = not skip_invalid and any(problem.fatal for problem in [*problems, *found])
+        except (unit_loader_sql.RepeatedRefs, tree_plan.NotSurveyed):
+            read_again = True
+        if read_again:
+            attempt.roll_back()
+            del problems[known:]  # the reading again finds them again
+            counts, found = _write_new_version(cur, target, source, dry_run, skip_invalid, progress, None)
     return counts, found
 
 
@@ -278,7 +278,7 @@ def _rows(cur, target: Target, created: list[Feature], type_ids: dict, group_ids
     parents = {ref: tree_plan.Existing(row["id"], row["path"], row["depth"]) for ref, row in existing.items()}
     placed = tree_plan.paths(created, ids, parents)
     id_of = {ref: parent.id for ref, parent in parents.items()} | ids
-    seen_uuids = _taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid])
+    seen_uuids = unit_loader_sql.taken_uuids(cur, target.version_id, [f.uuid for f in created if f.uuid])
     batches = (
         [
             tree_plan.Placed(unit, ids[unit.ref], id_of.get(unit.parent_ref), *placed[unit.ref])
@@ -365,16 +365,6 @@ def _lines(target: Target, placed: Iterable[list[tree_plan.Placed]], group_ids: 
         for p in units:
             for ref in p.feature.group_refs:
                 memberships.append((account_id, version_id, p.id, group_ids[ref]))
-
-
-def _taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:
-    """Which of the file's uuids live units of the version already carry (they get new ones)."""
-    cur.execute(
-        "SELECT uuid::text AS uuid FROM org_units"
-        " WHERE version_id = %(v)s AND deleted_at IS NULL AND uuid::text = ANY(%(wanted)s)",
-        {"v": version_id, "wanted": wanted},
-    )
-    return {row["uuid"] for row in cur.fetchall()}
 
 
 CANONICAL_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -510,7 +500,7 @@ def _apply_changes(cur, target: Target, features: dict, changed: dict, ids: dict
             columns["geom"] = changes["geom"][1]
             columns["simplified_geom"] = _simplified(feature.territory)
         if columns:
-            _update(cur, target.version_id, unit_id, columns, target.user_id)
+            unit_loader_sql.update_unit(cur, target.version_id, unit_id, columns, target.user_id)
         if "group_ids" in changes:
             groups_sql.set_unit_groups(
                 cur, target.account_id, target.version_id, unit_id, changes["group_ids"][1]
@@ -526,31 +516,20 @@ def _plain(value):
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
-def _update(cur, version_id: int, unit_id: int, columns: dict, user_id: int) -> None:
-    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
-    cur.execute(
-        f"UPDATE org_units SET {assignments}, updated_at = now(), updated_by = %(user_id)s"
-        " WHERE version_id = %(version_id)s AND id = %(id)s",
-        columns | {"version_id": version_id, "id": unit_id, "user_id": user_id},
-    )
-
-
 def _close(cur, target: Target, units: list[dict]) -> None:
     today = datetime.date.today()
     for unit in units:
         if unit["closed_date"] is None:
-            _update(cur, target.version_id, unit["id"], {"closed_date": today}, target.user_id)
+            unit_loader_sql.update_unit(
+                cur, target.version_id, unit["id"], {"closed_date": today}, target.user_id
+            )
             audit.record(cur, target.account_id, target.user_id, "import", "org_unit", unit["id"], "update",
                          {"closed_date": None}, {"closed_date": today.isoformat()})  # fmt: skip
 
 
 def _recompute_paths(cur, version_id: int) -> None:
     """After parents changed: every path and depth from the parent ids, in memory, then one UPDATE."""
-    cur.execute(
-        "SELECT id, parent_id, path, depth FROM org_units WHERE version_id = %(v)s AND deleted_at IS NULL",
-        {"v": version_id},
-    )
-    rows = {row["id"]: row for row in cur.fetchall()}
+    rows = {row["id"]: row for row in unit_loader_sql.live_tree(cur, version_id)}
     placed: dict[int, tuple[str, int]] = {}
     for unit_id in rows:
         chain, node = [], unit_id
@@ -571,16 +550,4 @@ def _recompute_paths(cur, version_id: int) -> None:
         if (rows[i]["path"], rows[i]["depth"]) != (path, depth)
     ]
     if moved:
-        cur.execute("CREATE TEMP TABLE moved_paths (id bigint, path text, depth smallint) ON COMMIT DROP")
-        unit_loader_sql.copy_rows(cur, "moved_paths", ("id", "path", "depth"), moved)
-        cur.execute(
-            "INSERT INTO org_unit_moves (version_id, account_id, org_unit_id, old_path, new_path)"
-            " SELECT ou.version_id, ou.account_id, ou.id, ou.path, m.path FROM org_units ou"
-            " JOIN moved_paths m ON m.id = ou.id WHERE ou.version_id = %(v)s",
-            {"v": version_id},
-        )
-        cur.execute(
-            "UPDATE org_units ou SET path = m.path, depth = m.depth, updated_at = now() FROM moved_paths m"
-            " WHERE ou.version_id = %(v)s AND ou.id = m.id",
-            {"v": version_id},
-        )
+        unit_loader_sql.move_paths(cur, version_id, moved)

@@ -1,4 +1,4 @@
-"""Bulk writes of org units with COPY.
+"""Bulk writes of org units with COPY, and the rest of an import's SQL on org_units.
 
 A new version is loaded into a table of its own, without indexes, which is then attached as the
 version's partition: PostgreSQL builds the indexes once over the loaded rows (instead of maintaining
@@ -10,15 +10,28 @@ the import commits (a few seconds at most: the attach is the import's last big s
 import io
 from collections.abc import Callable, Iterable, Sequence
 
-from psycopg2.errors import UniqueViolation
-
-from chalicelib.platform.db import all_rows
+from chalicelib.platform.db import UniqueViolation, all_rows, composed, identifiers, savepoint, set_local
 from chalicelib.registry import sources_sql
 
 UNIT_COLUMNS = ("id", "version_id", "account_id", "uuid", "parent_id", "org_unit_type_id", "name", "code",
                 "source_ref", "validation_status", "location", "geom", "simplified_geom", "opening_date",
                 "closed_date", "path", "depth", "created_by", "updated_by")  # fmt: skip
 GROUP_COLUMNS = ("account_id", "version_id", "org_unit_id", "group_id")
+
+# Names of tables and constraints are composed (db.composed): {version_id} is an integer literal.
+DETACHED_PARTITION = "CREATE TABLE {table} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+VERSION_CHECK = "ALTER TABLE {table} ADD CONSTRAINT {constraint} CHECK (version_id = {version_id})"
+ATTACH_PARTITION = "ALTER TABLE {parent} ATTACH PARTITION {table} FOR VALUES IN ({version_id})"
+RENEW_REPEATED_UUIDS = """
+UPDATE {table} u SET uuid = gen_random_uuid() FROM (
+    SELECT id, row_number() OVER (PARTITION BY uuid ORDER BY id) AS nth FROM {table}
+    WHERE uuid IN (SELECT uuid FROM {table} GROUP BY uuid HAVING count(*) > 1)
+) repeated
+WHERE u.id = repeated.id AND repeated.nth > 1
+"""
+TABLE_EXISTS = "SELECT to_regclass(%(table)s) IS NOT NULL AS present"
+ANALYZE = "ANALYZE {table}"
+COPY_FROM = "COPY {table} ({columns}) FROM STDIN"
 
 
 def reserve_ids(cur, count: int) -> Sequence[int]:
@@ -44,7 +57,8 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     """Fills the (partition-less) version `version_id` with `units` (tuples in UNIT_COLUMNS order) and
     their group `memberships` (GROUP_COLUMNS), each into a table of its own then attached. If the
     units' stream was `stopped` (the caller will roll back), the rest is not done."""
-    table, groups_table = f"org_units_v{int(version_id)}", f"org_unit_groups_v{int(version_id)}"
+    table = sources_sql.partition("org_units", version_id)
+    groups_table = sources_sql.partition("org_unit_groups", version_id)
     _detached_partition(cur, "org_units", table, version_id)
     copy_rows(cur, table, UNIT_COLUMNS, units)
     if stopped():
@@ -54,12 +68,12 @@ def load_new_version(cur, version_id: int, units: Iterable[tuple], memberships: 
     # ATTACH locks org_units (SHARE UPDATE EXCLUSIVE) and the tables referencing it (SHARE ROW
     # EXCLUSIVE: their writes wait) until the import commits, which it does right after. If long
     # transactions hold those tables, give up after a while: the task is retried later.
-    cur.execute("SELECT set_config('lock_timeout', '30s', true)")
+    set_local(cur, {"lock_timeout": "30s"})
     _attach_units(cur, table, version_id)
     # The memberships' foreign keys are checked here, by one query each (not one lookup per row); so
     # are the keys to the version's own units (not checked against every version's: migration 0014).
     cur.execute(
-        f"ALTER TABLE org_unit_groups ATTACH PARTITION {groups_table} FOR VALUES IN ({int(version_id)})"
+        composed(ATTACH_PARTITION, parent="org_unit_groups", table=groups_table, version_id=int(version_id))
     )
     sources_sql.unit_foreign_keys(cur, version_id)
     sources_sql.tune_partition(cur, table)
@@ -71,26 +85,17 @@ def _attach_units(cur, table: str, version_id: int) -> None:
     """Attaches the loaded units, which builds their indexes. A uuid the file gives twice fails the
     unique one: then every repeat but the first gets a new uuid, and the attach is tried again. (Rare,
     so found this way instead of holding the file's uuids in memory.)"""
-    attach = f"ALTER TABLE org_units ATTACH PARTITION {table} FOR VALUES IN ({int(version_id)})"
-    cur.execute("SAVEPOINT attach_units")
-    try:
-        _attach_or_say_why(cur, attach)
-    except RepeatedUuids:
-        cur.execute("ROLLBACK TO SAVEPOINT attach_units")
-        cur.execute(
-            f"""
-            UPDATE {table} u SET uuid = gen_random_uuid() FROM (
-                SELECT id, row_number() OVER (PARTITION BY uuid ORDER BY id) AS nth FROM {table}
-                WHERE uuid IN (SELECT uuid FROM {table} GROUP BY uuid HAVING count(*) > 1)
-            ) repeated
-            WHERE u.id = repeated.id AND repeated.nth > 1
-            """
-        )
-        _attach_or_say_why(cur, attach)
-    cur.execute("RELEASE SAVEPOINT attach_units")
+    attach = composed(ATTACH_PARTITION, parent="org_units", table=table, version_id=int(version_id))
+    with savepoint(cur, "attach_units") as attempt:
+        try:
+            _attach_or_say_why(cur, attach)
+        except RepeatedUuids:
+            attempt.roll_back()
+            cur.execute(composed(RENEW_REPEATED_UUIDS, table=table))
+            _attach_or_say_why(cur, attach)
 
 
-def _attach_or_say_why(cur, attach: str) -> None:
+def _attach_or_say_why(cur, attach) -> None:
     try:
         cur.execute(attach)
     except UniqueViolation as error:
@@ -113,19 +118,21 @@ class RepeatedRefs(Exception):
 
 def _detached_partition(cur, parent: str, table: str, version_id: int) -> None:
     """A table shaped as `parent`, without indexes, whose CHECK lets ATTACH skip scanning it."""
-    cur.execute(f"CREATE TABLE {table} (LIKE {parent} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
-    cur.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_version CHECK (version_id = {int(version_id)})")
+    cur.execute(composed(DETACHED_PARTITION, table=table, parent=parent))
+    cur.execute(
+        composed(VERSION_CHECK, table=table, constraint=f"{table}_version", version_id=int(version_id))
+    )
 
 
 def finish_version(cur, version_id: int) -> bool:
     """What a loaded version's partition still needs after the import: its trigram index for name
     searches, then statistics (the name's come from that index). False if the partition is gone."""
-    table = f"org_units_v{int(version_id)}"
-    cur.execute("SELECT to_regclass(%(table)s) IS NOT NULL AS present", {"table": table})
+    table = sources_sql.partition("org_units", version_id)
+    cur.execute(TABLE_EXISTS, {"table": table})
     if not cur.fetchone()["present"]:
         return False
     sources_sql.name_search_index(cur, table)
-    cur.execute(f"ANALYZE {table}")
+    cur.execute(composed(ANALYZE, table=table))
     return True
 
 
@@ -136,7 +143,8 @@ def insert_units(cur, units: Iterable[tuple], memberships: Iterable[tuple]) -> N
 
 
 def copy_rows(cur, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
-    cur.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _CopyStream(rows), size=READ_SIZE)
+    copy = composed(COPY_FROM, table=table, columns=identifiers(columns))
+    cur.copy_expert(copy, _CopyStream(rows), size=READ_SIZE)
 
 
 READ_SIZE = 1024 * 1024  # what COPY asks of the stream at a time
@@ -206,3 +214,50 @@ def existing_units(cur, version_id: int) -> list[dict]:
         """,
         {"version_id": version_id},
     )
+
+
+# Writing into an existing version (import_writer.write): uuids already taken, field updates, and
+# the paths recomputed after parents changed.
+TAKEN_UUIDS = (
+    "SELECT uuid::text AS uuid FROM org_units"
+    " WHERE version_id = %(v)s AND deleted_at IS NULL AND uuid::text = ANY(%(wanted)s)"
+)
+LIVE_TREE = "SELECT id, parent_id, path, depth FROM org_units WHERE version_id = %(v)s AND deleted_at IS NULL"
+MOVED_PATHS_TABLE = "CREATE TEMP TABLE moved_paths (id bigint, path text, depth smallint) ON COMMIT DROP"
+RECORD_MOVES = (
+    "INSERT INTO org_unit_moves (version_id, account_id, org_unit_id, old_path, new_path)"
+    " SELECT ou.version_id, ou.account_id, ou.id, ou.path, m.path FROM org_units ou"
+    " JOIN moved_paths m ON m.id = ou.id WHERE ou.version_id = %(v)s"
+)
+APPLY_MOVED_PATHS = (
+    "UPDATE org_units ou SET path = m.path, depth = m.depth, updated_at = now() FROM moved_paths m"
+    " WHERE ou.version_id = %(v)s AND ou.id = m.id"
+)
+
+
+def taken_uuids(cur, version_id: int, wanted: list[str]) -> set[str]:
+    """Which of the file's uuids live units of the version already carry (they get new ones)."""
+    return {row["uuid"] for row in all_rows(cur, TAKEN_UUIDS, {"v": version_id, "wanted": wanted})}
+
+
+def update_unit(cur, version_id: int, unit_id: int, columns: dict, user_id: int) -> None:
+    """Sets `columns` (names the import writer chose, values as parameters) on one unit."""
+    assignments = ", ".join(f"{name} = %({name})s" for name in columns)
+    cur.execute(
+        f"UPDATE org_units SET {assignments}, updated_at = now(), updated_by = %(user_id)s"
+        " WHERE version_id = %(version_id)s AND id = %(id)s",
+        columns | {"version_id": version_id, "id": unit_id, "user_id": user_id},
+    )
+
+
+def live_tree(cur, version_id: int) -> list[dict]:
+    """Every live unit's id, parent, path and depth."""
+    return all_rows(cur, LIVE_TREE, {"v": version_id})
+
+
+def move_paths(cur, version_id: int, moved: list[tuple[int, str, int]]) -> None:
+    """New (id, path, depth) of units whose paths changed: where each was goes to org_unit_moves."""
+    cur.execute(MOVED_PATHS_TABLE)
+    copy_rows(cur, "moved_paths", ("id", "path", "depth"), moved)
+    cur.execute(RECORD_MOVES, {"v": version_id})
+    cur.execute(APPLY_MOVED_PATHS, {"v": version_id})

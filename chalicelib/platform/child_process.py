@@ -34,8 +34,7 @@ PIPE_BYTES = 1 << 20
 def wide_pipe() -> tuple[int, int]:
     """os.pipe(), made to hold PIPE_BYTES where the system allows (Linux: up to pipe-max-size, 1 MiB
     by default) instead of 64 KiB: the sender writes a whole batch and goes on working while the
-    receiver is busy, where a 64 KiB pipe made them take turns. Bigger pipes made a 1M-unit import's
-    COPY 13.5-14.0 -> 11.2-11.7 s (bench/README.md)."""
+    receiver is busy, where a 64 KiB pipe made them take turns (the import figures: bench/README.md)."""
     reader, writer = os.pipe()
     with contextlib.suppress(AttributeError, OSError):  # not Linux, or over its limit: the size stays
         fcntl.fcntl(writer, fcntl.F_SETPIPE_SZ, PIPE_BYTES)

@@ -17,7 +17,10 @@ INGEST_QUEUE_NAME = "georegistry-ingest"
 TASKS_DLQ_NAME = "georegistry-tasks-dlq"
 # OWASP's scrypt cost for passwords (N = 2^17, r = 8, p = 1); only throwaway stages may go lower.
 OWASP_SCRYPT_N = 2**17
-CHEAP_HASH_STAGES = ("local", "test")
+THROWAWAY_STAGES = ("local", "test")  # cheap hashes and default resource names are allowed only here
+# What a deployed stage must be given (infra/app.yaml sets them all): no default name can be right there.
+REQUIRED_IN_AWS = ("UPLOADS_BUCKET", "EXPORTS_BUCKET", "FORMS_BUCKET", "TASKS_QUEUE_URL", "TASKS_DLQ_URL")
+ONE_OF_IN_AWS = (("DATABASE_URL", "DB_SECRET_ARN"), ("TOKEN_SECRET", "TOKEN_SECRET_ARN"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Settings:
     statement_timeout_ms: int
     idle_in_transaction_timeout_ms: int
     password_scrypt_n: int
+    check_responses: bool  # the tests check every response against its declared type
     tasks: "TaskSettings"
 
 
@@ -79,14 +83,32 @@ def _scrypt_n(stage: str) -> int:
     n = _int("PASSWORD_SCRYPT_N", OWASP_SCRYPT_N)
     if n < 2 or n & (n - 1):
         raise RuntimeError(f"environment variable PASSWORD_SCRYPT_N must be a power of 2, got {n}")
-    if n < OWASP_SCRYPT_N and stage not in CHEAP_HASH_STAGES:
+    if n < OWASP_SCRYPT_N and stage not in THROWAWAY_STAGES:
         raise RuntimeError(f"PASSWORD_SCRYPT_N below {OWASP_SCRYPT_N} is for the local and test stages only")
     return n
+
+
+def _check_deployed(stage: str) -> None:
+    if stage in THROWAWAY_STAGES:
+        return
+    missing = [name for name in REQUIRED_IN_AWS if not os.environ.get(name)]
+    missing += [" or ".join(pair) for pair in ONE_OF_IN_AWS if not any(os.environ.get(name) for name in pair)]
+    if missing:
+        raise RuntimeError(f"stage {stage!r} is missing environment variables: {', '.join(missing)}")
+
+
+def check_at_start() -> None:
+    """Called when app.py is imported: in a Lambda of a deployed stage, a missing setting stops the
+    container there, with the names, rather than failing later on a default name. (`chalice package`
+    imports app.py with the stage's variables but none of the template's, hence the Lambda check.)"""
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") and _str("STAGE", "local") not in THROWAWAY_STAGES:
+        settings()
 
 
 @cache
 def settings() -> Settings:
     stage = _str("STAGE", "local")
+    _check_deployed(stage)
     return Settings(
         stage=stage,
         database_url=_str("DATABASE_URL"),
@@ -104,6 +126,7 @@ def settings() -> Settings:
         statement_timeout_ms=_int("DB_STATEMENT_TIMEOUT_MS", 25_000),
         idle_in_transaction_timeout_ms=_int("DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000),
         password_scrypt_n=_scrypt_n(stage),
+        check_responses=_str("CHECK_RESPONSES") == "1",
         tasks=TaskSettings(
             progress_interval_seconds=_float("TASK_PROGRESS_INTERVAL_SECONDS", 1.0),
             deadline_margin_seconds=_float("TASK_DEADLINE_MARGIN_SECONDS", 60.0),

@@ -8,17 +8,22 @@ violations are turned into Problems by constraint name (see problems.CONSTRAINTS
 
 `side_connection()` is a second, autocommit connection for writes that must be visible, and must
 survive, while the main transaction is still open: task progress and task logs.
+
+Nothing else imports psycopg2: what the other modules need of it is here under db names (Json, the
+errors they catch, Identifier and composed() for SQL that names tables, savepoint(), set_local() and
+local_settings() for timeouts, bytea_as_bytes()).
 """
 
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
 from psycopg2 import errors as pg_errors
+from psycopg2 import sql
 from psycopg2.extensions import connection as Connection
 from psycopg2.extensions import register_adapter
 
@@ -26,6 +31,12 @@ from chalicelib.platform import aws, config, problems
 from chalicelib.platform.observability import logger
 
 register_adapter(dict, psycopg2.extras.Json)
+
+# What other modules use of the driver, under db names.
+Json = psycopg2.extras.Json  # a jsonb parameter (dicts are adapted without it)
+LockNotAvailable = pg_errors.LockNotAvailable
+UniqueViolation = pg_errors.UniqueViolation
+Identifier = sql.Identifier
 
 _local = threading.local()
 
@@ -236,24 +247,88 @@ def ping() -> str:
         return one(cur, "SELECT version() AS version")["version"]
 
 
-@contextmanager
-def local_settings(cur, settings: dict[str, str]) -> Iterator[None]:
-    """Server settings for the statements inside only (then back to what they were), within the
-    current transaction."""
-    names = list(settings)
-    cur.execute("SELECT " + ", ".join(f"current_setting(%s) AS s{i}" for i in range(len(names))), names)
-    row = cur.fetchone()
-    before = list(row.values()) if isinstance(row, dict) else list(row)
-    _set_local(cur, settings)
-    try:
-        yield
-    finally:
-        if cur.connection.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INTRANS:
-            _set_local(cur, dict(zip(names, before, strict=True)))
-
-
-def _set_local(cur, settings: dict[str, str]) -> None:
+def set_local(cur, settings: dict[str, str]) -> None:
+    """Server settings (timeouts, say) until the current transaction ends. This and local_settings are
+    how the code sets them: never for the session, which outlives the request on a reused connection."""
     cur.execute(
         "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in settings),
         [item for pair in settings.items() for item in pair],
     )
+
+
+@contextmanager
+def local_settings(cur, settings: dict[str, str]) -> Iterator[None]:
+    """Server settings for the statements inside only (then back to what they were), within the
+    current transaction. After an error the transaction is lost anyway, so nothing is restored."""
+    names = list(settings)
+    cur.execute("SELECT " + ", ".join(f"current_setting(%s) AS s{i}" for i in range(len(names))), names)
+    row = cur.fetchone()
+    before = list(row.values()) if isinstance(row, dict) else list(row)
+    set_local(cur, settings)
+    try:
+        yield
+    finally:
+        if cur.connection.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INTRANS:
+            set_local(cur, dict(zip(names, before, strict=True)))
+
+
+class Savepoint:
+    """What `savepoint()` yields: the block can undo its work so far with `roll_back()`."""
+
+    def __init__(self, cur, name: str):
+        self._cur, self.name = cur, sql.Identifier(name)
+
+    def roll_back(self) -> None:
+        """Undoes what was done since the savepoint, which stays: the block may go on."""
+        self._cur.execute(sql.SQL("ROLLBACK TO SAVEPOINT {}").format(self.name))
+
+
+@contextmanager
+def savepoint(cur, name: str) -> Iterator[Savepoint]:
+    """A savepoint around the block: released when the block ends, rolled back to when it raises (so
+    the caller may catch the error and go on with the transaction)."""
+    point = Savepoint(cur, name)
+    cur.execute(sql.SQL("SAVEPOINT {}").format(point.name))
+    try:
+        yield point
+    except BaseException:
+        if not cur.connection.closed:
+            # A lost connection is the error to report, not our failing to roll back on it.
+            with suppress(psycopg2.OperationalError, psycopg2.InterfaceError):
+                point.roll_back()
+                cur.execute(sql.SQL("RELEASE SAVEPOINT {}").format(point.name))
+        raise
+    cur.execute(sql.SQL("RELEASE SAVEPOINT {}").format(point.name))
+
+
+def composed(template: str, **parts: str | int | sql.Composable) -> sql.Composed:
+    """SQL that names tables, indexes or constraints: each {part} of `template` is filled with a
+    quoted identifier (a str), a literal (an int) or SQL composed already. The template is a constant
+    of an SQL module, so its braces are placeholders only."""
+    return sql.SQL(template).format(**{name: _part(value) for name, value in parts.items()})
+
+
+def _part(value: str | int | sql.Composable) -> sql.Composable:
+    if isinstance(value, sql.Composable):
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"an SQL name is a str and a literal an int, not {type(value).__name__}")
+    return sql.Identifier(value) if isinstance(value, str) else sql.Literal(value)
+
+
+def identifiers(names: Iterable[str]) -> sql.Composed:
+    """Column or table names, quoted and comma-separated."""
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+# bytea as bytes, not psycopg2's memoryview (which does not pickle: export records go to another process)
+_BYTEA_AS_BYTES = psycopg2.extensions.new_type(
+    psycopg2.BINARY.values,
+    "BLOBS_AS_BYTES",
+    lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur)),
+)
+
+
+def bytea_as_bytes(cur) -> None:
+    """Makes `cur` return bytea columns as bytes."""
+    psycopg2.extensions.register_type(_BYTEA_AS_BYTES, cur)

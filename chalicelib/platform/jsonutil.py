@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from psycopg2.extras import Json
+from chalicelib.platform.db import Json
 
 
 def _encode(value: Any) -> Any:

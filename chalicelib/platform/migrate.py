@@ -7,7 +7,7 @@ Lambdas after a deploy, say) from racing. A merged migration is never edited: ad
 import re
 from pathlib import Path
 
-from psycopg2.extensions import connection as Connection
+from chalicelib.platform.db import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 NAME_PATTERN = re.compile(r"^\d{4}_[a-z0-9_]+\.sql$")

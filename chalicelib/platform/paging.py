@@ -6,14 +6,11 @@ The cursor is opaque to clients (base64 of the last row's key) so the key can gr
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.platform import problems
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -22,17 +19,10 @@ class PageRequest:
     after: Any | None
 
 
-def page_request(params: Mapping[str, str], key_shape: tuple[type, ...] = (int,)) -> PageRequest:
-    """`key_shape`: the types of the key's parts, (int,) for an id, (str, int) for (timestamp, id)."""
-    return PageRequest(_limit(params.get("limit")), _decode(params.get("cursor"), key_shape))
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise problems.invalid_parameter("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+def page_request(query, key_shape: tuple[type, ...] = (int,)) -> PageRequest:
+    """From a query with `limit` (checked by its declaration) and `cursor`. `key_shape`: the types of
+    the key's parts, (int,) for an id, (str, int) for (timestamp, id)."""
+    return PageRequest(query.limit, _decode(query.cursor, key_shape))
 
 
 def _decode(cursor: str | None, key_shape: tuple[type, ...]) -> Any | None:

@@ -46,6 +46,22 @@ def invalid_parameter(name: str, reason: str) -> Problem:
     )
 
 
+def unsupported_media_type(content_type: str, accepted: tuple[str, ...]) -> Problem:
+    listed = ", ".join(accepted)
+    return Problem(415, "request.unsupported_media_type",
+                   f"This operation takes {listed}, not {content_type or 'a body without Content-Type'}.",
+                   {"content_type": content_type, "accepted": list(accepted)})  # fmt: skip
+
+
+def method_not_allowed(method: str, allowed: list[str]) -> Problem:
+    message = f"{method} is not an operation of this path; it has {', '.join(allowed) or 'none'}."
+    return Problem(405, "route.method_not_allowed", message, {"allowed": allowed})
+
+
+def route_not_found(method: str, path: str) -> Problem:
+    return Problem(404, "route.not_found", f"No operation {method} {path}.", {"method": method, "path": path})
+
+
 def unauthenticated(reason: str = "Authentication is required.") -> Problem:
     return Problem(401, "auth.unauthenticated", reason)
 

@@ -9,7 +9,7 @@ it VALID, rejecting it makes it REJECTED.
 import json
 
 from chalicelib.identity.permissions import PROPOSE_CHANGES, READ_REGISTRY, REVIEW_CHANGES, Principal, require
-from chalicelib.platform import problems
+from chalicelib.platform import db, problems
 from chalicelib.platform.jsonutil import dumps
 from chalicelib.registry import audit, change_requests_sql, units
 
@@ -54,21 +54,10 @@ def list_page(
     cur, principal: Principal, status: str | None, unit_id: int | None, after, limit: int
 ) -> list[dict]:
     require(principal, READ_REGISTRY)
-    clauses, params = [], {}
-    if status:
-        clauses.append("cr.status = %(status)s")
-        params["status"] = status
-    if unit_id:
-        clauses.append("cr.org_unit_id = %(unit_id)s")
-        params["unit_id"] = unit_id
-    restricted = _scope_clause(cur, principal)
-    if restricted:
-        clauses.append(restricted[0])
-        params |= restricted[1]
-    return [
-        _present(row)
-        for row in change_requests_sql.list_page(cur, principal.account_id, clauses, params, after, limit)
-    ]
+    subtrees = principal.subtree_roots
+    roots = None if subtrees is None else [(root.version_id, root.path) for root in subtrees]
+    rows = change_requests_sql.list_page(cur, principal.account_id, status, unit_id, roots, after, limit)
+    return [_present(row) for row in rows]
 
 
 def approve(cur, principal: Principal, request_id: int, fields: list[str] | None) -> dict:
@@ -122,23 +111,9 @@ def _check_open(request: dict) -> None:
 
 
 def _dry_run(cur, apply) -> None:
-    cur.execute("SAVEPOINT change_request_check")
-    try:
+    with db.savepoint(cur, "change_request_check") as check:
         apply()
-    finally:
-        cur.execute("ROLLBACK TO SAVEPOINT change_request_check")
-
-
-def _scope_clause(cur, principal: Principal) -> tuple[str, dict] | None:
-    roots = principal.subtree_roots
-    if roots is None:
-        return None
-    if not roots:
-        return "false", {}
-    alternatives = [f"(cr.version_id = %(rv{i})s AND ou.path LIKE %(rp{i})s)" for i in range(len(roots))]
-    params = {f"rv{i}": root.version_id for i, root in enumerate(roots)}
-    params |= {f"rp{i}": root.path + "%" for i, root in enumerate(roots)}
-    return "(" + " OR ".join(alternatives) + ")", params
+        check.roll_back()
 
 
 def _as_json(values: dict) -> dict:

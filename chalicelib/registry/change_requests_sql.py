@@ -40,12 +40,30 @@ def get(cur, account_id: int, request_id: int) -> dict | None:
                {"account_id": account_id, "id": request_id})  # fmt: skip
 
 
-def list_page(
-    cur, account_id: int, clauses: list[str], params: dict, after: int | None, limit: int
-) -> list[dict]:
+def list_page(cur, account_id: int, status: str | None, unit_id: int | None,
+              roots: list[tuple[int, str]] | None, after: int | None, limit: int) -> list[dict]:  # fmt: skip
+    """`roots`: the (version id, path) of each subtree a restricted profile sees; None: everywhere."""
+    clauses, params = [], {}
+    if status:
+        clauses.append("cr.status = %(status)s")
+        params["status"] = status
+    if unit_id:
+        clauses.append("cr.org_unit_id = %(unit_id)s")
+        params["unit_id"] = unit_id
+    if roots is not None:
+        clauses.append(_under_roots(roots))
+        params |= {f"rv{i}": version_id for i, (version_id, _) in enumerate(roots)}
+        params |= {f"rp{i}": path + "%" for i, (_, path) in enumerate(roots)}
     where = " AND ".join(["cr.account_id = %(account_id)s", "cr.id > %(after)s", *clauses])
     sql = f"SELECT {COLUMNS} {FROM} WHERE {where} ORDER BY cr.id LIMIT %(limit)s"
     return all_rows(cur, sql, params | {"account_id": account_id, "after": after or 0, "limit": limit})
+
+
+def _under_roots(roots: list[tuple[int, str]]) -> str:
+    if not roots:
+        return "false"
+    alternatives = [f"(cr.version_id = %(rv{i})s AND ou.path LIKE %(rp{i})s)" for i in range(len(roots))]
+    return "(" + " OR ".join(alternatives) + ")"
 
 
 def review(cur, account_id: int, request_id: int, status: str, approved_fields: list[str], reason: str | None,

@@ -54,10 +54,6 @@ SELECT %(account_id)s, %(id)s, unnest(%(group_ids)s::bigint[])
 """
 ACCOUNT_GROUP_IDS = "SELECT id FROM groups WHERE account_id = %(account_id)s AND id = ANY(%(ids)s)"
 
-UNIT_GROUP_IDS = """
-SELECT coalesce(array_agg(group_id ORDER BY group_id), '{}') AS ids FROM org_unit_groups
-WHERE version_id = %(version_id)s AND org_unit_id = %(org_unit_id)s
-"""
 CLEAR_UNIT_GROUPS = (
     "DELETE FROM org_unit_groups WHERE version_id = %(version_id)s AND org_unit_id = %(org_unit_id)s"
 )
@@ -125,10 +121,6 @@ def set_groups_of_set(cur, account_id: int, set_id: int, group_ids: list[int]) -
     params = {"account_id": account_id, "id": set_id, "group_ids": group_ids}
     cur.execute(CLEAR_SET, params)
     cur.execute(FILL_SET, params)
-
-
-def unit_group_ids(cur, version_id: int, org_unit_id: int) -> list[int]:
-    return one(cur, UNIT_GROUP_IDS, {"version_id": version_id, "org_unit_id": org_unit_id})["ids"]
 
 
 def set_unit_groups(cur, account_id: int, version_id: int, org_unit_id: int, group_ids: list[int]) -> None:

@@ -1,9 +1,7 @@
 """data_sources and source_versions. A version comes with its partitions of org_units and org_unit_groups."""
 
-from psycopg2.errors import LockNotAvailable
-
 from chalicelib.platform import problems
-from chalicelib.platform.db import all_rows, one
+from chalicelib.platform.db import LockNotAvailable, all_rows, composed, local_settings, one
 
 SOURCE_COLUMNS = "id, account_id, name, description, read_only, default_version_id, created_at, updated_at"
 VERSION_COLUMNS = "id, account_id, data_source_id, number, description, created_by, created_at"
@@ -55,6 +53,26 @@ UPDATE accounts SET default_version_id = %(version_id)s, updated_at = now()
 WHERE id = %(account_id)s AND default_version_id IS NULL
 """
 
+# A version's partitions and what each needs: DDL takes no parameters, so names are composed
+# (db.composed: {table} an identifier, {version_id} an integer literal).
+CREATE_PARTITION = "CREATE TABLE IF NOT EXISTS {table} PARTITION OF {parent} FOR VALUES IN ({version_id})"
+UNIT_PARENT_FKEY = (
+    "ALTER TABLE {units} ADD CONSTRAINT {constraint}"
+    " FOREIGN KEY (version_id, parent_id) REFERENCES {units} (version_id, id)"
+)
+MEMBERSHIP_UNIT_FKEY = (
+    "ALTER TABLE {memberships} ADD CONSTRAINT {constraint}"
+    " FOREIGN KEY (version_id, org_unit_id) REFERENCES {units} (version_id, id) ON DELETE CASCADE"
+)
+PATH_STATISTICS = "ALTER TABLE {table} ALTER COLUMN path SET STATISTICS 1000"
+NAME_SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (search_text(name) gin_trgm_ops)"
+NAME_SEARCH_STATISTICS = "ALTER INDEX {index} ALTER COLUMN 1 SET STATISTICS 1000"
+
+
+def partition(parent: str, version_id: int) -> str:
+    """The name of a version's partition of `parent` (org_units or org_unit_groups)."""
+    return f"{parent}_v{int(version_id)}"
+
 
 def create_source(cur, account_id: int, name: str, description: str, read_only: bool) -> dict:
     params = {"account_id": account_id, "name": name, "description": description, "read_only": read_only}
@@ -90,19 +108,16 @@ def create_partition(cur, version_id: int) -> None:
     """The version's partitions of org_units and org_unit_groups. CREATE ... PARTITION OF locks the
     parent exclusively until commit. Waiting for that lock behind a
     long export would queue every tenant's reads behind us, so wait briefly and give up instead."""
-    table = f"org_units_v{int(version_id)}"  # DDL takes no parameters; the id is an integer we made
-    cur.execute("SET LOCAL lock_timeout = '3s'")
+    table = partition("org_units", version_id)
     try:
-        for parent in ("org_units", "org_unit_groups"):  # each version's memberships too (migration 0013)
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {parent}_v{int(version_id)} PARTITION OF {parent}"
-                f" FOR VALUES IN ({int(version_id)})"
-            )
+        with local_settings(cur, {"lock_timeout": "3s"}):
+            for parent in ("org_units", "org_unit_groups"):  # each version's memberships too (migration 0013)
+                name = partition(parent, version_id)
+                cur.execute(composed(CREATE_PARTITION, table=name, parent=parent, version_id=int(version_id)))
     except LockNotAvailable as error:
         raise problems.service_unavailable(
             "registry.busy", "The registry is busy with a long export or import; try again in a minute."
         ) from error
-    cur.execute("SET LOCAL lock_timeout TO DEFAULT")
     unit_foreign_keys(cur, version_id)
     tune_partition(cur, table)
     name_search_index(cur, table)
@@ -111,27 +126,28 @@ def create_partition(cur, version_id: int) -> None:
 def unit_foreign_keys(cur, version_id: int) -> None:
     """The version's partitions' own foreign keys to their units (migration 0014): a unit's parent
     and a membership's unit are in the same version. Checked over this version's rows only."""
-    units, memberships = f"org_units_v{int(version_id)}", f"org_unit_groups_v{int(version_id)}"
-    references = f"REFERENCES {units} (version_id, id)"
-    cur.execute(f"ALTER TABLE {units} ADD CONSTRAINT {units}_parent_fkey"
-                f" FOREIGN KEY (version_id, parent_id) {references}")  # fmt: skip
-    cur.execute(f"ALTER TABLE {memberships} ADD CONSTRAINT {memberships}_unit_fkey"
-                f" FOREIGN KEY (version_id, org_unit_id) {references} ON DELETE CASCADE")  # fmt: skip
+    units, memberships = partition("org_units", version_id), partition("org_unit_groups", version_id)
+    cur.execute(composed(UNIT_PARENT_FKEY, units=units, constraint=f"{units}_parent_fkey"))
+    cur.execute(
+        composed(
+            MEMBERSHIP_UNIT_FKEY, memberships=memberships, units=units, constraint=f"{memberships}_unit_fkey"
+        )
+    )
 
 
 def tune_partition(cur, table: str) -> None:
     """Finer statistics where the planner guesses selectivity from a histogram: prefixes of paths and
     names are near-unique, and 100 buckets made it guess 100 or 10,000 matches (bench/README.md).
     Per partition: a partitioned table passes statistics targets to none created after it."""
-    cur.execute(f"ALTER TABLE {table} ALTER COLUMN path SET STATISTICS 1000")
+    cur.execute(composed(PATH_STATISTICS, table=table))
 
 
 def name_search_index(cur, table: str) -> None:
     """The partition's own trigram index for "name contains" searches (migration 0012), whose
     expression statistics (finer, as for paths) are the planner's source for name selectivity."""
     index = f"{table}_name_trgm_idx"
-    cur.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING gin (search_text(name) gin_trgm_ops)")
-    cur.execute(f"ALTER INDEX {index} ALTER COLUMN 1 SET STATISTICS 1000")
+    cur.execute(composed(NAME_SEARCH_INDEX, index=index, table=table))
+    cur.execute(composed(NAME_SEARCH_STATISTICS, index=index))
 
 
 def get_version(cur, account_id: int, version_id: int) -> dict | None:

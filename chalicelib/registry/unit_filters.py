@@ -8,18 +8,48 @@ Output options: fields, with_geometry, count, format=geojson.
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
 
 from chalicelib.identity.permissions import Principal
-from chalicelib.platform import problems
+from chalicelib.platform import contract, problems
 from chalicelib.platform.query_params import bool_param, id_param
-from chalicelib.registry import units
+from chalicelib.registry import units, units_sql
 from chalicelib.registry.units_sql import Query
 
-KNOWN = {
-    "search", "match", "refs", "codes", "ids", "type", "parent", "roots", "descendants_of",
-    "validation_status", "group", "version", "bbox", "has_geometry", "open_at", "closed_at",
-    "fields", "with_geometry", "count", "format", "limit", "cursor",
-}  # fmt: skip
+
+def _described(text: str):
+    return Annotated[str | None, contract.Meta(description=text)]
+
+
+class UnitFilters(contract.Query):
+    """The filters as the query string of GET /api/orgunits has them, also accepted as the `filters`
+    object of bulk updates and exports; each is text, read by `parse`."""
+
+    search: _described(
+        "name contains (or starts with, match=prefix) this text, ignoring case and accents"
+    ) = None
+    match: _described("prefix or contains (default)") = None
+    refs: _described("comma-separated source refs") = None
+    codes: _described("comma-separated codes") = None
+    ids: _described("comma-separated ids") = None
+    type: _described("org-unit type ids") = None
+    parent: _described("direct children of this unit") = None
+    roots: _described("true: top-level units") = None
+    descendants_of: _described("every unit below this one") = None
+    validation_status: _described("NEW, VALID, REJECTED (comma list)") = None
+    group: _described("group ids") = None
+    version: _described("version id (default: the account's)") = None
+    bbox: _described("west,south,east,north") = None
+    has_geometry: _described("true or false") = None
+    open_at: _described("open on this date (YYYY-MM-DD)") = None
+    closed_at: _described("closed on or before this date") = None
+    fields: _described("comma-separated fields to return") = None
+    with_geometry: _described("true: include territories") = None
+    count: _described("true: include the total count") = None
+    format: _described("json or geojson") = None
+
+
+KNOWN = {*UnitFilters.__struct_fields__, "limit", "cursor"}
 
 
 @dataclass(frozen=True)
@@ -60,33 +90,28 @@ def _text_filters(query: Query, params: Mapping[str, str]) -> None:
         if match not in ("prefix", "contains"):
             raise problems.invalid_parameter("match", "must be prefix or contains")
         like = f"{pattern}%" if match == "prefix" else f"%{pattern}%"
-        query.where("search_text(ou.name) LIKE search_text(%(search)s)", search=like)
+        query.where(units_sql.NAME_MATCHES, search=like)
         query.narrow = len(text) >= (2 if match == "prefix" else 3)
-    for name, column in (("refs", "source_ref"), ("codes", "code")):
+    for name, clause in (("refs", units_sql.REF_IN), ("codes", units_sql.CODE_IN)):
         if params.get(name):
-            query.where(f"ou.{column} = ANY(%({name})s)", **{name: _list(params[name])})
+            query.where(clause, **{name: _list(params[name])})
     if params.get("ids"):
-        query.where("ou.id = ANY(%(ids)s)", ids=_ids(params, "ids"))
+        query.where(units_sql.ID_IN, ids=_ids(params, "ids"))
 
 
 def _tree_filters(cur, principal: Principal, query: Query, params: Mapping[str, str]) -> None:
     if params.get("type"):
-        query.where("ou.org_unit_type_id = ANY(%(types)s)", types=_ids(params, "type"))
+        query.where(units_sql.TYPE_IN, types=_ids(params, "type"))
     if params.get("parent"):
-        query.where("ou.parent_id = %(parent)s", parent=id_param(params, "parent"))
+        query.where(units_sql.PARENT_IS, parent=id_param(params, "parent"))
     if bool_param(params, "roots", False):
-        query.where("ou.parent_id IS NULL")
+        query.where(units_sql.IS_ROOT)
     if params.get("descendants_of"):
         path = units.path_of_visible(cur, principal, id_param(params, "descendants_of"), query.version_id)
         query.narrow = True
-        query.where("ou.path LIKE %(descendants)s AND ou.path <> %(ancestor_path)s", descendants=f"{path}%",
-                    ancestor_path=path)  # fmt: skip
+        query.where(units_sql.BELOW, descendants=f"{path}%", ancestor_path=path)
     if params.get("group"):
-        query.where(
-            "EXISTS (SELECT 1 FROM org_unit_groups m"
-            " WHERE m.version_id = ou.version_id AND m.org_unit_id = ou.id AND m.group_id = ANY(%(groups)s))",
-            groups=_ids(params, "group"),
-        )
+        query.where(units_sql.IN_GROUPS, groups=_ids(params, "group"))
 
 
 def _other_filters(query: Query, params: Mapping[str, str]) -> None:
@@ -96,27 +121,16 @@ def _other_filters(query: Query, params: Mapping[str, str]) -> None:
             raise problems.invalid_parameter(
                 "validation_status", f"must be among {', '.join(units.STATUSES)}"
             )
-        query.where("ou.validation_status = ANY(%(statuses)s)", statuses=statuses)
+        query.where(units_sql.STATUS_IN, statuses=statuses)
     if params.get("bbox"):
         west, south, east, north = _bbox(params["bbox"])
-        query.where(
-            "(ou.location && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)"
-            " OR ou.geom && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326))",
-            west=west, south=south, east=east, north=north,
-        )  # fmt: skip
+        query.where(units_sql.IN_BBOX, west=west, south=south, east=east, north=north)
     if "has_geometry" in params:
-        wanted = bool_param(params, "has_geometry", True)
-        query.where(
-            "(ou.location IS NOT NULL OR ou.geom IS NOT NULL) = %(has_geometry)s", has_geometry=wanted
-        )
+        query.where(units_sql.HAS_GEOMETRY, has_geometry=bool_param(params, "has_geometry", True))
     if params.get("open_at"):
-        query.where(
-            "(ou.opening_date IS NULL OR ou.opening_date <= %(open_at)s)"
-            " AND (ou.closed_date IS NULL OR ou.closed_date > %(open_at)s)",
-            open_at=_date(params, "open_at"),
-        )
+        query.where(units_sql.OPEN_AT, open_at=_date(params, "open_at"))
     if params.get("closed_at"):
-        query.where("ou.closed_date <= %(closed_at)s", closed_at=_date(params, "closed_at"))
+        query.where(units_sql.CLOSED_BY, closed_at=_date(params, "closed_at"))
 
 
 def _fields(params: Mapping[str, str]) -> tuple[str, ...] | None:

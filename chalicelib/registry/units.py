@@ -33,15 +33,8 @@ class Scope:
     root_paths: tuple[str, ...] | None
 
     def restrict(self, query: Query) -> None:
-        if self.root_paths is None:
-            return
-        if not self.root_paths:
-            query.where("false")
-            return
-        alternatives = " OR ".join(f"ou.path LIKE %(scope_{i})s" for i in range(len(self.root_paths)))
-        query.where(
-            f"({alternatives})", **{f"scope_{i}": f"{path}%" for i, path in enumerate(self.root_paths)}
-        )
+        if self.root_paths is not None:
+            query.under_any(self.root_paths)
 
     def restrict_for_sync(self, query: Query, since) -> None:
         """Like restrict, and the units that moved out of the subtrees since `since` as well: a phone
@@ -49,15 +42,7 @@ class Scope:
         if not self.root_paths:
             self.restrict(query)
             return
-        roots = {f"scope_{i}": f"{path}%" for i, path in enumerate(self.root_paths)}
-        inside = " OR ".join(f"ou.path LIKE %({name})s" for name in roots)
-        was_inside = " OR ".join(f"m.old_path LIKE %({name})s" for name in roots)
-        query.where(
-            f"(({inside}) OR EXISTS (SELECT 1 FROM org_unit_moves m WHERE m.version_id = ou.version_id"
-            f" AND m.org_unit_id = ou.id AND m.moved_at >= %(moved_since)s AND ({was_inside})))",
-            moved_since=since,
-            **roots,
-        )
+        query.under_any_or_moved_out(self.root_paths, since)
 
     def contains(self, path: str) -> bool:
         return self.root_paths is None or any(path.startswith(root) for root in self.root_paths)
@@ -142,13 +127,9 @@ def locate(
     """The units whose territory contains the point, largest first."""
     require(principal, READ_REGISTRY)
     query = Query(version_id)
-    query.where(
-        "ou.geom && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
-        " AND ST_Intersects(ou.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))",
-        lon=lon, lat=lat,
-    )  # fmt: skip
+    query.where(units_sql.CONTAINS_POINT, lon=lon, lat=lat)
     if type_ids:
-        query.where("ou.org_unit_type_id = ANY(%(types)s)", types=type_ids)
+        query.where(units_sql.TYPE_IN, types=type_ids)
     unit_scope = scope(principal, version_id)
     unit_scope.restrict(query)
     found = unit_scope.hide_above(units_sql.list_page(cur, query, False, None, 100))

@@ -134,9 +134,59 @@ class Query:
         self.clauses.append(clause)
         self.params.update(params)
 
+    def under_any(self, paths: tuple[str, ...]) -> None:
+        """Only units under one of these paths (none: no unit)."""
+        if not paths:
+            self.where("false")
+            return
+        alternatives = " OR ".join(f"ou.path LIKE %(scope_{i})s" for i in range(len(paths)))
+        self.where(f"({alternatives})", **{f"scope_{i}": f"{path}%" for i, path in enumerate(paths)})
+
+    def under_any_or_moved_out(self, paths: tuple[str, ...], since) -> None:
+        """`under_any`, and the units that moved out from under those paths since `since`."""
+        roots = {f"scope_{i}": f"{path}%" for i, path in enumerate(paths)}
+        inside = " OR ".join(f"ou.path LIKE %({name})s" for name in roots)
+        was_inside = " OR ".join(f"m.old_path LIKE %({name})s" for name in roots)
+        self.where(
+            f"(({inside}) OR EXISTS (SELECT 1 FROM org_unit_moves m WHERE m.version_id = ou.version_id"
+            f" AND m.org_unit_id = ou.id AND m.moved_at >= %(moved_since)s AND ({was_inside})))",
+            moved_since=since,
+            **roots,
+        )
+
     def sql_where(self) -> str:
         alive = [] if self.include_deleted else ["ou.deleted_at IS NULL"]
         return " AND ".join(["ou.version_id = %(version_id)s", *alive, *self.clauses])
+
+
+# Filters for Query.where (unit_filters, units.locate), each with the parameters it names.
+NAME_MATCHES = "search_text(ou.name) LIKE search_text(%(search)s)"
+REF_IN = "ou.source_ref = ANY(%(refs)s)"
+CODE_IN = "ou.code = ANY(%(codes)s)"
+ID_IN = "ou.id = ANY(%(ids)s)"
+TYPE_IN = "ou.org_unit_type_id = ANY(%(types)s)"
+PARENT_IS = "ou.parent_id = %(parent)s"
+IS_ROOT = "ou.parent_id IS NULL"
+BELOW = "ou.path LIKE %(descendants)s AND ou.path <> %(ancestor_path)s"
+IN_GROUPS = (
+    "EXISTS (SELECT 1 FROM org_unit_groups m"
+    " WHERE m.version_id = ou.version_id AND m.org_unit_id = ou.id AND m.group_id = ANY(%(groups)s))"
+)
+STATUS_IN = "ou.validation_status = ANY(%(statuses)s)"
+IN_BBOX = (
+    "(ou.location && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)"
+    " OR ou.geom && ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326))"
+)
+HAS_GEOMETRY = "(ou.location IS NOT NULL OR ou.geom IS NOT NULL) = %(has_geometry)s"
+OPEN_AT = (
+    "(ou.opening_date IS NULL OR ou.opening_date <= %(open_at)s)"
+    " AND (ou.closed_date IS NULL OR ou.closed_date > %(open_at)s)"
+)
+CLOSED_BY = "ou.closed_date <= %(closed_at)s"
+CONTAINS_POINT = (
+    "ou.geom && ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+    " AND ST_Intersects(ou.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))"
+)
 
 
 def _page_of_units(columns: str, page: str, order: str, with_parent: bool = True) -> str:

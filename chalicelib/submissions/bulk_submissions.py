@@ -24,7 +24,7 @@ import zipfile
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import COLLECT, Principal, require
 from chalicelib.imports import import_task
-from chalicelib.platform import aws, config, problems
+from chalicelib.platform import aws, config, db, problems
 from chalicelib.registry import mobile_sync, units
 from chalicelib.submissions import ingestion, submissions_sql
 from chalicelib.submissions.ingestion import Origin, Rejected
@@ -124,17 +124,15 @@ def _ingest_entry(ctx: TaskContext, principal: Principal, archive: zipfile.ZipFi
     xml_key = prefix + posixpath.basename(xml_name)
     if xml_name not in members:
         return _quarantine(ctx, principal, xml_key, f"the zip has no {xml_name} for this instance")
-    ctx.cur.execute("SAVEPOINT bulk_entry")
     try:
-        attachments = _store_files(ctx, principal, archive, instance_uuid, prefix, members, xml_name)
-        origin = Origin(principal.account_id, ctx.params["project_id"], principal.user_id, None,
-                        _unit(ctx, principal, entry), _period(entry))  # fmt: skip
-        xml = _read(archive, xml_name)
-        received = ingestion.receive_instance(ctx.cur, origin, xml, xml_key, expected_uuid=instance_uuid)
+        with db.savepoint(ctx.cur, "bulk_entry"):
+            attachments = _store_files(ctx, principal, archive, instance_uuid, prefix, members, xml_name)
+            origin = Origin(principal.account_id, ctx.params["project_id"], principal.user_id, None,
+                            _unit(ctx, principal, entry), _period(entry))  # fmt: skip
+            xml = _read(archive, xml_name)
+            received = ingestion.receive_instance(ctx.cur, origin, xml, xml_key, expected_uuid=instance_uuid)
     except Rejected as rejected:
-        ctx.cur.execute("ROLLBACK TO SAVEPOINT bulk_entry")
         return _quarantine(ctx, principal, xml_key, str(rejected))
-    ctx.cur.execute("RELEASE SAVEPOINT bulk_entry")
     return {"submissions" if received.created else "duplicates": 1, "attachments": attachments}
 
 

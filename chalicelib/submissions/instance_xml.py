@@ -5,13 +5,16 @@ keep that shape: a group becomes an object, a repeat a list of objects (even wit
 form's descriptor says which nodes repeat), a leaf its text (None when empty). Values stay strings,
 as the XForm sends them: nothing is lost or reinterpreted; exports type them with the descriptor.
 
-The standard library's expat parser resolves no external entities and, with expat ≥ 2.4 (Python
-3.12's), refuses entity-expansion bombs, so untrusted uploads are safe to parse.
+Uploads are untrusted: defusedxml parses them with DTDs forbidden, so no entity of any kind (external,
+or expanding into a bomb) is ever declared; an instance never needs one.
 """
 
 import datetime
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+
+import defusedxml
+import defusedxml.ElementTree
 
 MAX_XML_BYTES = 10 * 1024 * 1024
 
@@ -76,9 +79,13 @@ def load(xml: bytes) -> Document:
     if len(xml) > MAX_XML_BYTES:
         raise InstanceError(f"the XML file is {len(xml)} bytes, more than {MAX_XML_BYTES}")
     try:
-        root = ET.fromstring(xml)
+        root = defusedxml.ElementTree.fromstring(xml, forbid_dtd=True)
     except ET.ParseError as error:
         raise InstanceError(f"the XML is malformed ({error})") from error
+    except defusedxml.DefusedXmlException as error:
+        raise InstanceError(
+            f"the XML declares a DTD or entities, which an instance never needs ({error})"
+        ) from error
     xform_id = root.get("id")
     if not xform_id:
         raise InstanceError(f"the root element <{_local(root.tag)}> has no id attribute naming its form")

@@ -11,18 +11,17 @@ events do not send to ingestion.
 import email.parser
 import email.policy
 import posixpath
-import re
 from dataclasses import dataclass
 
 from chalicelib.identity.permissions import COLLECT, Principal, require
-from chalicelib.platform import aws, config, problems
+from chalicelib.platform import aws, config, db, problems
+from chalicelib.platform.filenames import safe_filename
 from chalicelib.registry import mobile_sync
 from chalicelib.submissions import ingestion, instance_xml, submissions_sql
 from chalicelib.submissions.ingestion import Conflict, Origin, Rejected
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 XML_PART = "xml_submission_file"
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,14 @@ def submit(cur, principal: Principal, project_id: int, content_type: str, body: 
         instance_uuid = instance_xml.read(document, instance_xml.Shape()).instance_uuid
     except instance_xml.InstanceError as error:
         return Outcome(400, f"The submission cannot be read: {error}.")
-    prefix = f"openrosa/{principal.account_id}/{project_id}/{_safe(instance_uuid)}/"
+    prefix = f"openrosa/{principal.account_id}/{project_id}/{safe_filename(instance_uuid)}/"
     origin = Origin(principal.account_id, project_id, principal.user_id)
-    cur.execute("SAVEPOINT openrosa_submission")  # a refused instance leaves nothing, the request commits
-    try:
-        received = ingestion.receive_instance(cur, origin, xml.content, _store(prefix + "instance.xml", xml))
+    try:  # a refused instance leaves nothing behind, and the request commits
+        with db.savepoint(cur, "openrosa_submission"):
+            received = ingestion.receive_instance(
+                cur, origin, xml.content, _store(prefix + "instance.xml", xml)
+            )
     except Rejected as rejected:
-        cur.execute("ROLLBACK TO SAVEPOINT openrosa_submission")
         if isinstance(rejected, Conflict):
             return Outcome(409, f"A submission with this instanceID exists with different XML ({rejected}).")
         return Outcome(400, f"The submission cannot be accepted: {rejected}.")
@@ -97,12 +97,8 @@ def _store(key: str, part: Part) -> str:
 
 
 def _attach(cur, account_id: int, instance_uuid: str, prefix: str, part: Part) -> None:
-    name = _safe(posixpath.basename(part.filename or part.name)) or "attachment"
+    name = safe_filename(posixpath.basename(part.filename or part.name), default="attachment")
     key = _store(prefix + name, part)
     file = {"account_id": account_id, "instance_uuid": instance_uuid, "name": name, "s3_key": key,
             "size": len(part.content), "content_type": part.content_type}  # fmt: skip
     submissions_sql.save_file(cur, file)
-
-
-def _safe(name: str) -> str:
-    return SAFE_NAME.sub("_", name)[:200]

@@ -16,6 +16,7 @@ from chalicelib.exports.unit_writers import xlsx_cell
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import READ_SUBMISSIONS, Principal, require
 from chalicelib.platform import problems
+from chalicelib.platform.filenames import safe_filename
 from chalicelib.submissions import (
     submission_export_sql,
     submission_filters,
@@ -106,7 +107,7 @@ def _repeat_header(table, labels: bool) -> list[str]:
 
 def write_csv(folder: str, stream, tables, levels: int, labels: bool, progress):
     """A CSV; with repeats, a zip of the main CSV and one CSV per repeat."""
-    paths = [os.path.join(folder, _file_name(table.name) + ".csv") for table in tables]
+    paths = [os.path.join(folder, safe_filename(table.name) + ".csv") for table in tables]
     files = [open(path, "w", newline="", encoding="utf-8") for path in paths]  # noqa: SIM115 (closed below)
     try:
         writers = [csv.writer(file) for file in files]
@@ -133,10 +134,6 @@ def write_csv(folder: str, stream, tables, levels: int, labels: bool, progress):
 
 def _csv_values(values: list) -> list:
     return ["" if value is None else value for value in values]
-
-
-def _file_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
 
 
 def write_xlsx(folder: str, stream, tables, levels: int, labels: bool, progress):

@@ -2,18 +2,42 @@
 
 import datetime
 from collections.abc import Mapping
+from typing import Annotated
 
-from chalicelib.platform import problems
+from chalicelib.platform import contract, problems
 from chalicelib.platform.query_params import bool_param, id_param
 from chalicelib.submissions.submission_rules import STATUSES, Filters
 
-KNOWN = ("form", "org_unit", "period", "created_from", "created_to", "validation_status", "has_location",
-         "deleted")  # fmt: skip
+
+def _described(text: str):
+    return Annotated[str | None, contract.Meta(description=text)]
 
 
-def parse(query: Mapping[str, str], extra: tuple[str, ...] = ()) -> Filters:
+class SubmissionFilters(contract.Query):
+    """The filters as the query string of GET /api/submissions has them, also accepted as the `filters`
+    object of a submissions export; each is text, read by `parse`."""
+
+    form: _described("form id") = None
+    org_unit: _described("submissions linked to this unit or a unit below it") = None
+    period: _described("the period the phone gave, e.g. 202006") = None
+    created_from: _described("received at or after this ISO 8601 date or time") = None
+    created_to: _described("received before this ISO 8601 date or time") = None
+    validation_status: _described("PENDING, APPROVED or REJECTED") = None
+    has_location: _described("true or false") = None
+    deleted: _described("true: the deleted ones instead") = None
+
+
+KNOWN = SubmissionFilters.__struct_fields__
+
+
+def from_query(query: SubmissionFilters) -> Filters:
+    """Filters from a decoded query string (its other parameters, paging and format, left out)."""
+    return parse({name: value for name in KNOWN if (value := getattr(query, name)) is not None})
+
+
+def parse(query: Mapping[str, str]) -> Filters:
     """Filters from query-string values; an unknown name or a bad value is a 400 naming it."""
-    unknown = set(query) - set(KNOWN) - set(extra)
+    unknown = set(query) - set(KNOWN)
     if unknown:
         known = ", ".join(sorted(KNOWN))
         raise problems.invalid_parameter(sorted(unknown)[0], f"is not a filter; known: {known}")

@@ -57,6 +57,17 @@ class Query:
         return " AND ".join(clauses + self.clauses)
 
 
+# Filters for Query.where (submission_rules), each with the parameter it names.
+FORM_IS = "s.form_id = %(form_id)s"
+UNDER_UNIT = "s.org_unit_path LIKE %(unit_path)s"
+PERIOD_IS = "s.period = %(period)s"
+CREATED_FROM = "s.created_at >= %(created_from)s"
+CREATED_BEFORE = "s.created_at < %(created_to)s"
+STATUS_IS = "s.validation_status = %(status)s"
+HAS_LOCATION = "(s.location IS NOT NULL) = %(has_location)s"
+ID_IS = "s.id = %(id)s"
+
+
 def list_page(cur, query: Query, after: int, limit: int, with_answers: bool = False) -> list[dict]:
     answers = ", s.answers" if with_answers else ""
     sql = f"""

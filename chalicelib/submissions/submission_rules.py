@@ -150,20 +150,20 @@ def _scope(cur, principal: Principal, query: submission_reads_sql.Query) -> None
 
 def _filter(cur, principal: Principal, query: submission_reads_sql.Query, filters: Filters) -> None:
     if filters.form_id is not None:
-        query.where("s.form_id = %(form_id)s", form_id=filters.form_id)
+        query.where(submission_reads_sql.FORM_IS, form_id=filters.form_id)
     if filters.org_unit_id is not None:
         unit = units.visible(cur, principal, filters.org_unit_id)
-        query.where("s.org_unit_path LIKE %(unit_path)s", unit_path=unit["path"] + "%")
+        query.where(submission_reads_sql.UNDER_UNIT, unit_path=unit["path"] + "%")
     if filters.period:
-        query.where("s.period = %(period)s", period=filters.period)
+        query.where(submission_reads_sql.PERIOD_IS, period=filters.period)
     if filters.created_from:
-        query.where("s.created_at >= %(created_from)s", created_from=filters.created_from)
+        query.where(submission_reads_sql.CREATED_FROM, created_from=filters.created_from)
     if filters.created_to:
-        query.where("s.created_at < %(created_to)s", created_to=filters.created_to)
+        query.where(submission_reads_sql.CREATED_BEFORE, created_to=filters.created_to)
     if filters.validation_status:
-        query.where("s.validation_status = %(status)s", status=filters.validation_status)
+        query.where(submission_reads_sql.STATUS_IS, status=filters.validation_status)
     if filters.has_location is not None:
-        query.where("(s.location IS NOT NULL) = %(has_location)s", has_location=filters.has_location)
+        query.where(submission_reads_sql.HAS_LOCATION, has_location=filters.has_location)
 
 
 def get(cur, principal: Principal, submission_id: int) -> dict:
@@ -185,7 +185,7 @@ def _visible(cur, principal: Principal, submission_id: int, include_deleted: boo
         principal.account_id, deleted=None if include_deleted else False, current_only=False
     )
     _scope(cur, principal, query)
-    query.where("s.id = %(id)s", id=submission_id)
+    query.where(submission_reads_sql.ID_IS, id=submission_id)
     found = submission_reads_sql.list_page(cur, query, 0, 1, with_answers=True)
     if not found:
         raise problems.not_found("submission", submission_id)

@@ -8,7 +8,6 @@ whose rows carry the submission id and the entry's position (`2`, or `2.1` insid
 
 from dataclasses import dataclass, field
 
-CONTAINERS = ("group", "repeat")
 SKIPPED_TYPES = ("note",)  # a note holds no answer
 
 

@@ -1,8 +1,6 @@
 """submissions, submission_files, submission_upload_grants, quarantined_uploads: the SQL."""
 
-from psycopg2.extras import Json
-
-from chalicelib.platform.db import all_rows, one
+from chalicelib.platform.db import Json, all_rows, one
 
 FORM_VERSION_IN_PROJECT = """
 SELECT v.id, v.form_id, v.version

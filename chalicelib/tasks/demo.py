@@ -5,8 +5,6 @@ import time
 
 from chalicelib.tasks.engine import Continue, TaskContext, TaskInputError, task
 
-FAILURES = ("input", "transient")
-
 
 @task("demo.count")
 def count(ctx: TaskContext) -> dict | Continue:

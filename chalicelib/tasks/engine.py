@@ -31,8 +31,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from psycopg2.errors import LockNotAvailable
-
 from chalicelib.platform import aws, config, db, jsonutil, problems, s3_upload
 from chalicelib.platform.observability import logger, metrics
 from chalicelib.tasks import tasks_sql
@@ -105,15 +103,12 @@ def _insert(cur, account_id, launcher_id, kind, params, unique_key, extra) -> di
     if unique_key is None:
         return tasks_sql.insert(cur, account_id, launcher_id, kind, params, None, **extra)
     # A transaction that is still creating a task with the same key holds us up, but not for long.
-    previous = db.one(cur, "SELECT current_setting('lock_timeout') AS value")["value"]
-    cur.execute("SELECT set_config('lock_timeout', %(value)s, true)", {"value": UNIQUE_KEY_LOCK_TIMEOUT})
     try:
-        created = tasks_sql.insert(cur, account_id, launcher_id, kind, params, unique_key, **extra)
-    except LockNotAvailable as error:
+        with db.local_settings(cur, {"lock_timeout": UNIQUE_KEY_LOCK_TIMEOUT}):
+            return tasks_sql.insert(cur, account_id, launcher_id, kind, params, unique_key, **extra)
+    except db.LockNotAvailable as error:
         message = f"A task with unique key {unique_key!r} is being created right now; try again."
         raise problems.conflict("task.enqueue_busy", message) from error
-    cur.execute("SELECT set_config('lock_timeout', %(value)s, true)", {"value": previous})
-    return created
 
 
 def send(task_id: int) -> bool:
@@ -298,11 +293,7 @@ def _allow_until_deadline(cur, lambda_context) -> None:
     """The role's timeouts suit API requests; a task's transaction may last until its Lambda ends.
     (SET LOCAL ends with the transaction; worker connections are never shared through a proxy.)"""
     limit_ms = str(int(_lease_seconds(lambda_context) * 1000))
-    cur.execute(
-        "SELECT set_config('statement_timeout', %(ms)s, true),"
-        " set_config('idle_in_transaction_session_timeout', %(ms)s, true)",
-        {"ms": limit_ms},
-    )
+    db.set_local(cur, {"statement_timeout": limit_ms, "idle_in_transaction_session_timeout": limit_ms})
 
 
 def _settle(cur, ctx: TaskContext, returned: Any) -> str:

@@ -19,10 +19,7 @@ def report() -> tuple[bool, dict]:
 def _database() -> dict:
     try:
         with db.transaction() as cur:
-            cur.execute(
-                "SELECT current_setting('server_version') AS server, postgis_lib_version() AS postgis"
-            )
-            versions = cur.fetchone()
+            versions = tasks_sql.server_versions(cur)
             oldest_queued = tasks_sql.oldest_queued_age_seconds(cur)
         return {
             "ok": True,

@@ -5,9 +5,7 @@ or failing only applies to the attempt that claimed. A worker whose lease was ta
 changes nothing.
 """
 
-from psycopg2.extras import Json
-
-from chalicelib.platform.db import all_rows, one
+from chalicelib.platform.db import Json, all_rows, one
 
 LIVE = ("QUEUED", "RUNNING")
 ENDED = ("SUCCESS", "ERRORED", "KILLED")
@@ -332,6 +330,14 @@ def clear_artifacts(cur, task_id: int) -> None:
 def oldest_queued_age_seconds(cur) -> float | None:
     seconds = one(cur, OLDEST_QUEUED_AGE)["seconds"]
     return None if seconds is None else float(seconds)
+
+
+SERVER_VERSIONS = "SELECT current_setting('server_version') AS server, postgis_lib_version() AS postgis"
+
+
+def server_versions(cur) -> dict:
+    """PostgreSQL's and PostGIS's versions (the health check)."""
+    return one(cur, SERVER_VERSIONS)
 
 
 def _json(value) -> Json:

@@ -86,7 +86,7 @@ def test_invalid_user_input_names_the_field(client, alpha):
         ({"email": "not-an-email", "role": "viewer"}, "email"),
         ({"email": "a@alpha.example.org", "role": "emperor"}, "role"),
         ({"email": "a@alpha.example.org", "role": "viewer", "password": "short"}, "password"),
-        ({"email": "a@alpha.example.org", "role": "viewer", "project_ids": ["x"]}, "project_ids"),
+        ({"email": "a@alpha.example.org", "role": "viewer", "project_ids": ["x"]}, "project_ids[0]"),
         ({"email": "a@alpha.example.org", "role": "viewer", "project_ids": [999999]}, "project_ids"),
     ]
     for body, field in cases:

@@ -76,8 +76,8 @@ def test_bulk_update_input_is_checked_before_anything_is_queued(client, alpha, t
     cases = [
         ({"filters": {"bbox": "1,2"}, "changes": {"validation_status": "VALID"}}, "parameter", "bbox"),
         ({"filters": {}, "changes": {}}, "field", "changes"),
-        ({"filters": {}, "changes": {"name": "All the same"}}, "fields", ["name"]),
-        ({"filters": {}, "changes": {"validation_status": "MAYBE"}}, "field", "validation_status"),
+        ({"filters": {}, "changes": {"name": "All the same"}}, "fields", ["changes.name"]),
+        ({"filters": {}, "changes": {"validation_status": "MAYBE"}}, "field", "changes.validation_status"),
         ({"changes": {"validation_status": "VALID"}}, "field", "filters"),
     ]
     for body, key, value in cases:

@@ -35,12 +35,32 @@ elif args[:2] == ["lambda", "invoke"]:
 """
 
 
+# `chalice package` and cfn-lint are tested in test_packaging; here they only leave their files.
+FAKE_CHALICE = """\
+#!/bin/sh
+out=$(eval echo \\${{$#}})
+mkdir -p "$out" && echo "Resources: {{}}" > "$out/sam.yaml" && echo zip > "$out/deployment.zip"
+"""
+
+
+def _script(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o755)
+
+
+def _venv_bin(tmp_path: Path) -> Path:
+    venv_bin = tmp_path / "venv-bin"
+    venv_bin.mkdir(exist_ok=True)
+    _script(venv_bin / "python", f'#!/bin/sh\nexec {sys.executable} "$@"\n')  # a symlink would leave the venv
+    _script(venv_bin / "chalice", FAKE_CHALICE.format())
+    _script(venv_bin / "cfn-lint", "#!/bin/sh\n")
+    return venv_bin
+
+
 def deploy(tmp_path: Path, **extra_env) -> tuple[subprocess.CompletedProcess, list[list[str]]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    aws = bin_dir / "aws"
-    aws.write_text(FAKE_AWS.format(python=sys.executable))
-    aws.chmod(0o755)
+    _script(bin_dir / "aws", FAKE_AWS.format(python=sys.executable))
     log = tmp_path / "aws.log"
     log.unlink(missing_ok=True)
     env = (
@@ -49,7 +69,7 @@ def deploy(tmp_path: Path, **extra_env) -> tuple[subprocess.CompletedProcess, li
             "PATH": f"{bin_dir}:{os.environ['PATH']}",
             "FAKE_AWS_LOG": str(log),
             "DIST": str(tmp_path / "dist"),
-            "VENV_BIN": str(Path(sys.executable).parent),
+            "VENV_BIN": str(_venv_bin(tmp_path)),
             "AWS_DEFAULT_REGION": "eu-west-1",
         }
         | extra_env
@@ -69,7 +89,6 @@ def overrides(call: list[str]) -> list[str]:
     return call[start:end]
 
 
-@pytest.mark.slow
 def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path):
     result, calls = deploy(tmp_path, ALARM_EMAIL="ops@example.org", APP_PARAMETERS="TaskWorkerConcurrency=4")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -101,7 +120,6 @@ def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path
     assert "https://api.example/api/" in result.stdout
 
 
-@pytest.mark.slow
 def test_deploy_fails_when_the_migrations_fail(tmp_path):
     result, calls = deploy(tmp_path, FAKE_MIGRATE_FAILS="1")
     assert result.returncode == 1

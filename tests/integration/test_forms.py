@@ -75,7 +75,7 @@ def test_a_form_is_created_read_changed_listed_and_deleted(client, alpha):
         ({"project_ids": [1]}, "name"),
         ({"name": "  "}, "name"),
         ({"name": "F", "project_ids": [999999]}, "project_ids"),
-        ({"name": "F", "project_ids": ["1"]}, "project_ids"),
+        ({"name": "F", "project_ids": ["1"]}, "project_ids[0]"),
         ({"name": "F", "org_unit_type_ids": [999999]}, "org_unit_type_ids"),
         ({"name": "F", "period_type": "FORTNIGHT"}, "period_type"),
         ({"name": "F", "single_per_period": True}, "single_per_period"),

@@ -211,7 +211,7 @@ def returns_batch_item_failures(app_module, function_name: str) -> bool:
 
 @pytest.mark.slow
 def test_handlers_that_return_batch_item_failures_have_lambda_honour_them(resources):
-    """Without ReportBatchItemFailures Lambda deletes the failed messages too (ARCHITECTURE.md §7);
+    """Without ReportBatchItemFailures Lambda deletes the failed messages too;
     a handler that reports nothing must read one message at a time and raise."""
     import app as app_module
 

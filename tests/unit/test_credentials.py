@@ -2,6 +2,7 @@ import pytest
 
 from chalicelib.identity import credentials
 from chalicelib.platform import config
+from tests.unit.deployed import pose_as_deployed
 
 
 def test_password_hash_is_salted_and_verifies():
@@ -14,7 +15,7 @@ def test_password_hash_is_salted_and_verifies():
 
 
 def test_production_hashes_at_owasps_cost_and_older_hashes_need_redoing(monkeypatch):
-    monkeypatch.setenv("STAGE", "prod")
+    pose_as_deployed(monkeypatch, "prod")
     monkeypatch.delenv("PASSWORD_SCRYPT_N")
     config.reset()
     try:
@@ -29,7 +30,7 @@ def test_production_hashes_at_owasps_cost_and_older_hashes_need_redoing(monkeypa
 @pytest.mark.parametrize(("stage", "n", "reason"), [("prod", "1024", "local and test stages only"),
                                                     ("test", "1000", "power of 2")])  # fmt: skip
 def test_a_weak_or_malformed_cost_stops_the_settings(monkeypatch, stage, n, reason):
-    monkeypatch.setenv("STAGE", stage)
+    pose_as_deployed(monkeypatch, stage)
     monkeypatch.setenv("PASSWORD_SCRYPT_N", n)
     config.reset()
     with pytest.raises(RuntimeError, match=reason):

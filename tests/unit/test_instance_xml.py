@@ -63,7 +63,9 @@ def test_without_a_descriptor_repeated_siblings_still_become_a_list():
          b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY e "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
          b'<!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;"><!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">'
          b'<!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;"><!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">]>'
-         b"<data id='x'>&i;</data>", "the XML is malformed"),
+         b"<data id='x'>&i;</data>", "declares a DTD or entities"),
+        (b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><data id="x">&x;</data>', "declares a DTD"),
+        (b'<!DOCTYPE data SYSTEM "http://127.0.0.1/x.dtd"><data id="x"/>', "declares a DTD"),
     ],
 )  # fmt: skip
 def test_unreadable_instances_say_why(xml, message):

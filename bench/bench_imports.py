@@ -354,17 +354,25 @@ def _our_copy_lines(gpkg_file: Path, path: Path) -> Path:
     import functools
     import itertools
 
-    from chalicelib.imports import gpkg_reader, import_writer, read_ahead, tree_plan, unit_loader_sql
+    from chalicelib.imports import (
+        gpkg_reader,
+        import_writer,
+        read_ahead,
+        tree_plan,
+        unit_loader_sql,
+        unit_model,
+        unit_rows,
+    )
 
     with gpkg_reader.opened(gpkg_file) as source, open(path, "wb") as out:
-        placer = tree_plan.Placer(itertools.count(10**9), gpkg_reader.ProblemList(), source.parents)
-        target = import_writer.Target(1, 1, 1, 1)
+        placer = tree_plan.Placer(itertools.count(10**9), unit_model.ProblemList(), source.parents)
+        target = unit_rows.Target(1, 1, 1, 1)
         type_ids = {name: 1 for _, name in source.levels}
         group_ids = {ref: 1 for ref in source.package.groups}
-        encode = functools.partial(import_writer._encoded, type_ids=type_ids, seen_uuids=None)
+        encode = functools.partial(unit_rows.encoded_units, type_ids=type_ids, seen_uuids=None)
         batches = read_ahead.batches(source.features, encode, source.package.problems, in_process=True)
         placed = import_writer._placed(batches, placer, lambda done, total: None, source.count)
-        rows = import_writer._lines(target, placed, group_ids, [])
+        rows = unit_rows.copy_lines(target, placed, group_ids, [])
         shutil.copyfileobj(unit_loader_sql._CopyStream(rows), out, unit_loader_sql.READ_SIZE)
     return path
 

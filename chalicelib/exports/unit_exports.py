@@ -29,6 +29,7 @@ FORMATS = {
 }
 BUFFER_BYTES = 1024 * 1024
 PAGE_PARAMETERS = ("limit", "cursor", "fields", "with_geometry", "count", "format")
+WRITE_BEHIND = True  # False: the GeoPackage is written in this process (tests cover both ways)
 
 
 def launch(cur, principal: Principal, what: str, file_format: str, filters: dict[str, str]) -> dict:
@@ -130,6 +131,3 @@ def _gpkg(ctx: TaskContext, path: str, records, summary: dict, query, progress) 
                                          lambda count: None)  # fmt: skip
 
     return write_behind.written(records, write, progress, in_process=not WRITE_BEHIND)
-
-
-WRITE_BEHIND = True  # False: the GeoPackage is written in this process (tests cover both ways)

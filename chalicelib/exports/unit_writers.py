@@ -38,6 +38,42 @@ HEADERS = [
     "depth",
     "wkt",
 ]
+# The control characters Excel refuses in cells (openpyxl's ILLEGAL_CHARACTERS_RE).
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+SRS_ROWS = [
+    (
+        "Undefined cartesian SRS",
+        -1,
+        "NONE",
+        -1,
+        "undefined",
+        "undefined cartesian coordinate reference system",
+    ),
+    (
+        "Undefined geographic SRS",
+        0,
+        "NONE",
+        0,
+        "undefined",
+        "undefined geographic coordinate reference system",
+    ),
+    (
+        "WGS 84 geodetic",
+        4326,
+        "EPSG",
+        4326,
+        'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
+        'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
+        'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
+        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
+    ),
+]
+# Iaso's columns, and validation_status (which Iaso ignores) so that our round trips keep it
+LAYER_COLUMNS = IASO_COLUMNS
+INSERTED = slice(1, -2)  # the layer's columns
+# What each feature row carries: its type (which layer), the layer's columns in order, then what a
+# layer made for a type that appeared late needs (export_writers._late_layer).
+GPKG_RECORD = ("org_unit_type", "geom", *LAYER_COLUMNS, "type_depth", "has_territory")
 
 
 def ancestor_headers(levels: int) -> list[str]:
@@ -106,10 +142,6 @@ def write_xlsx(path: str, rows: Iterable[dict], levels: int, progress) -> int:
     return count
 
 
-# The control characters Excel refuses in cells (openpyxl's ILLEGAL_CHARACTERS_RE).
-ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
-
-
 def xlsx_cell(value):
     """Excel refuses control characters in cells; drop them rather than fail the export."""
     return ILLEGAL_CHARACTERS.sub("", value) if isinstance(value, str) else value
@@ -150,39 +182,6 @@ def _geometry(row: dict):
 # GeoPackage
 
 
-SRS_ROWS = [
-    (
-        "Undefined cartesian SRS",
-        -1,
-        "NONE",
-        -1,
-        "undefined",
-        "undefined cartesian coordinate reference system",
-    ),
-    (
-        "Undefined geographic SRS",
-        0,
-        "NONE",
-        0,
-        "undefined",
-        "undefined geographic coordinate reference system",
-    ),
-    (
-        "WGS 84 geodetic",
-        4326,
-        "EPSG",
-        4326,
-        'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],'
-        'AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,'
-        'AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]',
-        "longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid",
-    ),
-]
-
-# Iaso's columns, and validation_status (which Iaso ignores) so that our round trips keep it
-LAYER_COLUMNS = IASO_COLUMNS
-
-
 def layer_name(depth: int, type_name: str) -> str:
     return f"level-{depth}-{type_name}"
 
@@ -209,12 +208,6 @@ def write_gpkg(path: str, batches: Iterable[list[tuple]], layers: list[dict], gr
     finally:
         db.close()
     return count
-
-
-# What each feature row carries: its type (which layer), the layer's columns in order, then what a
-# layer made for a type that appeared late needs (export_writers._late_layer).
-GPKG_RECORD = ("org_unit_type", "geom", *LAYER_COLUMNS, "type_depth", "has_territory")
-INSERTED = slice(1, -2)  # the layer's columns
 
 
 def _insert_features(db: sqlite3.Connection, names: dict, batches: Iterable[list[tuple]], progress) -> int:

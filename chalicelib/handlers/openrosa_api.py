@@ -72,6 +72,7 @@ def submission_head(call: Call, project_id: ProjectId) -> None:
     status=201,
     raw=(MULTIPART,),
     produces=XML,
+    other_responses={400: RawResponse, 409: RawResponse},  # an OpenRosaResponse saying why
 )
 def submission_post(call: Call, project_id: ProjectId) -> RawResponse:
     content_type = call.request.headers.get("content-type") or ""

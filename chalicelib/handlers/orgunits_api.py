@@ -37,6 +37,7 @@ from chalicelib.tasks import task_views
 GEOJSON = "application/geo+json"
 Status = one_of(*units.STATUSES)
 UnitId = Annotated[int, PathId("orgunit")]
+DEFAULTS = {"aliases": [], "validation_status": "NEW", "extra_fields": {}, "group_ids": []}
 
 
 class UnitFields(Body):
@@ -59,9 +60,6 @@ class UnitFields(Body):
 
 class NewUnit(UnitFields):
     version_id: Id | None | UnsetType = UNSET  # default: the account's
-
-
-DEFAULTS = {"aliases": [], "validation_status": "NEW", "extra_fields": {}, "group_ids": []}
 
 
 def unit_fields(body: UnitFields) -> dict:

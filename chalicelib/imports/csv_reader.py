@@ -3,12 +3,11 @@
 Columns (English, case-insensitive): `ref` and `name` (required), `parent_ref`, `type` (default
 "Org unit"), `code`, `opening_date`, `closed_date`, `group_refs` (comma list), `uuid`, and a geometry
 as `latitude` + `longitude`, or `wkt`, or `geojson`. Delimiter `,` or `;` (sniffed from the header),
-UTF-8 with or without a BOM. Problems are reported per row and field like the GeoPackage reader's.
+UTF-8 with or without a BOM (csv_text reads the rows). Problems are reported per row and field like
+the GeoPackage reader's.
 """
 
-import csv
 import datetime
-import itertools
 import json
 import operator
 import re
@@ -18,11 +17,11 @@ from pathlib import Path
 import shapely
 from shapely.geometry import Point, shape
 
-from chalicelib.imports.gpkg_reader import (
+from chalicelib.imports.csv_text import TOO_MANY_VALUES, CsvError, value_rows
+from chalicelib.imports.unit_model import (
     OUTSIDE_GLOBE,
     VALIDATION_STATUSES,
     Feature,
-    GpkgError,
     Package,
     RowProblem,
     Source,
@@ -56,16 +55,13 @@ EXPORT_ALIASES = {"org_unit_type": "type"}
 EXPORT_IGNORED = {"id", "parent_id", "parent_name", "altitude", "depth"}
 ANCESTOR_COLUMN = re.compile(r"^level_\d+_(name|ref)$")
 DEFAULT_TYPE = "Org unit"
-TOO_MANY_VALUES = "has more values than the header has columns"
-
-
-class CsvError(GpkgError):
-    """The file cannot be read as a CSV of org units."""
-
-
-# Territories as WKT can be long; csv's default field limit (128 KiB) would refuse them.
-FIELD_LIMIT = 64 * 1024 * 1024
-csv.field_size_limit(FIELD_LIMIT)
+BATCH = 10_000  # rows whose points are made together
+# A row's values in this order (a column the header lacks reads as empty): the unit's attributes, then
+# its geometry.
+ATTRIBUTES = ("ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs",
+              "groups", "uuid", "validation_status")  # fmt: skip
+GEOMETRY = ("latitude", "longitude", "wkt", "geojson")
+SURVEYED = ("ref", "name", "parent_ref", "type", "group_refs", "groups")
 
 
 def read(path: str | Path) -> Package:
@@ -82,16 +78,6 @@ def source(path: str | Path) -> Source:
     package = Package()
     levels, count, parents = _survey(path, package)
     return Source(package, levels, count, lambda: _features(path, package), parents, streamed=True)
-
-
-BATCH = 10_000  # rows whose points are made together
-
-
-# A row's values in this order (a column the header lacks reads as empty): the unit's attributes, then
-# its geometry.
-ATTRIBUTES = ("ref", "name", "parent_ref", "type", "code", "opening_date", "closed_date", "group_refs",
-              "groups", "uuid", "validation_status")  # fmt: skip
-GEOMETRY = ("latitude", "longitude", "wkt", "geojson")
 
 
 def _features(path: str | Path, package: Package) -> Iterator[Feature]:
@@ -112,9 +98,6 @@ def _features(path: str | Path, package: Package) -> Iterator[Feature]:
             batch, points = [], []
     _place_points(points)
     yield from batch
-
-
-SURVEYED = ("ref", "name", "parent_ref", "type", "group_refs", "groups")
 
 
 def _survey(path: str | Path, package: Package) -> tuple[list[tuple[int, str]], int, frozenset[str]]:
@@ -159,114 +142,11 @@ def _picker(header: list[str], names: tuple[str, ...]):
 
 def _place_points(points: list[tuple[Feature, float, float]]) -> None:
     """Locations given as latitude/longitude, made in one vectorised shapely call (one by one, they
-    were a tenth of a CSV import's time)."""
+    were a large share of a CSV import's time)."""
     if points:
         made = shapely.points([(lon, lat) for _, lon, lat in points])
         for (feature, _, _), point in zip(points, made, strict=True):
             feature.location = point
-
-
-def rows_of(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, dict]]]:
-    """The header (each name through `rename`), and the rows as `value_rows` gives them, keyed by those
-    names. A row with more values than the header has columns comes as None: its columns cannot be
-    trusted."""
-    header, rows = value_rows(path, rename)
-    kept, width = [(name, index) for index, name in enumerate(header)], len(header)
-    return header, ((row_number, _record(values, kept, width)) for row_number, values in rows)
-
-
-def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header (each name through `rename`), and each row's values numbered as a spreadsheet shows
-    them (the header is row 1), read as they are asked for, without NUL characters."""
-    path = Path(path)
-    if path.stat().st_size == 0:
-        raise CsvError("the file is empty")
-    try:
-        with _text(path) as file:
-            header_line = file.readline()
-    except UnicodeDecodeError as error:
-        raise _not_utf8(path, error) from error
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    header = [rename(name or "") for name in next(csv.reader([header_line], delimiter=delimiter), [])]
-    holds_nul = _holds_nul(path)
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        row_number = 1
-        try:
-            with _text(path) as file:
-                file.readline()
-                nul = [False]  # a NUL character in the lines of the record being read
-                lines = (_noting_nul(line, nul) for line in file) if holds_nul else file
-                for values in _records(lines, delimiter):
-                    if values:  # blank lines are skipped, and not counted
-                        row_number += 1
-                        if nul[0]:  # PostgreSQL refuses NUL in text: out of the values (not the line)
-                            values, nul[0] = [value.replace("\x00", "") for value in values], False
-                        yield row_number, values
-        except UnicodeDecodeError as error:
-            raise _not_utf8(path, error) from error
-        except csv.Error as error:  # a value over FIELD_LIMIT
-            raise CsvError(f"row {row_number + 1}: {error}") from error
-
-    return header, rows()
-
-
-def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:
-    """What csv.reader(lines) gives, a line without a quote character split at once (most lines, in 55-60%
-    of csv.reader's time: a big import reads its file twice); a line with one is csv.reader's, with
-    the lines after it that its record takes (a quoted line break)."""
-    for line in lines:
-        if '"' not in line and len(line) <= FIELD_LIMIT:  # a longer one, csv.reader refuses
-            line = line.rstrip("\r\n")
-            yield line.split(delimiter) if line else []
-        else:
-            yield next(csv.reader(itertools.chain((line,), lines), delimiter=delimiter))
-
-
-def _holds_nul(path: Path) -> bool:
-    """Whether the file has a NUL byte anywhere: most have none, and then their lines need no look."""
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            if b"\x00" in chunk:
-                return True
-    return False
-
-
-def _noting_nul(line: str, nul: list[bool]) -> str:
-    if "\x00" in line:
-        nul[0] = True
-    return line
-
-
-def _record(values: list[str], kept: list[tuple[str, int]], width: int) -> dict | None:
-    if len(values) == width:
-        return {name: values[index] for name, index in kept}
-    if len(values) > width:
-        return None
-    return {name: values[index] if index < len(values) else "" for name, index in kept}  # the rest is empty
-
-
-def _text(path: Path):
-    return open(path, encoding="utf-8-sig", newline="")  # the callers close it
-
-
-def _not_utf8(path: Path, error: UnicodeDecodeError) -> CsvError:
-    """The error, naming the first line that is not UTF-8 (the decoder reads ahead, so where it failed
-    does not say which line)."""
-    with path.open("rb") as file:
-        line = next((number for number, raw in enumerate(file, start=1) if not _is_utf8(raw)), None)
-    where = f"line {line}: " if line else ""
-    return CsvError(
-        f"the file is not UTF-8 ({where}{error.reason}); save it as 'CSV UTF-8' and upload it again"
-    )
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 def _column(name: str | None) -> str:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from shapely.geometry import Point
 
-from chalicelib.imports.csv_reader import TOO_MANY_VALUES, CsvError, rows_of
-from chalicelib.imports.gpkg_reader import Feature, Package, RowProblem, normalise_ref, place_geometry
+from chalicelib.imports.csv_text import TOO_MANY_VALUES, CsvError, rows_of
+from chalicelib.imports.unit_model import Feature, Package, RowProblem, normalise_ref, place_geometry
 
 LAYER = "csv"
 MAPPING_KEYS = {"levels", "latitude", "longitude", "code", "ref"}

@@ -10,7 +10,7 @@ from pathlib import Path
 from shapely.geometry import Point, shape
 
 from chalicelib.imports import csv_reader
-from chalicelib.imports.gpkg_reader import GpkgError, Package, RowProblem, place_geometry
+from chalicelib.imports.unit_model import GpkgError, Package, RowProblem, place_geometry
 
 LAYER = "geojson"
 WGS84_NAMES = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326")

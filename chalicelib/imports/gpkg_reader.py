@@ -6,25 +6,37 @@ with columns `ref` and `name` (required), `parent_ref`, `group_refs` (comma list
 (Multi)Polygons territories. An attribute table `groups(ref, name)` names the groups.
 Refs written as `iaso#123` or `iaso:123` (Iaso's internal ids) are the same ref.
 
-Problems that make the file unusable raise GpkgError; problems of one feature are collected with
-their layer, row and field so that the importer can report them all at once.
+Problems that make the file unusable raise GpkgError (unit_model); problems of one feature are
+collected with their layer, row and field so that the importer can report them all at once.
 """
 
 import datetime
 import re
 import sqlite3
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import Point
 
 from chalicelib.imports import gpkg_reader_sql
-from chalicelib.registry.geometry import outside_globe, outside_globe_all, repaired
+from chalicelib.imports.unit_model import (
+    OUTSIDE_GLOBE,
+    VALIDATION_STATUSES,
+    WHAT_A_UNIT_HAS,
+    Feature,
+    GpkgError,
+    Package,
+    RowProblem,
+    Source,
+    normalise_ref,
+    place_territory,
+)
+from chalicelib.registry.geometry import outside_globe_all
 
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -43,86 +55,7 @@ IASO_COLUMNS = (
     "uuid",
     "validation_status",
 )
-VALIDATION_STATUSES = ("NEW", "VALID", "REJECTED")
-
-
-class GpkgError(Exception):
-    """The file cannot be read as a GeoPackage in Iaso's layout."""
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    layer: str
-    row: int
-    field: str
-    message: str
-    fatal: bool = True  # False: repaired, reported as a warning
-    ref: str | None = None  # the row's ref, when it has one
-
-    def __str__(self) -> str:
-        return f"{self.layer}, row {self.row}, {self.field}: {self.message}"
-
-
-@dataclass(slots=True)  # a million of them at once in a big import: no per-instance dict
-class Feature:
-    layer: str
-    row: int
-    depth: int
-    type_name: str
-    ref: str
-    name: str
-    parent_ref: str | None = None
-    group_refs: list[str] = field(default_factory=list)
-    code: str | None = None
-    opening_date: datetime.date | None = None
-    closed_date: datetime.date | None = None
-    uuid: str | None = None
-    validation_status: str | None = (
-        None  # NEW, VALID or REJECTED when the file says; else the importer decides
-    )
-    location: Point | None = None
-    territory: MultiPolygon | None = None
-
-
-MAX_PROBLEMS = 10_000
-
-
-class ProblemList(list):
-    """Row problems, up to a point: a file where thousands of rows are wrong is the wrong file, and
-    listing a million errors would only exhaust the worker's memory."""
-
-    def append(self, problem: RowProblem) -> None:
-        if len(self) >= MAX_PROBLEMS:
-            first = "; ".join(str(p) for p in self[:5])
-            raise GpkgError(
-                f"more than {MAX_PROBLEMS} rows have problems; is this the right file? First: {first}"
-            )
-        super().append(problem)
-
-
-@dataclass
-class Package:
-    features: list[Feature] = field(default_factory=list)
-    groups: dict[str, str] = field(default_factory=dict)  # ref -> name
-    problems: ProblemList = field(default_factory=ProblemList)
-
-    @property
-    def errors(self) -> list[RowProblem]:
-        return [problem for problem in self.problems if problem.fatal]
-
-    @property
-    def warnings(self) -> list[RowProblem]:
-        return [problem for problem in self.problems if not problem.fatal]
-
-
-def normalise_ref(ref) -> str | None:
-    """`iaso:123` and `iaso#123` name the same unit; blanks are no ref."""
-    if ref is None:
-        return None
-    ref = (ref if type(ref) is str else str(ref)).strip()
-    if ref[:5] == "iaso:":
-        return "iaso#" + ref[5:]
-    return ref or None
+BATCH = 10_000
 
 
 def read(path: str | Path) -> Package:
@@ -130,27 +63,6 @@ def read(path: str | Path) -> Package:
     with opened(path) as source:
         source.package.features = list(source.features())
         return source.package
-
-
-@dataclass
-class Source:
-    """A file's features, read as they are asked for, with what is known before: the groups, the
-    levels (depth, type name), at most how many features there are, and the refs that features name
-    as their parent (or None when not known). `features()` may be called again to read them again."""
-
-    package: Package  # groups now; problems as the features are read
-    levels: list[tuple[int, str]]
-    count: int
-    features: Callable[[], Iterator[Feature]]
-    parents: frozenset[str] | None = None
-    streamed: bool = False  # read from the file as they are asked for (not from memory)
-
-    @classmethod
-    def of(cls, package: Package) -> "Source":
-        """A file read whole (CSV, GeoJSON) as a source."""
-        levels = sorted({(feature.depth, feature.type_name) for feature in package.features})
-        parents = frozenset(feature.parent_ref for feature in package.features if feature.parent_ref)
-        return cls(package, levels, len(package.features), lambda: iter(package.features), parents)
 
 
 @contextmanager
@@ -233,9 +145,6 @@ def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
 
 def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in connection.execute(gpkg_reader_sql.table_info(table))}
-
-
-BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -325,8 +234,6 @@ def _usable(geometry, type_id: int, outside: bool):
 
 POINT, POLYGON, MULTIPOLYGON = (int(t) for t in (shapely.GeometryType.POINT, shapely.GeometryType.POLYGON,
                                                   shapely.GeometryType.MULTIPOLYGON))  # fmt: skip
-OUTSIDE_GLOBE = "has coordinates outside longitude -180..180 / latitude -90..90"
-WHAT_A_UNIT_HAS = "a unit has a Point or a (Multi)Polygon"
 
 
 def _feature(
@@ -373,7 +280,7 @@ def _feature(
     if isinstance(geometry, GpkgError):
         problem("geom", str(geometry))
         return None
-    return _territory(feature, geometry, problem)
+    return place_territory(feature, geometry, problem)
 
 
 def _dates(feature: Feature, opening_date, closed_date, problem) -> bool:
@@ -388,36 +295,6 @@ def _dates(feature: Feature, opening_date, closed_date, problem) -> bool:
         problem("closed_date", "is before opening_date")
         return False
     return True
-
-
-def place_geometry(feature: Feature, geometry, problem) -> Feature | None:
-    """Sets the point or territory of `feature`; reports (through `problem`) what cannot be used."""
-    if geometry is None:
-        return feature
-    if geometry.is_empty:
-        problem("geom", "is an empty geometry")
-        return None
-    if outside_globe(geometry):
-        problem("geom", OUTSIDE_GLOBE)
-        return None
-    if isinstance(geometry, Point):
-        feature.location = geometry
-        return feature
-    if isinstance(geometry, Polygon | MultiPolygon):
-        return _territory(feature, geometry, problem)
-    problem("geom", f"is a {geometry.geom_type}; {WHAT_A_UNIT_HAS}")
-    return None
-
-
-def _territory(feature: Feature, geometry: Polygon | MultiPolygon, problem) -> Feature | None:
-    territory, reason = repaired(geometry)
-    if territory.is_empty:
-        problem("geom", f"is invalid ({reason}) and cannot be repaired")
-        return None
-    if reason:
-        problem("geom", f"was invalid ({reason}) and has been repaired", fatal=False)
-    feature.territory = territory
-    return feature
 
 
 def parse_geometry(blob: bytes | None):
@@ -464,11 +341,6 @@ def _wkb_of(blob: bytes | None) -> bytes | None:
     if srs_id not in (WGS84, 0, -1):
         raise GpkgError(f"is in EPSG:{srs_id}; only EPSG:4326 is accepted")
     return bytes(blob[8 + envelope :])
-
-
-def iter_layers(package: Package) -> Iterator[tuple[int, str]]:
-    """(depth, type name) of each level present, top first."""
-    yield from sorted({(feature.depth, feature.type_name) for feature in package.features})
 
 
 PLAIN_HEADERS = _plain_headers()

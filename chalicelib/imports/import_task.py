@@ -20,8 +20,18 @@ from dataclasses import dataclass
 
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
-from chalicelib.imports import csv_reader, csv_tree, geojson_reader, gpkg_reader, tree_plan, unit_loader_sql
-from chalicelib.imports.import_writer import Target, write, write_new_version
+from chalicelib.imports import (
+    csv_reader,
+    csv_tree,
+    geojson_reader,
+    gpkg_reader,
+    tree_plan,
+    unit_loader_sql,
+    unit_model,
+)
+from chalicelib.imports.import_writer import write_new_version
+from chalicelib.imports.unit_rows import Target
+from chalicelib.imports.version_merge import write
 from chalicelib.platform import aws, config, problems
 from chalicelib.platform.filenames import safe_filename
 from chalicelib.platform.jsonutil import dumps
@@ -125,7 +135,7 @@ def run_import(ctx: TaskContext) -> dict:
     return result
 
 
-def _into_existing(ctx: TaskContext, request: Request, target: Target, package: gpkg_reader.Package):
+def _into_existing(ctx: TaskContext, request: Request, target: Target, package: unit_model.Package):
     """An existing version: the whole file is matched against its units, then written."""
     existing = _existing(ctx, request)
     ctx.progress(1, 4, f"checking {len(package.features)} units")
@@ -167,7 +177,7 @@ def _check_hierarchy(request: Request) -> None:
 
 
 @contextmanager
-def _opened(path: str, request: Request) -> Iterator[gpkg_reader.Source]:
+def _opened(path: str, request: Request) -> Iterator[unit_model.Source]:
     """The file as a source of features: a GeoPackage or a CSV of units streamed into a new version (an
     existing one is matched against the whole file), the rest read whole."""
     try:
@@ -182,8 +192,8 @@ def _opened(path: str, request: Request) -> Iterator[gpkg_reader.Source]:
             package = csv_tree.read(path, csv_tree.parse_mapping(request.hierarchy))
         else:
             package = READERS[request.format](path)
-        yield gpkg_reader.Source.of(package)
-    except gpkg_reader.GpkgError as error:  # reading, or too many problems found while checking
+        yield unit_model.Source.of(package)
+    except unit_model.GpkgError as error:  # reading, or too many problems found while checking
         raise TaskInputError(f"The file cannot be imported: {error}") from error
 
 
@@ -196,12 +206,12 @@ def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existin
     return {row["source_ref"]: row for row in unit_loader_sql.existing_units(ctx.cur, request.version_id)}
 
 
-def _shown(problem: gpkg_reader.RowProblem) -> dict:
+def _shown(problem: unit_model.RowProblem) -> dict:
     return {"layer": problem.layer, "row": problem.row, "field": problem.field, "ref": problem.ref,
             "message": problem.message}  # fmt: skip
 
 
-def _summary(errors: list[gpkg_reader.RowProblem]) -> str:
+def _summary(errors: list[unit_model.RowProblem]) -> str:
     listed = "; ".join(str(problem) for problem in errors[:REPORTED_PROBLEMS])
     more = (
         f" (and {len(errors) - REPORTED_PROBLEMS} more in report.json)"

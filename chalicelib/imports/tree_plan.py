@@ -1,6 +1,6 @@
 """Checking an imported tree before anything is written: refs, parents, cycles; then ids and paths.
 
-Works on gpkg.Feature objects (the CSV and GeoJSON readers produce the same), in memory: paths are
+Works on unit_model.Feature objects (the CSV and GeoJSON readers produce the same), in memory: paths are
 computed from the parent refs here rather than by a recursive UPDATE in the database.
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from chalicelib.imports.gpkg_reader import Feature, RowProblem
+from chalicelib.imports.unit_model import Feature, RowProblem
 
 
 @dataclass(frozen=True)

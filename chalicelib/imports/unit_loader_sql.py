@@ -182,7 +182,7 @@ NULL = "\\N"
 
 
 def _line(row: tuple | str) -> str:
-    if type(row) is str:  # whole lines already (import_writer makes its lines itself)
+    if type(row) is str:  # whole lines already (an import's, from unit_rows.copy_lines)
         return row
     return "\t".join([text(value) for value in row]) + "\n"
 
@@ -216,7 +216,7 @@ def existing_units(cur, version_id: int) -> list[dict]:
     )
 
 
-# Writing into an existing version (import_writer.write): uuids already taken, field updates, and
+# Writing into an existing version (version_merge.write): uuids already taken, field updates, and
 # the paths recomputed after parents changed.
 TAKEN_UUIDS = (
     "SELECT uuid::text AS uuid FROM org_units"

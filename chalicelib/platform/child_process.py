@@ -11,6 +11,8 @@ import signal
 from collections.abc import Callable
 from typing import NoReturn
 
+PIPE_BYTES = 1 << 20
+
 
 def live_then_exit(work: Callable[[], None]) -> NoReturn:  # pragma: no cover (runs in the child)
     """A child's whole life: `work`, then os._exit, never the parent's cleanup (its database
@@ -26,9 +28,6 @@ def live_then_exit(work: Callable[[], None]) -> NoReturn:  # pragma: no cover (r
         status = 1
     finally:
         os._exit(status)
-
-
-PIPE_BYTES = 1 << 20
 
 
 def wide_pipe() -> tuple[int, int]:

@@ -30,6 +30,17 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PATH_ID_DIGITS = 18  # a bigint has 19 digits; ids this long were never issued
 
 __all__ = ["UNSET", "Meta", "UnsetType"]  # re-exported for declarations
+MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+WORDS = {
+    "int": "an integer",
+    "str": "a string",
+    "bool": "true or false",
+    "float": "a number",
+    "array": "a list",
+    "object": "a JSON object",
+    "null": "null",
+}
 
 
 # Markers
@@ -283,10 +294,6 @@ def decode_query(query_type: type, params: Mapping[str, str]) -> Any:
         raise _field_problem(query_type, str(error), problems.invalid_parameter, "Query parameter") from error
 
 
-MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
-UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
-
-
 def _field_problem(root: type, message: str, invalid: Callable, noun: str) -> problems.Problem:
     detail, _, at = message.partition(" - at `$")
     path = at.rstrip("`").lstrip(".").replace("[...]", "")  # a value of a mapping: the mapping is the field
@@ -338,17 +345,6 @@ def _strip_optional(tp: Any) -> Any:
         members = [a for a in typing.get_args(tp) if a not in (type(None), UnsetType)]
         return members[0] if len(members) == 1 else tp
     return tp
-
-
-WORDS = {
-    "int": "an integer",
-    "str": "a string",
-    "bool": "true or false",
-    "float": "a number",
-    "array": "a list",
-    "object": "a JSON object",
-    "null": "null",
-}
 
 
 def _reworded(detail: str) -> str:

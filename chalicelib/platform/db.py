@@ -39,6 +39,12 @@ UniqueViolation = pg_errors.UniqueViolation
 Identifier = sql.Identifier
 
 _local = threading.local()
+# bytea as bytes, not psycopg2's memoryview (which does not pickle: export records go to another process)
+_BYTEA_AS_BYTES = psycopg2.extensions.new_type(
+    psycopg2.BINARY.values,
+    "BLOBS_AS_BYTES",
+    lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur)),
+)
 
 
 class DictCursor(psycopg2.extensions.cursor):
@@ -319,14 +325,6 @@ def _part(value: str | int | sql.Composable) -> sql.Composable:
 def identifiers(names: Iterable[str]) -> sql.Composed:
     """Column or table names, quoted and comma-separated."""
     return sql.SQL(", ").join(sql.Identifier(name) for name in names)
-
-
-# bytea as bytes, not psycopg2's memoryview (which does not pickle: export records go to another process)
-_BYTEA_AS_BYTES = psycopg2.extensions.new_type(
-    psycopg2.BINARY.values,
-    "BLOBS_AS_BYTES",
-    lambda value, cur: None if value is None else bytes(psycopg2.BINARY(value, cur)),
-)
 
 
 def bytea_as_bytes(cur) -> None:

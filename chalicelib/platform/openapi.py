@@ -9,18 +9,6 @@ from chalicelib.platform.contract import JSON, Operation, RawResponse
 
 VERSION = "0.2.0"
 REF = "#/components/schemas/{name}"
-
-
-class ErrorDetail(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
-    message: str
-    details: dict[str, Any]
-
-
-class Error(msgspec.Struct, forbid_unknown_fields=True):
-    error: ErrorDetail
-
-
 ERRORS = {
     400: "Bad input; details name the field or parameter",
     401: "Missing, expired or invalid credentials",
@@ -35,6 +23,16 @@ DESCRIPTION = (
     '{"error": {"code", "message", "details"}}. Authenticate with "Authorization: Bearer '
     '<token from /api/auth/login, or an API key>".'
 )
+
+
+class ErrorDetail(msgspec.Struct, forbid_unknown_fields=True):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Error(msgspec.Struct, forbid_unknown_fields=True):
+    error: ErrorDetail
 
 
 def document(operations: list[Operation]) -> dict:
@@ -116,7 +114,12 @@ def _responses(op: Operation, refs: dict) -> dict:
         success["content"] = content
     responses = {str(op.status): success}
     for status, tp in op.other_responses.items():
-        responses[str(status)] = {"description": "See the body", "content": {JSON: {"schema": refs[tp]}}}
+        schema = (
+            {op.produces: {"schema": {"type": "string"}}}
+            if tp is RawResponse
+            else {JSON: {"schema": refs[tp]}}
+        )
+        responses[str(status)] = {"description": "See the body", "content": schema}
     errors = ERRORS | (UNSUPPORTED if op.consumes else {})
     for status, text in errors.items():
         responses.setdefault(str(status), {"description": text, "content": {JSON: {"schema": refs[Error]}}})

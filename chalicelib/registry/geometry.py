@@ -15,6 +15,9 @@ from shapely.validation import explain_validity
 
 from chalicelib.platform import problems
 
+# Real files carry coordinates a hair beyond ±180 from floating-point round trips (Natural Earth's Russia).
+GLOBE_TOLERANCE = 1e-6
+
 
 @dataclass(frozen=True)
 class Parsed:
@@ -33,10 +36,6 @@ def _shape(field: str, value) -> shapely.Geometry:
         raise problems.invalid_field(field, "is empty")
     _check_range(field, geometry)
     return geometry
-
-
-# Real files carry coordinates a hair beyond ±180 from floating-point round trips (Natural Earth's Russia).
-GLOBE_TOLERANCE = 1e-6
 
 
 def outside_globe(geometry: shapely.Geometry) -> bool:

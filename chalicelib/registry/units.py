@@ -23,6 +23,10 @@ from chalicelib.registry.units_sql import Query
 STATUSES = ("NEW", "VALID", "REJECTED")
 AUDITED = ("name", "code", "source_ref", "aliases", "validation_status", "opening_date", "closed_date",
            "extra_fields", "org_unit_type_id", "parent_id", "location", "has_territory")  # fmt: skip
+FIELDS = ("id", "uuid", "version_id", "parent_id", "parent_name", "org_unit_type_id", "org_unit_type_name",
+          "name", "code", "source_ref", "aliases", "validation_status", "opening_date", "closed_date",
+          "extra_fields", "depth", "ancestor_ids", "location", "has_territory", "geom", "group_ids",
+          "created_at", "updated_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -324,12 +328,6 @@ def _change_groups(cur, principal: Principal, unit: dict, group_ids: list[int], 
 def _audited(unit: dict) -> dict:
     shown = present(unit)
     return {name: shown.get(name) for name in AUDITED}
-
-
-FIELDS = ("id", "uuid", "version_id", "parent_id", "parent_name", "org_unit_type_id", "org_unit_type_name",
-          "name", "code", "source_ref", "aliases", "validation_status", "opening_date", "closed_date",
-          "extra_fields", "depth", "ancestor_ids", "location", "has_territory", "geom", "group_ids",
-          "created_at", "updated_at")  # fmt: skip
 
 
 def present(row: dict, fields=None) -> dict:

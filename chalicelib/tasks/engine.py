@@ -36,6 +36,7 @@ from chalicelib.platform.observability import logger, metrics
 from chalicelib.tasks import tasks_sql
 
 REGISTRY: dict[str, Callable[["TaskContext"], Any]] = {}
+UNIQUE_KEY_LOCK_TIMEOUT = "5s"
 
 
 def task(kind: str):
@@ -71,7 +72,6 @@ class LostLease(BaseException):
 
 
 _running_task_id: contextvars.ContextVar[int | None] = contextvars.ContextVar("running_task_id", default=None)
-UNIQUE_KEY_LOCK_TIMEOUT = "5s"
 
 
 # Enqueueing

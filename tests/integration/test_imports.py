@@ -307,9 +307,9 @@ def test_a_file_found_wrong_half_way_through_its_stream_ends_errored_and_leaves_
 ):
     """A GeoPackage is read while its units are already being copied: a reason to give up found
     there (here, too many bad rows) still reaches the user whole, and nothing stays."""
-    from chalicelib.imports import gpkg_reader, import_writer
+    from chalicelib.imports import import_writer, unit_model
 
-    monkeypatch.setattr(gpkg_reader, "MAX_PROBLEMS", 2)
+    monkeypatch.setattr(unit_model, "MAX_PROBLEMS", 2)
     monkeypatch.setattr(import_writer, "READ_AHEAD", read_ahead)
     hf = '"level-5-Health facility/Formation sanitaire - HF"'
     content = _edited(
@@ -580,8 +580,8 @@ def test_types_are_made_only_for_the_units_imported(client, alpha, source, task_
 
 
 def test_without_skip_invalid_the_first_error_stops_the_writing_but_not_the_report():
-    from chalicelib.imports.gpkg_reader import RowProblem
     from chalicelib.imports.import_writer import _Errors, _until_an_error
+    from chalicelib.imports.unit_model import RowProblem
 
     reader, placer, read = [], [], []
 

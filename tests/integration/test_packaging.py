@@ -410,3 +410,17 @@ def test_prod_packages_with_its_own_settings_and_lints(tmp_path):
     assert run_task["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == "georegistry-prod"
     assert resources["TasksQueue"]["Properties"]["VisibilityTimeout"] >= 6 * run_task["Timeout"]
     assert resources["RunTaskLogGroup"]["Properties"]["RetentionInDays"] == 90
+
+
+def test_what_api_gateway_answers_itself_has_the_api_error_shape(resources):
+    responses = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
+    for response in responses.values():
+        assert response["responseParameters"] == {"gatewayresponse.header.X-Request-Id": "context.requestId"}
+        template = response["responseTemplates"]["application/json"]
+        # API Gateway fills the $context variables; what is left must be the API's error object.
+        filled = template.replace("$context.error.messageString", '"Too many requests"')
+        filled = re.sub(r"\$context\.[a-zA-Z.]+", "X", filled)
+        body = json.loads(filled)
+        assert set(body["error"]) == {"code", "message", "details"}

@@ -251,3 +251,37 @@ def _all_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
     return found
+
+
+def _late_constants(path: Path) -> list[str]:
+    """UPPER_CASE constants after the first def or class that could stand at the top (their value names
+    nothing defined later). SQL modules keep each statement beside the function that runs it."""
+    body = ast.parse(path.read_text()).body
+    defined = {node.name for node in body if isinstance(node, ast.FunctionDef | ast.ClassDef)}
+    late, seen_definition, assigned = [], False, set()
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            seen_definition = True
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [target.id for target in targets if isinstance(target, ast.Name)]
+            used = (
+                {name.id for name in ast.walk(node.value) if isinstance(name, ast.Name)}
+                if node.value
+                else set()
+            )
+            if (
+                seen_definition
+                and any(n.lstrip("_").isupper() for n in names)
+                and not used & (defined | assigned)
+            ):
+                late += [f"{path.relative_to(ROOT)}:{node.lineno} {', '.join(names)}"]
+            assigned |= set(names)
+    return late
+
+
+def test_constants_stand_at_the_top_of_their_module():
+    late = [
+        entry for path in _modules() if not path.name.endswith("_sql.py") for entry in _late_constants(path)
+    ]
+    assert late == []

@@ -3,7 +3,7 @@
 import pytest
 
 from chalicelib.imports import csv_tree
-from chalicelib.imports.csv_reader import CsvError
+from chalicelib.imports.csv_text import CsvError
 
 MAPPING = csv_tree.parse_mapping(
     {

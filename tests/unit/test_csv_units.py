@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from chalicelib.imports import csv_reader
-from chalicelib.imports.gpkg_reader import GpkgError
+from chalicelib.imports import csv_reader, csv_text
+from chalicelib.imports.unit_model import GpkgError
 
 
 def _read(tmp_path, content: bytes):
@@ -38,7 +38,7 @@ def test_comma_or_semicolon_with_or_without_bom_and_every_geometry_column(tmp_pa
 
 
 def test_latin1_is_refused_with_advice(tmp_path):
-    with pytest.raises(csv_reader.CsvError, match="not UTF-8.*CSV UTF-8"):
+    with pytest.raises(csv_text.CsvError, match="not UTF-8.*CSV UTF-8"):
         _read(tmp_path, "ref,name\nA,Thiès\n".encode("latin-1"))
 
 
@@ -52,7 +52,7 @@ def test_latin1_is_refused_with_advice(tmp_path):
     ],
 )
 def test_unusable_headers_are_refused(tmp_path, content, message):
-    with pytest.raises(csv_reader.CsvError, match=message):
+    with pytest.raises(csv_text.CsvError, match=message):
         _read(tmp_path, content)
 
 
@@ -127,7 +127,7 @@ def test_bytes_that_are_not_utf8_half_way_name_their_row(tmp_path):
     path = tmp_path / "units.csv"
     path.write_bytes(b"ref,name\n" + b"A,B\n" * 20_000 + "C,Thiès\n".encode("latin-1"))
     with pytest.raises(
-        csv_reader.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
+        csv_text.CsvError, match=r"not UTF-8 \(line 20002: invalid continuation byte\).*CSV UTF-8"
     ):
         csv_reader.source(path)
 
@@ -181,20 +181,20 @@ def test_lines_are_split_as_csv_reader_splits_them():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(30)))
         delimiter = rng.choice([",", ";"])
         expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        assert list(csv_reader._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text
+        assert list(csv_text._records(iter(io.StringIO(text, newline="")), delimiter)) == expected, text
 
 
 @pytest.mark.parametrize("quoted", [False, True], ids=["unquoted", "quoted"])
 def test_a_value_over_the_field_limit_is_refused_naming_its_row(tmp_path, monkeypatch, quoted):
     import csv
 
-    monkeypatch.setattr(csv_reader, "FIELD_LIMIT", 40)  # stands for the 64 MiB a territory may take
+    monkeypatch.setattr(csv_text, "FIELD_LIMIT", 40)  # stands for the 64 MiB a territory may take
     previous = csv.field_size_limit(40)
     try:
         wkt = "POINT (1 2)" + " " * 40
         path = tmp_path / "units.csv"
         path.write_text(f"ref,name,wkt\nA,Alpha,POINT (3 4)\nB,Beta,{f'"{wkt}"' if quoted else wkt}\n")
-        with pytest.raises(csv_reader.CsvError, match=r"row 3: field larger than field limit \(40\)"):
+        with pytest.raises(csv_text.CsvError, match=r"row 3: field larger than field limit \(40\)"):
             list(csv_reader.source(path).features())
     finally:
         csv.field_size_limit(previous)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.imports import geojson_reader
-from chalicelib.imports.gpkg_reader import GpkgError
+from chalicelib.imports.unit_model import GpkgError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

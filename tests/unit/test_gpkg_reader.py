@@ -10,7 +10,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from chalicelib.imports import gpkg_reader
+from chalicelib.imports import gpkg_reader, unit_model
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -35,7 +35,7 @@ def test_iaso_minimal_reads_with_levels_parents_groups_and_geometries():
 def test_iaso_refs_in_every_format_name_the_same_units_and_groups():
     package = gpkg_reader.read(FIXTURES / "iaso_multiple_ref_formats.gpkg")
     assert package.problems == []
-    assert [depth for depth, _ in gpkg_reader.iter_layers(package)] == [1, 2, 3, 4, 5]
+    assert [depth for depth, _ in unit_model.iter_layers(package)] == [1, 2, 3, 4, 5]
     refs = {feature.ref for feature in package.features}
     assert all(feature.parent_ref in refs for feature in package.features if feature.parent_ref)
     old, new = (
@@ -59,14 +59,14 @@ def test_iaso_refs_in_every_format_name_the_same_units_and_groups():
 def test_files_that_are_not_geopackages_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "units.gpkg"
     path.write_bytes(content)
-    with pytest.raises(gpkg_reader.GpkgError, match=message):
+    with pytest.raises(unit_model.GpkgError, match=message):
         gpkg_reader.read(path)
 
 
 def test_a_truncated_geopackage_is_refused(tmp_path):
     path = tmp_path / "truncated.gpkg"
     path.write_bytes((FIXTURES / "iaso_minimal.gpkg").read_bytes()[:20_000])
-    with pytest.raises(gpkg_reader.GpkgError):
+    with pytest.raises(unit_model.GpkgError):
         gpkg_reader.read(path)
 
 
@@ -99,19 +99,19 @@ def _package(
 
 def test_a_layer_in_another_crs_is_refused(tmp_path):
     path = _package(tmp_path, srs_id=3857, rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg_reader.GpkgError, match="EPSG:3857"):
+    with pytest.raises(unit_model.GpkgError, match="EPSG:3857"):
         gpkg_reader.read(path)
 
 
 def test_a_layer_without_a_name_column_is_refused(tmp_path):
     path = _package(tmp_path, columns=("ref", "label"), rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg_reader.GpkgError, match="no column name"):
+    with pytest.raises(unit_model.GpkgError, match="no column name"):
         gpkg_reader.read(path)
 
 
 def test_no_iaso_layer_is_refused_naming_the_layers_found(tmp_path):
     path = _package(tmp_path, layer="districts", rows=[(None, "A", "Alpha")])
-    with pytest.raises(gpkg_reader.GpkgError, match="districts"):
+    with pytest.raises(unit_model.GpkgError, match="districts"):
         gpkg_reader.read(path)
 
 

@@ -1,7 +1,7 @@
 import shapely
 
-from chalicelib.imports import import_writer
-from chalicelib.imports.gpkg_reader import Feature
+from chalicelib.imports import unit_rows
+from chalicelib.imports.unit_model import Feature
 
 
 def test_points_are_written_as_shapely_writes_them():
@@ -13,18 +13,18 @@ def test_points_are_written_as_shapely_writes_them():
         shapely.Point(179.99999999999997, 0.1 + 0.2, -0.0),
         None,
     ]
-    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
-    assert import_writer._points_ewkb([None, None]) == [None, None]
+    assert unit_rows._points_ewkb(points) == unit_rows._ewkb_all(points, three_d=True)
+    assert unit_rows._points_ewkb([None, None]) == [None, None]
 
 
 def test_an_empty_point_is_written_the_general_way():
     points = [shapely.Point(1, 2), shapely.from_wkt("POINT EMPTY"), None]
-    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
+    assert unit_rows._points_ewkb(points) == unit_rows._ewkb_all(points, three_d=True)
 
 
 def test_a_point_with_an_unknown_altitude_is_written_the_general_way():
     points = [shapely.Point(1, 2), shapely.Point(3, 4, float("nan"))]
-    assert import_writer._points_ewkb(points) == import_writer._ewkb_all(points, three_d=True)
+    assert unit_rows._points_ewkb(points) == unit_rows._ewkb_all(points, three_d=True)
 
 
 def test_a_batch_is_written_as_its_values_unless_one_of_them_needs_escaping():
@@ -33,7 +33,7 @@ def test_a_batch_is_written_as_its_values_unless_one_of_them_needs_escaping():
                 for row, name in enumerate(names)]  # fmt: skip
 
     def middles(features):
-        return [unit[6].split("\t")[1:4] for unit in import_writer._encoded(features, {"T": 7}, None)]
+        return [unit[6].split("\t")[1:4] for unit in unit_rows.encoded_units(features, {"T": 7}, None)]
 
     assert middles(batch("Plain", "Accentuée")) == [["Plain", "C", "R0"], ["Accentuée", "\\N", "R1"]]
     # One value to escape sends the whole batch through loader.text; each value comes out as COPY reads it

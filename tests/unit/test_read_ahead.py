@@ -3,7 +3,7 @@ import os
 import pytest
 
 from chalicelib.imports import read_ahead
-from chalicelib.imports.gpkg_reader import GpkgError, ProblemList, RowProblem
+from chalicelib.imports.unit_model import GpkgError, ProblemList, RowProblem
 
 
 def encode_with_pid(batch: list) -> list:

@@ -1,7 +1,7 @@
 import pytest
 
 from chalicelib.imports import tree_plan
-from chalicelib.imports.gpkg_reader import Feature
+from chalicelib.imports.unit_model import Feature
 
 
 def unit(ref, parent=None, row=1):

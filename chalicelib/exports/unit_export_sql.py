@@ -38,7 +38,7 @@ def units(cur, query: Query, order: str = "ou.depth, ou.id") -> Iterator[dict]:
     yield from streamed(cur, "unit_export", sql, query.params | {"version_id": query.version_id}, 2000)
 
 
-# The CSV export's columns (export_writers.HEADERS, then name and ref per ancestor level) in SQL, for
+# The CSV export's columns (unit_writers.HEADERS, then name and ref per ancestor level) in SQL, for
 # COPY: the server writes the file's lines itself, ~10x faster than building them row by row in
 # Python (bench/README.md).
 CSV_COLUMNS = """
@@ -105,7 +105,7 @@ def copy_csv(cur, query: Query, levels: int, file) -> int:
     return written
 
 
-# GeoPackage features (export_writers.GPKG_RECORD) straight from SQL: the geometry blob is built by
+# GeoPackage features (unit_writers.GPKG_RECORD) straight from SQL: the geometry blob is built by
 # the server ('GP', version 0, flags 0 = big-endian header without envelope, srs 4326, ISO WKB), so
 # Python only hands the fetched rows to SQLite.
 GPKG_COLUMNS = """

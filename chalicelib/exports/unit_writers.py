@@ -1,4 +1,4 @@
-"""Files written from a stream of unit rows (models/unit_export.py), row by row: memory does not grow
+"""Files written from a stream of unit rows (exports/unit_export_sql.py), row by row: memory does not grow
 with the number of units. CSV with `csv`, XLSX with openpyxl's write-only mode, GeoJSON by hand (a
 streamed FeatureCollection), GeoPackage with sqlite3 and WKB in Iaso's layout, so that a GeoPackage
 we export imports back into us and into Iaso unchanged."""
@@ -72,7 +72,7 @@ SRS_ROWS = [
 LAYER_COLUMNS = IASO_COLUMNS
 INSERTED = slice(1, -2)  # the layer's columns
 # What each feature row carries: its type (which layer), the layer's columns in order, then what a
-# layer made for a type that appeared late needs (export_writers._late_layer).
+# layer made for a type that appeared late needs (_late_layer).
 GPKG_RECORD = ("org_unit_type", "geom", *LAYER_COLUMNS, "type_depth", "has_territory")
 
 

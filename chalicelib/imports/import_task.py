@@ -71,7 +71,7 @@ class Request:
     skip_invalid: bool = False
     close_missing: bool = False
     dry_run: bool = False
-    hierarchy: dict | None = None  # a CSV with one column per level: csv_levels' column mapping
+    hierarchy: dict | None = None  # a CSV with one column per level: csv_tree's column mapping
 
 
 def launch(cur, principal: Principal, request: Request) -> dict:

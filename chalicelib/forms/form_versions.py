@@ -2,7 +2,8 @@
 
 A version comes either in the request body (small files) or from a presigned upload into the forms
 bucket (`upload_url`, then `add_from_upload` with its key). Either way the workbook is converted
-before anything is written, so an invalid XLSForm stores nothing. Versions of a form are numbered
+before anything is written, so an invalid XLSForm stores nothing, and outside any transaction (the
+caller opens none: these functions open their own, short ones). Versions of a form are numbered
 1, 2, 3 while its row is locked. The XForm `version` is the settings sheet's, or one generated as
 yyyymmddNN (Iaso's scheme); it must be new for the form. The XForm id (settings `form_id`, else the
 form's current id, else the file name as pyxform would take it) is set on the form by its first
@@ -15,6 +16,7 @@ Keys: `forms/{account_id}/{form_id}/uploads/{uuid}/{file}` for uploads,
 import datetime
 import pathlib
 import uuid as uuids
+from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
@@ -47,28 +49,32 @@ def upload_url(cur, principal: Principal, form_id: int, filename: str) -> dict:
             "expires_in": UPLOAD_URL_SECONDS}  # fmt: skip
 
 
-def add_from_body(cur, principal: Principal, form_id: int, content: bytes, filename: str | None) -> dict:
-    form_rules.writable_form(cur, principal, form_id)
-    if len(content) > MAX_BODY_BYTES:
-        raise problems.Problem(
-            413,
-            "form_version.too_large",
-            f"An XLSForm in the request body may have at most {MAX_BODY_BYTES} bytes; "
-            "upload bigger ones through POST /api/forms/{id}/versions/upload-url.",
-            {"max_bytes": MAX_BODY_BYTES, "size": len(content)},
-        )
-    return _add(cur, principal, form_id, content, filename)
+def add_from_body(principal: Principal, form_id: int, content: bytes, filename: str | None) -> dict:
+    def checked() -> bytes:
+        if len(content) > MAX_BODY_BYTES:
+            raise problems.Problem(
+                413,
+                "form_version.too_large",
+                f"An XLSForm in the request body may have at most {MAX_BODY_BYTES} bytes; "
+                "upload bigger ones through POST /api/forms/{id}/versions/upload-url.",
+                {"max_bytes": MAX_BODY_BYTES, "size": len(content)},
+            )
+        return content
+
+    return _add(principal, form_id, checked, filename)
 
 
-def add_from_upload(cur, principal: Principal, form_id: int, s3_key: str) -> dict:
+def add_from_upload(principal: Principal, form_id: int, s3_key: str) -> dict:
     """The XLSForm uploaded at `s3_key`; the upload is removed once the version is committed."""
-    form_rules.writable_form(cur, principal, form_id)
-    if not s3_key.startswith(f"{_prefix(principal, form_id)}uploads/"):
-        raise problems.invalid_field("s3_key", "must be a key returned by this form's versions/upload-url")
-    content = _uploaded(s3_key)
-    version = _add(cur, principal, form_id, content, s3_key.rsplit("/", 1)[-1])
-    db.after_commit(lambda: aws.client("s3").delete_object(Bucket=_bucket(), Key=s3_key))
-    return version
+
+    def uploaded() -> bytes:
+        if not s3_key.startswith(f"{_prefix(principal, form_id)}uploads/"):
+            raise problems.invalid_field(
+                "s3_key", "must be a key returned by this form's versions/upload-url"
+            )
+        return _uploaded(s3_key)
+
+    return _add(principal, form_id, uploaded, s3_key.rsplit("/", 1)[-1], upload_key=s3_key)
 
 
 def _uploaded(key: str) -> bytes:
@@ -84,30 +90,43 @@ def _uploaded(key: str) -> bytes:
     return s3.get_object(Bucket=_bucket(), Key=key)["Body"].read()
 
 
-def _add(cur, principal: Principal, form_id: int, content: bytes, filename: str | None) -> dict:
+def _add(principal: Principal, form_id: int, load: Callable[[], bytes], filename: str | None,
+         upload_key: str | None = None) -> dict:  # fmt: skip
+    """Three steps, so that no transaction stays open while the workbook is fetched and converted
+    (seconds of it would leave the connection idle in transaction): a look at the form, the
+    conversion, then the version written with the form locked and the checks made again."""
+    with db.transaction() as cur:
+        form = form_rules.writable_form(cur, principal, form_id)
+        taken = forms_sql.version_strings(cur, principal.account_id, form_id)
+    content = load()
+    today = datetime.datetime.now(datetime.UTC).date()
+    fallback_id = form["xform_id"] or _stem(filename)
+    converted = xlsforms.convert(
+        content, fallback_id, lambda book: _checked(form["xform_id"], taken, book, today)
+    )
+    with db.transaction() as cur:
+        created = _store(cur, principal, form_id, content, filename, converted)
+        if upload_key:
+            db.after_commit(lambda: aws.client("s3").delete_object(Bucket=_bucket(), Key=upload_key))
+    return created
+
+
+def _store(cur, principal: Principal, form_id: int, content: bytes, filename: str | None,
+           converted: xlsforms.Converted) -> dict:  # fmt: skip
     form = forms_sql.lock_form(cur, principal.account_id, form_id)
-    if form is None:
+    if form is None:  # deleted while its XLSForm was converted
         raise problems.not_found("form", form_id)
-    workbook = xlsforms.read(content, fallback_id=form["xform_id"] or _stem(filename))
-    if form["xform_id"] and workbook.xform_id != form["xform_id"]:
-        raise problems.conflict(
-            "form_version.xform_id_changed",
-            f"This form's XForm id is '{form['xform_id']}' but the XLSForm's form_id is "
-            f"'{workbook.xform_id}': submissions name their form by this id, so it cannot change. "
-            "Fix form_id in the settings sheet, or create a new form.",
-            xform_id=form["xform_id"],
-            form_id_in_file=workbook.xform_id,
-        )
-    version = _version(cur, principal, form_id, workbook)
-    xform = xlsforms.render(workbook, version)
+    _same_xform_id(form["xform_id"], converted.xform_id)  # another version may have come meanwhile
+    _new_version(forms_sql.version_strings(cur, principal.account_id, form_id), converted.version)
+    version, xform = converted.version, converted.xform
     if not form["xform_id"]:
-        forms_sql.set_xform_id(cur, principal.account_id, form_id, workbook.xform_id)  # unique per account
+        forms_sql.set_xform_id(cur, principal.account_id, form_id, converted.xform_id)  # unique per account
     number = forms_sql.next_number(cur, principal.account_id, form_id)
     base = f"{_prefix(principal, form_id)}versions/{number}/"
     row = {
         "number": number,
         "version": version,
-        "xlsform_key": f"{base}{safe_filename(_stem(filename) or 'xlsform')}{workbook.file_type}",
+        "xlsform_key": f"{base}{safe_filename(_stem(filename) or 'xlsform')}{converted.file_type}",
         "xform_key": f"{base}xform.xml",
         "xform_md5": xform.md5,
         "descriptor": xform.descriptor,
@@ -116,26 +135,43 @@ def _add(cur, principal: Principal, form_id: int, content: bytes, filename: str 
     forms_sql.insert_version(cur, principal.account_id, form_id, row)
     s3 = aws.client("s3")
     s3.put_object(Bucket=_bucket(), Key=row["xlsform_key"], Body=content,
-                  ContentType=XLSFORM_CONTENT_TYPES[workbook.file_type])  # fmt: skip
+                  ContentType=XLSFORM_CONTENT_TYPES[converted.file_type])  # fmt: skip
     s3.put_object(Bucket=_bucket(), Key=row["xform_key"], Body=xform.xml, ContentType=XML)
     audit.record(cur, principal.account_id, principal.user_id, "api", "form", form_id, "add_version", None,
-                 {"number": number, "version": version, "xform_id": workbook.xform_id})  # fmt: skip
+                 {"number": number, "version": version, "xform_id": converted.xform_id})  # fmt: skip
     created = forms_sql.version_by_number(cur, principal.account_id, form_id, number)
     return present(created, with_descriptor=False) | {"warnings": xform.warnings}
 
 
-def _version(cur, principal: Principal, form_id: int, workbook: xlsforms.Workbook) -> str:
-    taken = forms_sql.version_strings(cur, principal.account_id, form_id)
+def _checked(xform_id: str | None, taken: set[str], workbook: xlsforms.Workbook, today: datetime.date) -> str:
+    """The version `workbook` gets, once its XForm id is found to be the form's (runs in the child)."""
+    _same_xform_id(xform_id, workbook.xform_id)
     if workbook.version is None:
-        return generated_version(taken, datetime.datetime.now(datetime.UTC).date())
-    if workbook.version in taken:
+        return generated_version(taken, today)
+    return _new_version(taken, workbook.version)
+
+
+def _same_xform_id(xform_id: str | None, in_file: str) -> None:
+    if xform_id and in_file != xform_id:
+        raise problems.conflict(
+            "form_version.xform_id_changed",
+            f"This form's XForm id is '{xform_id}' but the XLSForm's form_id is "
+            f"'{in_file}': submissions name their form by this id, so it cannot change. "
+            "Fix form_id in the settings sheet, or create a new form.",
+            xform_id=xform_id,
+            form_id_in_file=in_file,
+        )
+
+
+def _new_version(taken: set[str], version: str) -> str:
+    if version in taken:
         raise problems.conflict(
             "form_version.version_exists",
-            f"This form already has a version '{workbook.version}': change the version in the settings "
+            f"This form already has a version '{version}': change the version in the settings "
             "sheet (or leave it empty to have one generated).",
-            version=workbook.version,
+            version=version,
         )
-    return workbook.version
+    return version
 
 
 def generated_version(taken: set[str], today: datetime.date) -> str:

@@ -4,16 +4,19 @@ Two steps, because the XForm `version` may have to be chosen between them: `read
 (its settings give the XForm id and maybe a version), `render` writes the XForm with the version
 decided and gives pyxform's JSON descriptor. pyxform runs with validate=False (ODK Validate needs Java).
 Its errors become 400 Problems carrying pyxform's message and, when the message names them, the sheet
-and row.
+and row; so does any failure of the readers on a broken file. `read` first holds the workbook to its
+budgets (workbook_limits), and `convert` runs both steps in a forked child held to XLSFORM_MAX_SECONDS.
 """
 
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from chalicelib.platform import problems
+from chalicelib.forms import workbook_limits
+from chalicelib.platform import child_process, limits, problems
 
 XLSX, XLS = ".xlsx", ".xls"
 # What each format's file starts with: a zip archive (Office Open XML) or an OLE2 compound document.
@@ -57,6 +60,16 @@ class XForm:
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class Converted:
+    """An XLSForm made an XForm, with what the version's row needs of its workbook."""
+
+    xform_id: str
+    file_type: str
+    version: str
+    xform: XForm
+
+
 def file_type(content: bytes) -> str:
     """.xlsx or .xls, from the file's first bytes; anything else is refused."""
     if not content:
@@ -69,22 +82,38 @@ def file_type(content: bytes) -> str:
 
 def read(content: bytes, fallback_id: str | None) -> Workbook:
     """`fallback_id`: the XForm id when the settings sheet has no form_id (pyxform uses the file name)."""
-    from pyxform.errors import PyXFormError  # pyxform is imported when a form is converted: it was a
-    from pyxform.xls2json import workbook_to_json  # quarter of every cold start (bench/README.md)
-    from pyxform.xls2json_backends import Definition, get_xlsform
+    from pyxform.xls2json import workbook_to_json  # pyxform is imported when a form is converted: it was
+    from pyxform.xls2json_backends import Definition  # a quarter of every cold start (bench/README.md)
 
     suffix = file_type(content)
     warnings: list[str] = []
-    definition = Definition(data=io.BytesIO(content), file_type=None, file_path_stem=fallback_id)
+    sheets = _sheets(Definition(data=io.BytesIO(content), file_type=None, file_path_stem=fallback_id), suffix)
     with _pyxform_errors():
-        try:
-            sheets = get_xlsform(definition, file_type=suffix)
-        except PyXFormError as error:
-            raise invalid(f"The file could not be read as an {suffix} workbook.") from error
         structure = workbook_to_json(
             workbook_dict=sheets, fallback_form_name=sheets.fallback_form_name, warnings=warnings
         )
     return Workbook(structure, suffix, warnings)
+
+
+def _sheets(definition, suffix: str):
+    """The workbook's sheets as pyxform reads them, once it is known to keep within its budgets."""
+    from pyxform.xls2json_backends import DefinitionData, xls_to_dict, xlsx_to_dict
+
+    content = definition.data.getvalue()
+    try:
+        (workbook_limits.check_xlsx if suffix == XLSX else workbook_limits.check_xls)(content)
+        sheets = (xlsx_to_dict if suffix == XLSX else xls_to_dict)(definition)
+    except problems.Problem:
+        raise
+    except Exception as error:  # whatever a reader meets in a broken file is the file's fault
+        raise invalid(f"The file could not be read as an {suffix} workbook: {_reason(error)}") from error
+    return DefinitionData(fallback_form_name=definition.file_path_stem, **sheets)
+
+
+def _reason(error: Exception) -> str:
+    error = error.__cause__ or error  # pyxform's read errors wrap the reader's
+    text = str(error.args[0] if isinstance(error, KeyError) and error.args else error).strip().rstrip(".")
+    return f"{text}." if text else f"{type(error).__name__}."
 
 
 def render(workbook: Workbook, version: str) -> XForm:
@@ -99,24 +128,64 @@ def render(workbook: Workbook, version: str) -> XForm:
     return XForm(xml, hashlib.md5(xml).hexdigest(), descriptor, warnings)
 
 
+def convert(content: bytes, fallback_id: str | None, choose_version: Callable[[Workbook], str]) -> Converted:
+    """`read`, then `render` with the version `choose_version` gives the workbook (its Problems are
+    the conversion's), in a forked child: a workbook that would take longer than XLSFORM_MAX_SECONDS
+    is refused, and the memory pyxform takes goes back with the child."""
+    import pyxform.builder  # noqa: F401 (imported here once, not in every child)
+    import pyxform.xls2json  # noqa: F401
+
+    try:
+        refused, value = child_process.call_in_child(
+            lambda: _outcome(lambda: _converted(content, fallback_id, choose_version)),
+            limits.XLSFORM_MAX_SECONDS,
+            "The conversion",
+        )
+    except TimeoutError:
+        raise workbook_limits.over_limit("Converting the XLSForm", "XLSFORM_MAX_SECONDS", "seconds") from None
+    except ChildProcessError as error:  # killed, out of memory: by this workbook
+        raise invalid(f"{error}.") from error
+    if refused:
+        raise problems.Problem(*value)
+    return value
+
+
+def _converted(
+    content: bytes, fallback_id: str | None, choose_version: Callable[[Workbook], str]
+) -> Converted:
+    workbook = read(content, fallback_id)
+    version = choose_version(workbook)
+    return Converted(workbook.xform_id, workbook.file_type, version, render(workbook, version))
+
+
+def _outcome(work: Callable[[], Converted]) -> tuple[bool, object]:
+    """A Problem as plain values, which cross a pipe whatever the way it was built."""
+    try:
+        return False, work()
+    except problems.Problem as problem:
+        return True, (problem.status, problem.code, problem.message, problem.details, problem.headers)
+
+
 @contextmanager
 def _pyxform_errors():
-    """pyxform's errors become 400s; on odd sheets it also raises plain ValueError/KeyError/TypeError."""
+    """pyxform's errors become 400s, and so does whatever else it raises on a form it cannot read."""
     from pyxform.errors import PyXFormError
 
     try:
         yield
     except problems.Problem:
         raise
-    except (PyXFormError, ValueError, KeyError, TypeError) as error:
-        raise invalid(_message(error)) from error
+    except Exception as error:  # on odd sheets pyxform fails in other ways than its own errors
+        raise invalid(_message(error, PyXFormError)) from error
 
 
-def _message(error: Exception) -> str:
+def _message(error: Exception, its_own: type) -> str:
     text = str(error).strip()
     if isinstance(error, KeyError):
         return f"pyxform could not read the form (missing {text})."
-    return text
+    if isinstance(error, its_own | ValueError | TypeError):
+        return text
+    return f"pyxform could not read the form ({type(error).__name__}: {text})."
 
 
 def invalid(message: str) -> problems.Problem:

@@ -194,7 +194,7 @@ def get_user(call: Call, user_id: UserId) -> User:
 @operation(
     "PATCH",
     "/api/users/{user_id}",
-    summary="Change a user's profile, role, projects, password (admin)",
+    summary="Change a user's profile, role, projects, password (admin; a password ends sessions and keys)",
     tag="account",
     permission=MANAGE_ACCOUNT,
 )

@@ -21,6 +21,7 @@ from chalicelib.platform.contract import (
     operation,
     text,
 )
+from chalicelib.platform.openapi import Error
 
 
 class Login(Body):
@@ -70,9 +71,15 @@ KeyId = Annotated[int, PathId("api_key")]
     summary="Exchange email and password for a short-lived token",
     tag="auth",
     auth="none",
+    other_responses={429: Error},  # too many failed logins for the email or from the address
 )
 def login(call: Call, body: Login) -> Token:
-    return authentication.login(call.cur, body.email, body.password)
+    return authentication.login(call.cur, body.email, body.password, _source_ip(call))
+
+
+def _source_ip(call: Call) -> str | None:
+    """The client's address as API Gateway saw it; X-Forwarded-For is the client's to write."""
+    return ((call.request.context or {}).get("identity") or {}).get("sourceIp")
 
 
 @operation("GET", "/api/me", summary="The caller, their account and permissions", tag="auth")
@@ -85,7 +92,7 @@ def me(call: Call) -> Me:
 @operation(
     "POST",
     "/api/me/password",
-    summary="Change one's own password (ends other sessions)",
+    summary="Change one's own password (ends other sessions, revokes API keys)",
     tag="auth",
     status=204,
 )

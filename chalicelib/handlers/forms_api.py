@@ -186,15 +186,16 @@ def list_versions(call: Call, query: PageQuery, form_id: FormId) -> Page[FormVer
     tag="forms",
     status=201,
     raw=RAW_CONTENT_TYPES,
+    database=False,  # the conversion takes seconds: form_versions opens short transactions around it
 )
 def create_version(
     call: Call, body: UploadedXlsform | None, query: XlsformQuery, form_id: FormId
 ) -> NewFormVersion:
     if body is not None:
-        return form_versions.add_from_upload(call.cur, call.principal, form_id, body.s3_key)
+        return form_versions.add_from_upload(call.principal, form_id, body.s3_key)
     filename = query.filename or _disposition_filename(call.request.headers)
     content = call.request.raw_body or b""  # Chalice decodes API Gateway's base64
-    return form_versions.add_from_body(call.cur, call.principal, form_id, content, filename)
+    return form_versions.add_from_body(call.principal, form_id, content, filename)
 
 
 def _disposition_filename(headers) -> str | None:

@@ -1,11 +1,13 @@
 """The HTTP edge: the declared operations (platform/contract.py) become Chalice routes here.
 
 `mount` registers one route per operation and keeps the list the OpenAPI document is made from.
-`serve` is each route's body: it opens the request's transaction, authenticates the caller, checks
-the declared permission, decodes the path, query and body into their declared types, calls the
-operation, and turns Problems (and anything unexpected) into `{"error": {...}}` responses. Chalice
-would turn a view's exception into its own 500 before middleware runs (chalice #1884), hence this
-wrapper; the middleware below only rewrites the errors Chalice answers itself (405) in our shape.
+`serve` is each route's body: it opens the request's transaction (an operation declared with
+`database=False` opens its own: the caller is then checked in a short one first), authenticates
+the caller, checks the declared permission, decodes the path, query and body into their declared
+types, calls the operation, and turns Problems (and anything unexpected) into `{"error": {...}}`
+responses. Chalice would turn a view's exception into its own 500 before middleware runs (chalice
+#1884), hence this wrapper; the middleware below only rewrites the errors Chalice answers itself
+(405) in our shape.
 """
 
 import uuid
@@ -83,16 +85,25 @@ def serve(op: Operation, request: Request, path_args: dict[str, str]) -> Respons
 
 
 def _invoke(op: Operation, request: Request, request_id: str, path_args: dict[str, str]) -> Any:
-    if not op.database:
-        return op.function(Call(request, None, None, request_id), **_arguments(op, request, path_args))
-    with db.transaction() as cur:
-        principal = _caller(op, cur, request)
-        if principal:
-            logger().append_keys(user_id=principal.user_id, account_id=principal.account_id)
-            if op.permission:
-                require(principal, op.permission)
-        call = Call(request, cur, principal, request_id)
-        return op.function(call, **_arguments(op, request, path_args))
+    if op.database:
+        with db.transaction() as cur:
+            call = Call(request, cur, _checked_caller(op, cur, request), request_id)
+            return op.function(call, **_arguments(op, request, path_args))
+    # Without the request's transaction (heavy work opens its own), the caller is checked in a short one.
+    principal = None
+    if op.auth != "none":
+        with db.transaction() as cur:
+            principal = _checked_caller(op, cur, request)
+    return op.function(Call(request, None, principal, request_id), **_arguments(op, request, path_args))
+
+
+def _checked_caller(op: Operation, cur, request: Request) -> Principal | None:
+    principal = _caller(op, cur, request)
+    if principal:
+        logger().append_keys(user_id=principal.user_id, account_id=principal.account_id)
+        if op.permission:
+            require(principal, op.permission)
+    return principal
 
 
 def _caller(op: Operation, cur, request: Request) -> Principal | None:

@@ -149,7 +149,9 @@ class QuarantinedUpload(Wire):
 )
 def upload_urls(call: Call, body: SubmissionUploadRequest) -> SubmissionUploadGrant:
     if not submission_rules.INSTANCE_UUID.match(body.instance_uuid):
-        raise problems.invalid_field("instance_uuid", "must be the instance's uuid (letters, digits, - . _)")
+        raise problems.invalid_field(
+            "instance_uuid", "must be the instance's uuid (letters, digits, - . _; not only dots)"
+        )
     request = UploadRequest(
         project_id=body.project_id,
         instance_uuid=body.instance_uuid,

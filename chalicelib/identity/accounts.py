@@ -108,7 +108,7 @@ def update_user(cur, principal: Principal, user_id: int, changes: dict) -> dict:
         _check_projects(cur, principal, changes["project_ids"])
         users_sql.set_projects(cur, principal.account_id, user_id, changes["project_ids"])
     if "password" in changes:
-        users_sql.set_password(cur, user_id, credentials.hash_password(changes["password"]))
+        _set_password(cur, user_id, changes["password"])
     if "is_active" in changes:
         users_sql.set_active(cur, principal.account_id, user_id, changes["is_active"])
         if not changes["is_active"]:
@@ -126,7 +126,14 @@ def change_own_password(cur, principal: Principal, current_password: str, new_pa
     stored = users_sql.login_by_email(cur, principal.email)
     if not credentials.verify_password(current_password, stored["password_hash"]):
         raise problems.invalid_field("current_password", "is wrong")
-    users_sql.set_password(cur, principal.user_id, credentials.hash_password(new_password))
+    _set_password(cur, principal.user_id, new_password)
+
+
+def _set_password(cur, user_id: int, password: str) -> None:
+    """A new password ends the user's sessions and revokes their API keys: whoever had the old one
+    may have made either."""
+    users_sql.set_password(cur, user_id, credentials.hash_password(password))
+    api_keys_sql.revoke_all(cur, user_id)
 
 
 def _restrict(cur, principal: Principal, user_id: int, org_unit_ids: list[int]) -> None:

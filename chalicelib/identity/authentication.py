@@ -2,13 +2,14 @@
 
 `Authorization: Bearer <token>` carries either a session token from login or an API key
 (`grk_…`). The user row is read on every request, so deactivation and password changes take effect
-at once, not when a token expires.
+at once, not when a token expires. Failed logins are throttled per email and per client address
+(login_throttle).
 """
 
 import hmac
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.identity import api_keys_sql, credentials, profiles_sql, users_sql
+from chalicelib.identity import api_keys_sql, credentials, login_throttle, profiles_sql, users_sql
 from chalicelib.identity.permissions import Principal, SubtreeRoot
 from chalicelib.platform import aws, config, problems
 from chalicelib.platform.observability import logger
@@ -23,7 +24,25 @@ def token_secret() -> str:
     raise RuntimeError("No token secret configured: set TOKEN_SECRET or TOKEN_SECRET_ARN.")
 
 
-def login(cur, email: str, password: str) -> dict:
+def login(cur, email: str, password: str, address: str | None = None) -> dict:
+    """A session token; `address` is the client's (API Gateway's sourceIp), throttled with the email."""
+    if "\x00" in email:  # PostgreSQL's text cannot hold it, so no account has it
+        raise problems.invalid_field("email", "must not contain a NUL character")
+    login_throttle.refuse_if_throttled(cur, email, address)
+    try:
+        user = _login_user(cur, email, password)
+    except problems.Problem:
+        login_throttle.record_failure(email, address)
+        raise
+    login_throttle.reset(cur, email)
+    users_sql.record_login(cur, user["id"])
+    _rehash_if_weaker(cur, user, password)
+    ttl = config.settings().token_ttl_seconds
+    token = credentials.issue_token(user["id"], token_secret(), ttl, version=user["token_version"])
+    return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+def _login_user(cur, email: str, password: str) -> dict:
     user = users_sql.login_by_email(cur, email)
     valid = credentials.verify_password(password, user["password_hash"] if user else None)
     if not (valid and user["is_active"]):
@@ -31,11 +50,7 @@ def login(cur, email: str, password: str) -> dict:
         raise problems.invalid_credentials()
     if users_sql.principal_row(cur, user["id"]) is None:
         raise problems.invalid_credentials()  # a user without a profile belongs to no account
-    users_sql.record_login(cur, user["id"])
-    _rehash_if_weaker(cur, user, password)
-    ttl = config.settings().token_ttl_seconds
-    token = credentials.issue_token(user["id"], token_secret(), ttl, version=user["token_version"])
-    return {"token": token, "token_type": "Bearer", "expires_in": ttl}
+    return user
 
 
 def authenticate(cur, authorization: str | None) -> Principal:
@@ -79,6 +94,8 @@ def authenticate_password(cur, email: str, secret: str) -> Principal:
         if principal.email.lower() != email.strip().lower():
             raise problems.unauthenticated("This API key belongs to another user.")
         return principal
+    if "\x00" in email:  # PostgreSQL's text cannot hold it, so no account has it
+        raise problems.invalid_credentials()
     user = users_sql.login_by_email(cur, email.strip())
     if not (
         credentials.verify_password(secret, user["password_hash"] if user else None) and user["is_active"]

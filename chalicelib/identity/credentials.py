@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from chalicelib.platform import config
 
 SCRYPT_R, SCRYPT_P = 8, 1
 API_KEY_MARK = "grk"
+# grk_<hex prefix>_<urlsafe base64 secret>, as new_api_key makes them
+API_KEY_SHAPE = re.compile(rf"{API_KEY_MARK}_(?P<prefix>[0-9a-f]{{1,32}})_(?P<secret>[A-Za-z0-9_-]{{1,128}})")
 
 
 def hash_password(password: str) -> str:
@@ -110,12 +113,10 @@ def new_api_key() -> NewApiKey:
 
 
 def split_api_key(key: str) -> tuple[str, str] | None:
-    """(prefix, secret) of a well-formed key, else None."""
-    mark, _, rest = key.partition("_")
-    prefix, _, secret = rest.partition("_")
-    if mark != API_KEY_MARK or not prefix or not secret:
-        return None
-    return prefix, secret
+    """(prefix, secret) of a well-formed key, else None: only the characters we issue, so that no
+    other (a NUL, which PostgreSQL's text cannot hold) reaches the lookup."""
+    found = API_KEY_SHAPE.fullmatch(key)
+    return (found["prefix"], found["secret"]) if found else None
 
 
 def sha256(text: str) -> bytes:

@@ -25,8 +25,12 @@ from chalicelib.imports.unit_model import (
     Package,
     RowProblem,
     Source,
+    file_errors,
+    guarded,
     normalise_ref,
+    overlong,
     place_geometry,
+    too_long,
 )
 from chalicelib.registry.geometry import GLOBE_TOLERANCE
 
@@ -67,7 +71,7 @@ SURVEYED = ("ref", "name", "parent_ref", "type", "group_refs", "groups")
 def read(path: str | Path) -> Package:
     """The whole file at once (see `source` for a stream)."""
     package = Package()
-    package.features = list(_features(path, package))
+    package.features = list(guarded(_features(path, package)))
     return package
 
 
@@ -76,8 +80,9 @@ def source(path: str | Path) -> Source:
     finds what must be known before: the types, the groups, how many rows there are and which refs
     rows name as their parent."""
     package = Package()
-    levels, count, parents = _survey(path, package)
-    return Source(package, levels, count, lambda: _features(path, package), parents, streamed=True)
+    with file_errors():
+        levels, count, parents = _survey(path, package)
+    return Source(package, levels, count, lambda: guarded(_features(path, package)), parents, streamed=True)
 
 
 def _features(path: str | Path, package: Package) -> Iterator[Feature]:
@@ -232,6 +237,9 @@ def _unit(package: Package, layer: str, row: int, cells: list[str]) -> Feature |
         return None
     feature = Feature(layer, row, 0, type_name or DEFAULT_TYPE, ref, name, normalise_ref(parent_ref), refs,
                       code or None, None, None, uuid or None, status)  # fmt: skip
+    if (too_long_field := overlong(feature)) is not None:
+        _problem(package, row, too_long_field, too_long(), ref, layer)
+        return None
     if (opened or closed) and not _dates(package, feature, opened, closed):
         return None
     return feature

@@ -1,8 +1,8 @@
 """Reading a CSV file's rows as text, for the readers that make units of them (csv_reader, csv_tree).
 
 UTF-8 with or without a BOM (otherwise refused, naming the first line that is not), delimiter `,` or
-`;` (sniffed from the header), quoted line breaks kept, NUL characters dropped, values up to
-FIELD_LIMIT.
+`;` (sniffed from the header, of at most CSV_MAX_HEADER_BYTES), quoted line breaks kept, NUL
+characters dropped, values up to FIELD_LIMIT.
 """
 
 import csv
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from chalicelib.imports.unit_model import GpkgError
+from chalicelib.platform.limits import CSV_MAX_HEADER_BYTES, limit_message
 
 TOO_MANY_VALUES = "has more values than the header has columns"
 # Territories as WKT can be long; csv's default field limit (128 KiB) would refuse them.
@@ -39,6 +40,7 @@ def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[
     path = Path(path)
     if path.stat().st_size == 0:
         raise CsvError("the file is empty")
+    _check_header_size(path)
     try:
         with _text(path) as file:
             header_line = file.readline()
@@ -67,6 +69,14 @@ def value_rows(path: str | Path, rename=str.strip) -> tuple[list[str], Iterator[
             raise CsvError(f"row {row_number + 1}: {error}") from error
 
     return header, rows()
+
+
+def _check_header_size(path: Path) -> None:
+    """Before the header is read as text and split: 100 MB of commas would be a list of 100 million."""
+    with path.open("rb") as file:
+        start = file.read(CSV_MAX_HEADER_BYTES + 1)
+    if len(start.partition(b"\n")[0].partition(b"\r")[0]) > CSV_MAX_HEADER_BYTES:
+        raise CsvError(limit_message("the header line", "CSV_MAX_HEADER_BYTES", "bytes"))
 
 
 def _records(lines: Iterator[str], delimiter: str) -> Iterator[list[str]]:

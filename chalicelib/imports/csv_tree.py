@@ -24,7 +24,16 @@ from dataclasses import dataclass
 from shapely.geometry import Point
 
 from chalicelib.imports.csv_text import TOO_MANY_VALUES, CsvError, rows_of
-from chalicelib.imports.unit_model import Feature, Package, RowProblem, normalise_ref, place_geometry
+from chalicelib.imports.unit_model import (
+    Feature,
+    Package,
+    RowProblem,
+    file_errors,
+    normalise_ref,
+    overlong,
+    place_geometry,
+    too_long,
+)
 
 LAYER = "csv"
 MAPPING_KEYS = {"levels", "latitude", "longitude", "code", "ref"}
@@ -99,15 +108,16 @@ def _column_name(raw: dict, key: str) -> str | None:
 
 
 def read(path, mapping: Mapping) -> Package:
-    header, records = rows_of(path)
-    _check_header(header, mapping)
-    tree = _Tree(mapping)
-    for row_number, record in records:
-        if record is None:
-            tree.problem(row_number, "row", TOO_MANY_VALUES)
-            continue
-        tree.add_row(row_number, {key.lower(): (value or "").strip() for key, value in record.items()})
-    return tree.package()
+    with file_errors():
+        header, records = rows_of(path)
+        _check_header(header, mapping)
+        tree = _Tree(mapping)
+        for row_number, record in records:
+            if record is None:
+                tree.problem(row_number, "row", TOO_MANY_VALUES)
+                continue
+            tree.add_row(row_number, {key.lower(): (value or "").strip() for key, value in record.items()})
+        return tree.package()
 
 
 def _check_header(header: list[str], mapping: Mapping) -> None:
@@ -203,6 +213,9 @@ class _Tree:
         package = Package()
         for path, unit in self.units.items():
             unit.parent_ref = self.units[path[:-1]].ref if len(path) > 1 else None
+            if (field_name := overlong(unit)) is not None:  # a path of names as its ref, a code...
+                self.problems.append(RowProblem(LAYER, unit.row, field_name, too_long(), True, unit.ref))
+                continue
             package.features.append(unit)
         for problem in self.problems:
             package.problems.append(problem)

@@ -7,7 +7,8 @@ with columns `ref` and `name` (required), `parent_ref`, `group_refs` (comma list
 Refs written as `iaso#123` or `iaso:123` (Iaso's internal ids) are the same ref.
 
 Problems that make the file unusable raise GpkgError (unit_model); problems of one feature are
-collected with their layer, row and field so that the importer can report them all at once.
+collected with their layer, row and field so that the importer can report them all at once. Every
+connection to the file is guarded (file_guard: statement time, value size, the task stopping).
 """
 
 import datetime
@@ -23,7 +24,7 @@ import numpy
 import shapely
 from shapely.geometry import Point
 
-from chalicelib.imports import gpkg_reader_sql
+from chalicelib.imports import file_guard, gpkg_reader_sql
 from chalicelib.imports.unit_model import (
     OUTSIDE_GLOBE,
     VALIDATION_STATUSES,
@@ -33,9 +34,14 @@ from chalicelib.imports.unit_model import (
     Package,
     RowProblem,
     Source,
+    file_errors,
     normalise_ref,
+    overlong,
+    overlong_text,
     place_territory,
+    too_long,
 )
+from chalicelib.platform import limits
 from chalicelib.registry.geometry import outside_globe_all
 
 LAYER_NAME = re.compile(r"^level-(\d+)-(.+)$")
@@ -70,18 +76,16 @@ def opened(path: str | Path) -> Iterator[Source]:
     """The GeoPackage as a Source whose features are read layer by layer, a batch at a time, so that
     its geometries are never all in memory (each reading on its own connection)."""
     _check_is_sqlite(Path(path))
-    try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as error:
-        raise GpkgError(f"cannot open the file as SQLite: {error}") from error
+    guard = file_guard.connect(path)
     try:
         try:
-            source = _open(connection, Path(path))
+            with file_errors():
+                source = _open(guard, Path(path))
         except sqlite3.DatabaseError as error:
-            raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+            raise guard.error_of(error) from error
         yield source
     finally:
-        connection.close()
+        guard.close()
 
 
 def _check_is_sqlite(path: Path) -> None:
@@ -93,13 +97,14 @@ def _check_is_sqlite(path: Path) -> None:
         raise GpkgError("this is not a GeoPackage (not an SQLite database)")
 
 
-def _open(connection: sqlite3.Connection, path: Path) -> Source:
-    tables = {row[0] for row in connection.execute(gpkg_reader_sql.TABLES)}
+def _open(guard: file_guard.Guard, path: Path) -> Source:
+    tables = {row[0] for row in guard.execute(gpkg_reader_sql.TABLES)}
     if "gpkg_contents" not in tables or "gpkg_geometry_columns" not in tables:
         raise GpkgError("this SQLite file is not a GeoPackage (no gpkg_contents / gpkg_geometry_columns)")
-    package = Package(groups=_groups(connection, tables))
-    layers = connection.execute(gpkg_reader_sql.FEATURE_LAYERS).fetchall()
-    levels = [(LAYER_NAME.match(name), name, column, srs) for name, column, srs in layers]
+    package = Package(groups=_groups(guard, tables))
+    layers = guard.execute(gpkg_reader_sql.FEATURE_LAYERS).fetchall()
+    # names as text whatever the file stores (SQLite's columns take any type)
+    levels = [(LAYER_NAME.match(str(name)), str(name), str(column), srs) for name, column, srs in layers]
     usable = [(match, name, column, srs) for match, name, column, srs in levels if match]
     if not usable:
         names = ", ".join(name for _, name, _, _ in levels) or "none"
@@ -111,17 +116,22 @@ def _open(connection: sqlite3.Connection, path: Path) -> Source:
                 f"layer {name!r} is in EPSG:{srs}; only EPSG:4326 (longitude/latitude) is accepted"
             )
         type_name = match.group(2).strip() or f"Level {match.group(1)}"
+        if overlong_text(type_name):
+            raise GpkgError(too_long(f"the type named by layer {name[:100]!r}…"))
         readers.append(_LayerReader(name, column, int(match.group(1)), type_name))
-    count = sum(reader.count(connection) for reader in readers)
-    parents = frozenset(ref for reader in readers for ref in reader.parent_refs(connection))
+    count = sum(reader.count(guard) for reader in readers)
+    if count > limits.GPKG_MAX_FEATURES:  # a view's rows: a file holds fewer
+        raise GpkgError(limits.limit_message(f"its {count:,} features", "GPKG_MAX_FEATURES", "features"))
+    parents = frozenset(ref for reader in readers for ref in reader.parent_refs(guard))
 
     def features() -> Iterator[Feature]:  # on a connection of its own: it may run in another process
-        own = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        own = file_guard.connect(path)
         try:
-            for reader in readers:
-                yield from reader.features(own, package)
+            with file_errors():
+                for reader in readers:
+                    yield from reader.features(own, package)
         except sqlite3.DatabaseError as error:
-            raise GpkgError(f"the GeoPackage is damaged or truncated: {error}") from error
+            raise own.error_of(error) from error
         finally:
             own.close()
 
@@ -129,22 +139,25 @@ def _open(connection: sqlite3.Connection, path: Path) -> Source:
     return Source(package, levels, count, features, parents, streamed=True)
 
 
-def _groups(connection: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
+def _groups(guard: file_guard.Guard, tables: set[str]) -> dict[str, str]:
     if "groups" not in tables:
         return {}
-    columns = _columns(connection, "groups")
+    columns = _columns(guard, "groups")
     if not {"ref", "name"} <= columns:
         raise GpkgError("the groups table needs columns ref and name")
-    rows = connection.execute(gpkg_reader_sql.GROUPS).fetchall()
-    return {
+    rows = guard.execute(gpkg_reader_sql.GROUPS).fetchall()
+    groups = {
         normalise_ref(ref): (name or "").strip() or normalise_ref(ref)
         for ref, name in rows
         if normalise_ref(ref)
     }
+    if any(overlong_text(ref) for ref in groups):
+        raise GpkgError(too_long("a ref of the groups table"))
+    return groups
 
 
-def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in connection.execute(gpkg_reader_sql.table_info(table))}
+def _columns(guard: file_guard.Guard, table: str) -> set[str]:
+    return {row[1] for row in guard.execute(gpkg_reader_sql.table_info(table))}
 
 
 @dataclass(frozen=True)
@@ -154,33 +167,34 @@ class _LayerReader:
     depth: int
     type_name: str
 
-    def count(self, connection) -> int:
-        self._columns(connection)  # a layer without its columns is refused before anything is read
-        return connection.execute(gpkg_reader_sql.count_rows(self.layer)).fetchone()[0]
+    def count(self, guard: file_guard.Guard) -> int:
+        self._columns(guard)  # a layer without its columns is refused before anything is read
+        return guard.execute(gpkg_reader_sql.count_rows(self.layer)).fetchone()[0]
 
-    def _columns(self, connection) -> list[str]:
-        columns = _columns(connection, self.layer)
+    def _columns(self, guard: file_guard.Guard) -> list[str]:
+        columns = _columns(guard, self.layer)
         missing = {"ref", "name"} - columns
         if missing:
             raise GpkgError(f"layer {self.layer!r} has no column {', '.join(sorted(missing))}")
         return [column for column in IASO_COLUMNS if column in columns]
 
-    def parent_refs(self, connection) -> Iterator[str]:
+    def parent_refs(self, guard: file_guard.Guard) -> Iterator[str]:
         """The refs the layer's rows name as their parent (read as `features` reads them)."""
-        if "parent_ref" not in self._columns(connection):
+        if "parent_ref" not in self._columns(guard):
             return
-        cursor = connection.execute(gpkg_reader_sql.parent_refs(self.layer))
-        for (raw,) in cursor:
-            if (ref := normalise_ref(raw)) is not None:
-                yield ref
+        cursor = guard.execute(gpkg_reader_sql.parent_refs(self.layer))
+        while rows := guard.fetchmany(cursor, BATCH):
+            for (raw,) in rows:
+                if (ref := normalise_ref(raw)) is not None:
+                    yield ref
 
-    def features(self, connection, package: Package) -> Iterator[Feature]:
-        present = set(self._columns(connection))
+    def features(self, guard: file_guard.Guard, package: Package) -> Iterator[Feature]:
+        present = set(self._columns(guard))
         # Rows unpack at once, cleaned by SQLite (see gpkg_reader_sql.layer_rows).
         rows_sql = gpkg_reader_sql.layer_rows(self.layer, self.geometry_column, IASO_COLUMNS, present)
-        cursor = connection.execute(rows_sql)
+        cursor = guard.execute(rows_sql)
         row_number, type_name = 0, self.type_name.strip()
-        while rows := cursor.fetchmany(BATCH):
+        while rows := guard.fetchmany(cursor, BATCH):
             geometries = _geometries([values[-1] for values in rows])
             for values, geometry in zip(rows, geometries, strict=True):
                 row_number += 1
@@ -194,7 +208,7 @@ def _geometries(blobs: list) -> list:
     a Point, a (Multi)Polygon, None (no geometry), or the GpkgError saying why it is unusable."""
     wkbs, found = [], []
     for blob in blobs:
-        start = PLAIN_HEADERS.get(blob[:8]) if blob is not None else None
+        start = PLAIN_HEADERS.get(blob[:8]) if type(blob) is bytes else None
         if start is not None:  # the usual header, checked once for all: skip it
             wkb = blob[start:]
         else:
@@ -268,6 +282,9 @@ def _feature(
         feature.validation_status = status
     if (opening_date or closed_date) and not _dates(feature, opening_date, closed_date, problem):
         return None
+    if (too_long_field := overlong(feature)) is not None:
+        problem(too_long_field, too_long())
+        return None
     unknown_groups = [group for group in feature.group_refs if group not in package.groups]
     if unknown_groups:
         problem("group_refs", f"names groups missing from the groups table: {', '.join(unknown_groups)}")
@@ -328,7 +345,7 @@ def _wkb_of(blob: bytes | None) -> bytes | None:
     """The WKB inside a GeoPackage geometry blob, after its header is checked; None when empty."""
     if blob is None:
         return None
-    if len(blob) < 8 or blob[:2] != b"GP":
+    if type(blob) is not bytes or len(blob) < 8 or blob[:2] != b"GP":  # SQLite stores what it is given
         raise GpkgError("is not a GeoPackage geometry")
     flags = blob[3]
     envelope = ENVELOPE_BYTES.get((flags >> 1) & 0b111)

@@ -14,7 +14,7 @@ import dataclasses
 import os
 import tempfile
 import uuid as uuids
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -23,6 +23,7 @@ from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal
 from chalicelib.imports import (
     csv_reader,
     csv_tree,
+    file_guard,
     geojson_reader,
     gpkg_reader,
     tree_plan,
@@ -37,6 +38,7 @@ from chalicelib.platform.filenames import safe_filename
 from chalicelib.platform.jsonutil import dumps
 from chalicelib.registry import audit, reference_data, sources_sql, units, units_sql
 from chalicelib.tasks import engine
+from chalicelib.tasks.bounds import capped
 from chalicelib.tasks.engine import TaskContext, TaskInputError, task
 
 KIND = "orgunits.import"
@@ -107,7 +109,7 @@ def run_import(ctx: TaskContext) -> dict:
         path = os.path.join(folder, "upload")
         download(request.s3_key, path)
         ctx.progress(0, 4, "reading the file")
-        with _opened(path, request) as source:
+        with file_guard.stoppable(_stop_if_asked(ctx)), _opened(path, request) as source:
             if request.version_id is None:
                 ctx.progress(1, 4, "checking and writing" if not request.dry_run else "checking")
                 counts, found = write_new_version(
@@ -133,6 +135,17 @@ def run_import(ctx: TaskContext) -> dict:
     ctx.save_artifact("report.json", dumps(report | {"result": result}), "application/json")
     ctx.progress(4, 4, "done")
     return result
+
+
+def _stop_if_asked(ctx: TaskContext) -> Callable[[], None]:
+    """For a reading that reports no progress for a while (one long SQLite statement): the last progress
+    again, which raises Killed when a kill was asked."""
+
+    def check() -> None:
+        last = ctx.final_progress()
+        ctx.progress(last["value"], last["end"], last["message"])
+
+    return check
 
 
 def _into_existing(ctx: TaskContext, request: Request, target: Target, package: unit_model.Package):
@@ -207,12 +220,13 @@ def _existing(ctx: TaskContext, request: Request) -> dict[str, tree_plan.Existin
 
 
 def _shown(problem: unit_model.RowProblem) -> dict:
-    return {"layer": problem.layer, "row": problem.row, "field": problem.field, "ref": problem.ref,
-            "message": problem.message}  # fmt: skip
+    """A problem in the report, its texts capped: a file's 100 MB header is not worth repeating."""
+    return {"layer": problem.layer, "row": problem.row, "field": capped(problem.field), "ref": problem.ref,
+            "message": capped(problem.message)}  # fmt: skip
 
 
 def _summary(errors: list[unit_model.RowProblem]) -> str:
-    listed = "; ".join(str(problem) for problem in errors[:REPORTED_PROBLEMS])
+    listed = "; ".join(capped(str(problem)) for problem in errors[:REPORTED_PROBLEMS])
     more = (
         f" (and {len(errors) - REPORTED_PROBLEMS} more in report.json)"
         if len(errors) > REPORTED_PROBLEMS

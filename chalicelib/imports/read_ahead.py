@@ -9,7 +9,8 @@ places and writes them (bench/README.md). Where there is no fork, the batches ar
 The child shares nothing it writes with this process: it opens the file itself (`features` is
 called there), reports the problems it finds with each batch, sends any error it meets as the
 last message, and ends with os._exit (the parent's database connection and buffers are not its to
-close). If this process stops reading (an error, a kill), the child is killed.
+close). If this process stops reading (an error, a kill), the child is killed; while it waits for the
+child (stuck in one SQLite statement, say), it asks whether the task is to stop (file_guard).
 """
 
 import itertools
@@ -17,6 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
+from chalicelib.imports.file_guard import STOP_CHECK_SECONDS, check_stop
 from chalicelib.platform.child_process import forked, how_it_ended, live_then_exit, picklable, stop, wide_pipe
 
 BATCH = 1_000  # units per message (~250 KB): a few fit in the pipe; 5,000 flowed less well
@@ -39,6 +41,8 @@ def batches(features: Callable[[], Iterator], encode: Callable[[list], list], pr
     incoming = Connection(reader, writable=False)
     try:
         while True:
+            while not incoming.poll(STOP_CHECK_SECONDS):  # poll says yes at the end of the pipe too
+                check_stop()
             try:
                 kind, payload, found = incoming.recv()
             except EOFError:

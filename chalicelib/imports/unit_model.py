@@ -5,21 +5,42 @@ Source they stream from, and the checks a unit's geometry passes.
 
 import datetime
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Point, Polygon
 
+from chalicelib.platform import limits
 from chalicelib.registry.geometry import outside_globe, repaired
 
 VALIDATION_STATUSES = ("NEW", "VALID", "REJECTED")
 MAX_PROBLEMS = 10_000
 OUTSIDE_GLOBE = "has coordinates outside longitude -180..180 / latitude -90..90"
 WHAT_A_UNIT_HAS = "a unit has a Point or a (Multi)Polygon"
+# What a file's content can make its reading raise besides GpkgError (nesting past Python's recursion
+# limit, a value Python or shapely refuses): the file's problem, which no retry fixes.
+FILE_ERRORS = (RecursionError, MemoryError, ValueError, ShapelyError)
 
 
 class GpkgError(Exception):
     """The file cannot be read as org units (as a GeoPackage in Iaso's layout; CsvError for a CSV), or
     too many of its rows are wrong."""
+
+
+@contextmanager
+def file_errors() -> Iterator[None]:
+    """Around a reader: FILE_ERRORS become GpkgError, so that the import ends ERRORED with the reason."""
+    try:
+        yield
+    except FILE_ERRORS as error:
+        raise GpkgError(f"the file cannot be read ({type(error).__name__}: {error})") from error
+
+
+def guarded(features: Iterator["Feature"]) -> Iterator["Feature"]:
+    """`features`, read within file_errors."""
+    with file_errors():
+        yield from features
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +103,32 @@ class Package:
     @property
     def warnings(self) -> list[RowProblem]:
         return [problem for problem in self.problems if not problem.fatal]
+
+
+def overlong(feature: Feature) -> str | None:
+    """The first of the feature's stored texts over IMPORT_TEXT_MAX_BYTES in UTF-8 (the field's name), if
+    any. (A parent_ref that long names no unit, and is reported so.)"""
+    short = len(feature.ref) + len(feature.name) + len(feature.type_name) + len(feature.code or "")
+    if 4 * short <= limits.IMPORT_TEXT_MAX_BYTES and not feature.group_refs:
+        return None  # the usual case: short texts and no groups, none to encode
+    texts = (
+        ("ref", feature.ref),
+        ("name", feature.name),
+        ("type", feature.type_name),
+        ("code", feature.code),
+    )
+    texts += tuple(("group_refs", group) for group in feature.group_refs)
+    return next((name for name, text in texts if overlong_text(text)), None)
+
+
+def overlong_text(text: str | None) -> bool:
+    """Whether `text` is over IMPORT_TEXT_MAX_BYTES in UTF-8 (a quarter of that in characters never is)."""
+    limit = limits.IMPORT_TEXT_MAX_BYTES
+    return bool(text) and len(text) * 4 > limit and len(text.encode(errors="replace")) > limit
+
+
+def too_long(what: str = "its length") -> str:
+    return limits.limit_message(what, "IMPORT_TEXT_MAX_BYTES", "bytes")
 
 
 def normalise_ref(ref) -> str | None:

@@ -13,7 +13,7 @@ import numpy
 import shapely
 
 from chalicelib.imports import tree_plan, unit_loader_sql
-from chalicelib.imports.unit_model import Feature, Package
+from chalicelib.imports.unit_model import Feature, Package, overlong_text
 from chalicelib.registry import groups_sql, unit_types_sql
 
 SIMPLIFY_DEGREES = 0.0005
@@ -40,6 +40,8 @@ def type_ids_for(cur, account_id: int, levels: list[tuple[int, str]], create: bo
     None in a dry run."""
     ids: dict[str, int | None] = {}
     for depth, name in sorted(levels):
+        if overlong_text(name):  # its rows are refused (unit_model.overlong): the index would refuse it
+            continue
         found = unit_types_sql.get_by_name(cur, account_id, name)
         if found:
             ids[name] = found["id"]
@@ -57,7 +59,7 @@ def group_ids_for(cur, target: Target, package: Package, create: bool) -> dict[s
     listed = groups_sql.list_groups(cur, target.account_id, target.version_id, None, 10**6)
     known: dict[str, int | None] = {row["source_ref"]: row["id"] for row in listed}
     for ref, name in package.groups.items():
-        if ref not in known:
+        if ref not in known and not overlong_text(ref):  # as types are
             known[ref] = (
                 groups_sql.create_group(cur, target.account_id, target.version_id, name, ref)
                 if create

@@ -1,13 +1,15 @@
 """The helpers of a forked child process that works beside this one (read_ahead, write_behind):
 a pipe that holds a few batches, forking without leaking it, errors that cross a pipe, how a child
-ended, stopping it."""
+ended, stopping it; and `call_in_child`, one call made in a child held to a time budget."""
 
 import contextlib
 import fcntl
 import gc
 import os
 import pickle
+import select
 import signal
+import time
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -79,3 +81,51 @@ def stop(child: int) -> None:
             os.waitpid(child, 0)
     except ChildProcessError:
         pass
+
+
+def call_in_child(work: Callable[[], object], seconds: float, who: str) -> object:
+    """What `work()` returns (or raises) when run in a forked child: the child is killed and
+    TimeoutError raised after `seconds`, and the memory it takes is given back when it ends.
+    ChildProcessError if it ends without an answer (killed: out of memory?)."""
+    if not hasattr(os, "fork"):  # no budget where there is no fork
+        return work()
+    reader, writer = os.pipe()
+    child = forked(reader, writer)
+    if child == 0:  # pragma: no cover (runs in the child)
+        os.close(reader)
+        live_then_exit(lambda: _answer(writer, work))
+    os.close(writer)
+    try:
+        answer = _read_all(reader, time.monotonic() + seconds)
+        failed, value = pickle.loads(answer)
+    except (pickle.UnpicklingError, EOFError, ValueError):  # nothing, or half an answer
+        raise ChildProcessError(how_it_ended(child, who)) from None
+    finally:
+        os.close(reader)
+        stop(child)
+    if failed:
+        raise value
+    return value
+
+
+def _answer(writer: int, work: Callable[[], object]) -> None:  # pragma: no cover (runs in the child)
+    try:
+        outcome = (False, work())
+    except Exception as error:
+        outcome = (True, picklable(error))
+    with os.fdopen(writer, "wb") as out:
+        out.write(pickle.dumps(outcome))
+
+
+def _read_all(reader: int, deadline: float) -> bytes:
+    """Everything until the writer closes, or TimeoutError at `deadline`."""
+    poller, chunks = select.poll(), []
+    poller.register(reader, select.POLLIN)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not poller.poll(left * 1000):
+            raise TimeoutError
+        chunk = os.read(reader, PIPE_BYTES)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)

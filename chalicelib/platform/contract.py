@@ -23,9 +23,13 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from chalicelib.platform import problems
+from chalicelib.platform import nul_text, problems
+from chalicelib.platform.limits import JSON_MAX_DEPTH, limit_message
 
 JSON = "application/json"
+# What a JSON text's depth is counted on: strings (which may hold brackets) and anything else dropped.
+JSON_NOT_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{}]+')
+BRACKET_PAIRS = bytes.maketrans(b"{}", b"[]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PATH_ID_DIGITS = 18  # a bigint has 19 digits; ids this long were never issued
 
@@ -279,15 +283,39 @@ def path_value(kind: str, raw: str) -> int:
 
 
 def decode_body(body_type: type, raw: bytes | None) -> Any:
+    raw = raw or b"{}"
+    if _nests_deeper(raw, JSON_MAX_DEPTH):
+        raise _too_deep()
+    if (path := nul_text.path_in_json(raw)) is not None:
+        raise problems.invalid_field(path or "body", "must not contain NUL characters")
     try:
-        return msgspec.json.decode(raw or b"{}", type=body_type)
+        return msgspec.json.decode(raw, type=body_type)
+    except RecursionError as error:  # what msgspec raises past Python's recursion limit, not a 500
+        raise _too_deep() from error
     except msgspec.ValidationError as error:
         raise _field_problem(body_type, str(error), problems.invalid_field, "Field") from error
     except msgspec.DecodeError as error:
         raise problems.invalid_json(str(error).removeprefix("JSON is malformed: ")) from error
 
 
+def _nests_deeper(raw: bytes, depth: int) -> bool:
+    """Whether the JSON text's arrays and objects nest deeper than `depth`, without recursing: its
+    brackets alone, the innermost pairs peeled off once per level (each replace peels one)."""
+    if raw.count(b"[") + raw.count(b"{") <= depth:
+        return False
+    brackets = JSON_NOT_BRACKETS.sub(b"", raw).translate(BRACKET_PAIRS, b'"')  # a stray quote: malformed
+    for _ in range(depth):
+        brackets = brackets.replace(b"[]", b"")
+    return b"[" in brackets
+
+
+def _too_deep() -> problems.Problem:
+    return problems.invalid_json(limit_message("its nesting", "JSON_MAX_DEPTH", "levels"))
+
+
 def decode_query(query_type: type, params: Mapping[str, str]) -> Any:
+    if (name := nul_text.name_in_params(params)) is not None:
+        raise problems.invalid_parameter(name, "must not contain NUL characters")
     try:
         return msgspec.convert(dict(params), query_type, strict=False)
     except msgspec.ValidationError as error:

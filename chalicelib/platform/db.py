@@ -4,7 +4,10 @@ A Lambda container keeps one lazy connection and reuses it across warm invocatio
 dropped and replaced on next use. (Connections are per thread: a Lambda has one thread, the local
 worker loop and the tests have several.) Every unit of work runs in `transaction()`, which commits
 or rolls back, so no connection is ever left idle in a transaction. Unique and foreign-key
-violations are turned into Problems by constraint name (see problems.CONSTRAINTS).
+violations are turned into Problems by constraint name (see problems.CONSTRAINTS); what the database
+refuses in the values themselves (any other check, a data exception such as a number out of range, a
+NUL in text) is a 400: the same values would be refused again, so it is an input error, never a 500
+nor a retried task.
 
 `side_connection()` is a second, autocommit connection for writes that must be visible, and must
 survive, while the main transaction is still open: task progress and task logs.
@@ -39,6 +42,7 @@ UniqueViolation = pg_errors.UniqueViolation
 Identifier = sql.Identifier
 
 _local = threading.local()
+NUL_REFUSED = "cannot contain NUL (0x00) characters"  # psycopg2's ValueError for such a str parameter
 # bytea as bytes, not psycopg2's memoryview (which does not pickle: export records go to another process)
 _BYTEA_AS_BYTES = psycopg2.extensions.new_type(
     psycopg2.BINARY.values,
@@ -115,6 +119,15 @@ def side_connection() -> Connection:
     return conn
 
 
+def close_side() -> None:
+    """For an API container that used the side connection once (a failed login): it does not keep a
+    second connection of the database's budget open while warm."""
+    side = getattr(_local, "side", None)
+    if side is not None and not side.closed:
+        side.close()
+    _local.side = None
+
+
 def _connect_refreshing_secret() -> Connection:
     try:
         return connect()
@@ -163,7 +176,7 @@ def transaction() -> Iterator[DictCursor]:
     except BaseException as error:
         if not conn.closed:
             _roll_back(conn, enclosed)
-        known = _constraint_problem(error)
+        known = _input_problem(error)
         if known:
             raise known from error
         raise
@@ -215,12 +228,23 @@ def side_cursor() -> Iterator[DictCursor]:
         raise
 
 
-def _constraint_problem(error: BaseException) -> problems.Problem | None:
-    """The Problem for a violated constraint that the catalogue names, if any."""
-    if not isinstance(error, pg_errors.IntegrityError):
-        return None
-    make = problems.CONSTRAINTS.get(_partition_neutral(error.diag.constraint_name or ""))
-    return make() if make else None
+def _input_problem(error: BaseException) -> problems.Problem | None:
+    """The Problem for a value the database refused, if that is what happened."""
+    if isinstance(error, pg_errors.IntegrityError):
+        name = _partition_neutral(error.diag.constraint_name or "")
+        make = problems.CONSTRAINTS.get(name)
+        if make:
+            return make()
+        if not isinstance(error, pg_errors.CheckViolation):
+            return None
+        logger().warning("a check the catalogue does not name", exc_info=error)  # a bug looks like this too
+        return problems.check_failed(name)
+    if isinstance(error, psycopg2.DataError):
+        logger().warning("the database refused a value", exc_info=error)
+        return problems.invalid_value(error.diag.message_primary or str(error).strip())
+    if isinstance(error, ValueError) and NUL_REFUSED in str(error):
+        return problems.invalid_value("text cannot contain NUL characters")
+    return None
 
 
 def _partition_neutral(name: str) -> str:

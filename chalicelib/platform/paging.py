@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.platform import problems
+from chalicelib.platform.limits import limit_message
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ def _decode(cursor: str | None, key_shape: tuple[type, ...]) -> Any | None:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as error:
         raise problems.invalid_parameter("cursor", "is not a cursor this API returned") from error
+    except RecursionError as error:  # arrays nested past Python's recursion limit
+        nesting = limit_message("its nesting", "JSON_MAX_DEPTH", "levels")
+        raise problems.invalid_parameter("cursor", f"is not a cursor this API returned: {nesting}") from error
     parts = key if isinstance(key, list) else [key]
     if len(parts) != len(key_shape) or not all(map(_is, parts, key_shape)):
         raise problems.invalid_parameter("cursor", "is not a cursor this API returned")

@@ -4,6 +4,7 @@ Core modules raise `Problem`s; the HTTP edge (handlers/http.py) is the only plac
 `{"error": {"code", "message", "details"}}` responses. Codes are stable strings clients may match on.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,21 @@ def service_unavailable(code: str, message: str) -> Problem:
     return Problem(503, code, message)
 
 
+def invalid_value(reason: str) -> Problem:
+    """A value the database refused (db.transaction): no field to name, but the reason."""
+    return Problem(400, "request.invalid_value", f"A value cannot be stored: {reason}.", {"reason": reason})
+
+
+def check_failed(constraint: str) -> Problem:
+    """A check constraint the catalogue below does not name."""
+    message = f"A value breaks the rule {constraint}."
+    return Problem(400, "request.invalid_value", message, {"constraint": constraint})
+
+
+def _not_blank(field_name: str) -> Callable[[], Problem]:
+    return lambda: invalid_field(field_name, "must not be blank")
+
+
 # Database constraints that are business rules, by constraint name (db.transaction maps them).
 CONSTRAINTS = {
     "accounts_name_key": lambda: conflict("account.name_taken", "An account with this name already exists."),
@@ -114,7 +130,15 @@ CONSTRAINTS = {
     "forms_account_xform_id_key": lambda: conflict(
         "form.xform_id_taken", "Another form of this account has this XForm id (settings sheet form_id)."
     ),
-    "forms_name_not_blank": lambda: invalid_field("name", "must not be blank"),
+    "forms_name_not_blank": _not_blank("name"),
+    "accounts_name_not_blank": _not_blank("name"),
+    "projects_name_not_blank": _not_blank("name"),
+    "api_keys_name_not_blank": _not_blank("name"),
+    "data_sources_name_not_blank": _not_blank("name"),
+    "org_unit_types_name_not_blank": _not_blank("name"),
+    "groups_name_not_blank": _not_blank("name"),
+    "group_sets_name_not_blank": _not_blank("name"),
+    "org_units_name_not_blank": _not_blank("name"),
     "forms_period_type_known": lambda: invalid_field("period_type", "is not a known period type"),
     "forms_single_needs_period": lambda: invalid_field("single_per_period", "needs a period_type"),
     "form_projects_project_id_account_id_fkey": lambda: invalid_field(

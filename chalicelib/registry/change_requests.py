@@ -12,6 +12,7 @@ from chalicelib.identity.permissions import PROPOSE_CHANGES, READ_REGISTRY, REVI
 from chalicelib.platform import db, problems
 from chalicelib.platform.jsonutil import dumps
 from chalicelib.registry import audit, change_requests_sql, units
+from chalicelib.tasks.bounds import check_page
 
 STATUSES = ("new", "approved", "rejected")
 SOURCE = "change_request"
@@ -57,7 +58,9 @@ def list_page(
     subtrees = principal.subtree_roots
     roots = None if subtrees is None else [(root.version_id, root.path) for root in subtrees]
     rows = change_requests_sql.list_page(cur, principal.account_id, status, unit_id, roots, after, limit)
-    return [_present(row) for row in rows]
+    shown = [_present(row) for row in rows]
+    check_page(shown[: limit - 1], "change requests")  # `limit` counts the row saying "more"
+    return shown
 
 
 def approve(cur, principal: Principal, request_id: int, fields: list[str] | None) -> dict:

@@ -40,7 +40,7 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
     query = Query(version_id, include_deleted=True)
     unit_scope = units.scope(principal, version_id)
     if after:
-        since, after_id = datetime.datetime.fromisoformat(after[0]), after[1]
+        since, after_id = _cursor_time(after[0]), after[1]
     else:
         since, after_id = since or EPOCH, 0
     unit_scope.restrict_for_sync(query, since)
@@ -54,6 +54,13 @@ def changes(cur, principal: Principal, project_id: int, since, after, limit: int
         else None,
         "next_since": None if more else (datetime.datetime.now(datetime.UTC) - LOOK_BACK).isoformat(),
     }
+
+
+def _cursor_time(text: str) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError as error:  # a cursor we did not make
+        raise problems.invalid_parameter("cursor", "is not a cursor this API returned") from error
 
 
 def _item(row: dict, unit_scope: units.Scope) -> dict:

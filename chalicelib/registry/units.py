@@ -7,7 +7,13 @@ its roots (in the roots' version) and may only write there. Anything outside is 
 from dataclasses import dataclass
 
 from chalicelib.identity.permissions import READ_REGISTRY, WRITE_REGISTRY, Principal, require
-from chalicelib.platform import problems
+from chalicelib.platform import jsonutil, problems
+from chalicelib.platform.limits import (
+    ALIASES_MAX_COUNT,
+    EXTRA_FIELDS_MAX_BYTES,
+    PAGE_MAX_BYTES,
+    limit_message,
+)
 from chalicelib.registry import (
     audit,
     audit_sql,
@@ -19,6 +25,7 @@ from chalicelib.registry import (
     units_sql,
 )
 from chalicelib.registry.units_sql import Query
+from chalicelib.tasks.bounds import check_page, wire_size
 
 STATUSES = ("NEW", "VALID", "REJECTED")
 AUDITED = ("name", "code", "source_ref", "aliases", "validation_status", "opening_date", "closed_date",
@@ -27,6 +34,8 @@ FIELDS = ("id", "uuid", "version_id", "parent_id", "parent_name", "org_unit_type
           "name", "code", "source_ref", "aliases", "validation_status", "opening_date", "closed_date",
           "extra_fields", "depth", "ancestor_ids", "location", "has_territory", "geom", "group_ids",
           "created_at", "updated_at")  # fmt: skip
+TEXTS = ("name", "parent_name", "org_unit_type_name", "code", "source_ref")
+ROW_WIRE_BYTES = 2_048  # a listed unit's ids, dates and keys, above what its texts and geometry weigh
 
 
 @dataclass(frozen=True)
@@ -119,10 +128,23 @@ def get(cur, principal: Principal, unit_id: int) -> dict:
 
 
 def list_page(cur, principal: Principal, query: Query, with_geometry: bool, after, limit: int) -> list[dict]:
+    """`limit` is the page's size plus the one row that says there is more (paging.page)."""
     require(principal, READ_REGISTRY)
     unit_scope = scope(principal, query.version_id)
     unit_scope.restrict(query)
-    return unit_scope.hide_above(units_sql.list_page(cur, query, with_geometry, after, limit))
+    rows = unit_scope.hide_above(units_sql.list_page(cur, query, with_geometry, after, limit))
+    if sum(map(_wire_bound, rows[: limit - 1])) > PAGE_MAX_BYTES:  # cheap, and nearly always enough
+        check_page([present(row) for row in rows[: limit - 1]], "org units")
+    return rows
+
+
+def _wire_bound(row: dict) -> int:
+    """At least what a listed unit weighs on the wire: its texts as if each character took the
+    longest escape (14 bytes), its extra_fields measured, its geometry twice its GeoJSON text."""
+    chars = sum(len(row[name] or "") for name in TEXTS) + sum(len(alias) + 1 for alias in row["aliases"])
+    extra = wire_size(jsonutil.dumps(row["extra_fields"])) if row["extra_fields"] else 0
+    geometry = 2 * len(row.get("geom_geojson") or "")
+    return ROW_WIRE_BYTES + 14 * chars + 2 * len(row["path"]) + 24 * len(row["group_ids"]) + extra + geometry
 
 
 def locate(
@@ -165,6 +187,7 @@ def create(cur, principal: Principal, version_id: int, fields: dict) -> dict:
 
 def create_unchecked(cur, principal: Principal, version_id: int, fields: dict, source: str = "api") -> dict:
     """`create` for callers that have checked the role themselves (change requests)."""
+    _check_sizes(fields)
     reference_data.writable_version(cur, principal, version_id)
     units_sql.lock_tree(cur, version_id)  # the parent's path must not move under us
     unit_scope = scope(principal, version_id)
@@ -205,6 +228,7 @@ def update(cur, principal: Principal, unit_id: int, changes: dict) -> dict:
 def update_unchecked(cur, principal: Principal, unit_id: int, changes: dict, source: str = "api",
                      task_id: int | None = None) -> dict:  # fmt: skip
     """`update` for callers that have checked the role themselves (change requests, bulk updates)."""
+    _check_sizes(changes)
     if "parent_id" in changes:  # a move: read the unit and its new parent only once nothing else moves
         version_id = units_sql.version_of(
             cur, sources_sql.account_version_ids(cur, principal.account_id), unit_id
@@ -240,6 +264,18 @@ def update_unchecked(cur, principal: Principal, unit_id: int, changes: dict, sou
         audit.record(cur, principal.account_id, principal.user_id, source, "org_unit", unit_id, "update",
                      before_values, after_values, task_id)  # fmt: skip
     return present(after) | {"warnings": warnings}
+
+
+def _check_sizes(fields: dict) -> None:
+    """A unit must stay small enough to be read back (and listed): its free-form fields are bounded."""
+    extra = fields.get("extra_fields")
+    if extra and len(jsonutil.dumps(extra)) > EXTRA_FIELDS_MAX_BYTES:
+        too_big = limit_message("as JSON", "EXTRA_FIELDS_MAX_BYTES", "bytes")
+        raise problems.invalid_field("extra_fields", too_big)
+    aliases = fields.get("aliases") or []
+    if len(aliases) > ALIASES_MAX_COUNT:
+        what = f"with {len(aliases)} entries"
+        raise problems.invalid_field("aliases", limit_message(what, "ALIASES_MAX_COUNT", "entries"))
 
 
 def delete(cur, principal: Principal, unit_id: int) -> None:

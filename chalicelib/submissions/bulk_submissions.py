@@ -25,6 +25,8 @@ from chalicelib.identity import authentication
 from chalicelib.identity.permissions import COLLECT, Principal, require
 from chalicelib.imports import import_task
 from chalicelib.platform import aws, config, db, problems
+from chalicelib.platform.filenames import has_dot_segment, is_dot_only
+from chalicelib.platform.limits import limit_message
 from chalicelib.registry import mobile_sync, units
 from chalicelib.submissions import ingestion, submissions_sql
 from chalicelib.submissions.ingestion import Origin, Rejected
@@ -78,7 +80,7 @@ def ingest_bulk_upload(ctx: TaskContext) -> dict:
         with _open_zip(path) as archive:
             entries = _instances(archive)
             for done, entry in enumerate(entries, start=1):
-                outcome = _ingest_entry(ctx, principal, archive, entry)
+                outcome = _ingest_entry(ctx, principal, archive, entry, done - 1)
                 for name, added in outcome.items():
                     counts[name] += added
                 ctx.progress(done, len(entries), f"{done} of {len(entries)} instances")
@@ -103,6 +105,10 @@ def _instances(archive: zipfile.ZipFile) -> list[dict]:
         entries = json.loads(_read(archive, INSTANCES_JSON))
     except ValueError as error:
         raise TaskInputError(f"{INSTANCES_JSON} is not JSON ({error}).") from error
+    except RecursionError as error:  # arrays nested past Python's recursion limit: input, not a retry
+        raise TaskInputError(
+            limit_message(f"{INSTANCES_JSON}'s nesting", "JSON_MAX_DEPTH", "levels")
+        ) from error
     if not isinstance(entries, list) or not all(isinstance(e, dict) and e.get("id") for e in entries):
         raise TaskInputError(f"{INSTANCES_JSON} must be a list of objects with an id (the instance uuid).")
     return entries
@@ -114,12 +120,17 @@ def _read(archive: zipfile.ZipFile, name: str) -> bytes:
     return archive.read(name)
 
 
-def _ingest_entry(ctx: TaskContext, principal: Principal, archive: zipfile.ZipFile, entry: dict) -> dict:
-    """One instance and its files; a rejected one is rolled back to its savepoint and quarantined."""
+def _ingest_entry(
+    ctx: TaskContext, principal: Principal, archive: zipfile.ZipFile, entry: dict, position: int
+) -> dict:
+    """One instance (the `position`th of instances.json) and its files; a rejected one is rolled back
+    to its savepoint and quarantined."""
     instance_uuid = str(entry["id"]).removeprefix("uuid:")
     prefix = f"bulk/{principal.account_id}/{ctx.params['project_id']}/{instance_uuid}/"
     folder = f"{entry['id']}/"
     members = [name for name in archive.namelist() if name.startswith(folder) and not name.endswith("/")]
+    if refusal := _dot_named(instance_uuid, entry, members):  # no key is made of such names: the zip's
+        return _quarantine(ctx, principal, f"{ctx.params['s3_key']}#{INSTANCES_JSON}[{position}]", refusal)
     xml_name = folder + posixpath.basename(str(entry.get("file") or ""))
     xml_key = prefix + posixpath.basename(xml_name)
     if xml_name not in members:
@@ -134,6 +145,16 @@ def _ingest_entry(ctx: TaskContext, principal: Principal, archive: zipfile.ZipFi
     except Rejected as rejected:
         return _quarantine(ctx, principal, xml_key, str(rejected))
     return {"submissions" if received.created else "duplicates": 1, "attachments": attachments}
+
+
+def _dot_named(instance_uuid: str, entry: dict, members: list[str]) -> str | None:
+    """Names that would put `.` or `..` in an S3 key: the instance's id, its XML's or a file's name."""
+    if has_dot_segment(instance_uuid):
+        return f"{INSTANCES_JSON}: the id {entry['id']!r} has a part made only of dots"
+    if is_dot_only(posixpath.basename(str(entry.get("file") or ""))):
+        return f"{INSTANCES_JSON}: the file {entry['file']!r} of {entry['id']!r} is a name made only of dots"
+    dotted = next((name for name in members if is_dot_only(posixpath.basename(name))), None)
+    return f"the zip's file {dotted!r} has a name made only of dots" if dotted else None
 
 
 def _store_files(

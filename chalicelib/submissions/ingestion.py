@@ -26,6 +26,7 @@ from chalicelib.platform.observability import logger
 from chalicelib.registry import sources_sql, units_sql
 from chalicelib.submissions import instance_xml, submissions_sql
 from chalicelib.submissions.instance_xml import InstanceError
+from chalicelib.tasks.bounds import capped
 
 KEY = re.compile(r"^submissions/(\d{1,18})/(\d{1,18})/([A-Za-z0-9._-]{1,100})/([^/]{1,200})$")
 
@@ -35,7 +36,7 @@ class Rejected(Exception):
     `granted` False: no grant names the object, so it is quarantined under no account."""
 
     def __init__(self, message: str, granted: bool = True):
-        super().__init__(message)
+        super().__init__(capped(message))  # a reason is stored (quarantine) and shown: bounded
         self.granted = granted
 
 
@@ -225,6 +226,7 @@ def _download(bucket: str, key: str, limit: int) -> bytes:
 
 
 def _quarantine(account_id: int | None, bucket: str, key: str, size: int | None, reason: str) -> str:
+    reason = capped(reason)
     with db.transaction() as cur:
         submissions_sql.quarantine(cur, account_id, bucket, key, size, reason)
     logger().warning("upload quarantined", extra={"s3_key": key, "reason": reason})

@@ -6,15 +6,21 @@ form's descriptor says which nodes repeat), a leaf its text (None when empty). V
 as the XForm sends them: nothing is lost or reinterpreted; exports type them with the descriptor.
 
 Uploads are untrusted: defusedxml parses them with DTDs forbidden, so no entity of any kind (external,
-or expanding into a bomb) is ever declared; an instance never needs one.
+or expanding into a bomb) is ever declared; an instance never needs one. The parse itself refuses an
+XML nested deeper than XML_MAX_DEPTH or holding more than XML_MAX_ELEMENTS elements as soon as it gets
+there, and the answers must fit in ANSWERS_MAX_BYTES as JSON (what the API returns).
 """
 
 import datetime
+import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import defusedxml
 import defusedxml.ElementTree
+
+from chalicelib.platform.filenames import has_dot_segment
+from chalicelib.platform.limits import ANSWERS_MAX_BYTES, XML_MAX_DEPTH, XML_MAX_ELEMENTS, limit_message
 
 MAX_XML_BYTES = 10 * 1024 * 1024
 
@@ -79,17 +85,53 @@ def load(xml: bytes) -> Document:
     if len(xml) > MAX_XML_BYTES:
         raise InstanceError(f"the XML file is {len(xml)} bytes, more than {MAX_XML_BYTES}")
     try:
-        root = defusedxml.ElementTree.fromstring(xml, forbid_dtd=True)
+        root = _parsed(xml)
     except ET.ParseError as error:
         raise InstanceError(f"the XML is malformed ({error})") from error
     except defusedxml.DefusedXmlException as error:
         raise InstanceError(
             f"the XML declares a DTD or entities, which an instance never needs ({error})"
         ) from error
+    except (LookupError, ValueError) as error:  # an encoding Python lacks, or one expat cannot take
+        raise InstanceError(f"the XML's declared encoding cannot be read ({error})") from error
     xform_id = root.get("id")
     if not xform_id:
         raise InstanceError(f"the root element <{_local(root.tag)}> has no id attribute naming its form")
     return Document(root, xform_id, root.get("version"))
+
+
+def _parsed(xml: bytes) -> ET.Element:
+    parser = defusedxml.ElementTree.DefusedXMLParser(target=_BoundedBuilder(), forbid_dtd=True)
+    parser.feed(xml)
+    return parser.close()
+
+
+class _BoundedBuilder:
+    """ElementTree's tree builder, stopping the parse at the first element past XML_MAX_DEPTH or
+    XML_MAX_ELEMENTS: before the tree, or reading it into answers, costs a Lambda its stack or minutes."""
+
+    def __init__(self) -> None:
+        self.builder = ET.TreeBuilder()
+        self.depth = self.elements = 0
+
+    def start(self, tag: str, attributes: dict) -> ET.Element:
+        self.depth += 1
+        self.elements += 1
+        if self.depth > XML_MAX_DEPTH:
+            raise InstanceError(limit_message("the XML's nesting", "XML_MAX_DEPTH", "levels"))
+        if self.elements > XML_MAX_ELEMENTS:
+            raise InstanceError(limit_message("the XML's number of elements", "XML_MAX_ELEMENTS"))
+        return self.builder.start(tag, attributes)
+
+    def end(self, tag: str) -> ET.Element:
+        self.depth -= 1
+        return self.builder.end(tag)
+
+    def data(self, text: str) -> None:
+        self.builder.data(text)
+
+    def close(self) -> ET.Element:
+        return self.builder.close()
 
 
 def parse(xml: bytes, shape: Shape = Shape()) -> Instance:
@@ -103,6 +145,9 @@ def read(document: Document, shape: Shape) -> Instance:
     instance_uuid = _uuid(meta.get("instanceID"))
     if not instance_uuid:
         raise InstanceError("the instance has no meta/instanceID")
+    if has_dot_segment(instance_uuid):  # it names the instance's folder of files
+        raise InstanceError(f"the instance's meta/instanceID {instance_uuid!r} has a part made only of dots")
+    _check_size(answers)
     instance = Instance(
         xform_id=document.xform_id,
         version=document.version,
@@ -118,6 +163,14 @@ def read(document: Document, shape: Shape) -> Instance:
     return instance
 
 
+def _check_size(answers: dict) -> None:
+    size = len(json.dumps(answers))  # as the API returns them
+    if size > ANSWERS_MAX_BYTES:
+        raise InstanceError(
+            limit_message(f"the answers as JSON ({size:,} bytes)", "ANSWERS_MAX_BYTES", "bytes")
+        )
+
+
 def _object(element, path: tuple[str, ...], shape: Shape, counter: list[int]) -> dict:
     found: dict = {}
     for child in element:
@@ -127,8 +180,11 @@ def _object(element, path: tuple[str, ...], shape: Shape, counter: list[int]) ->
         if child_path in shape.repeats:
             found.setdefault(name, []).append(value)
         elif name in found:  # a repeat the descriptor does not know of (an older version's, say)
-            previous = found[name]
-            found[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+            previous = found[name]  # a list only if made here: a value is never one
+            if isinstance(previous, list):
+                previous.append(value)  # in place: copying it for each sibling made N siblings cost N²
+            else:
+                found[name] = [previous, value]
         else:
             found[name] = value
     return found

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from chalicelib.identity.permissions import COLLECT, Principal, require
 from chalicelib.platform import aws, config, db, problems
-from chalicelib.platform.filenames import safe_filename
+from chalicelib.platform.filenames import is_dot_only, safe_filename
 from chalicelib.registry import mobile_sync
 from chalicelib.submissions import ingestion, instance_xml, submissions_sql
 from chalicelib.submissions.ingestion import Conflict, Origin, Rejected
@@ -51,6 +51,8 @@ def submit(cur, principal: Principal, project_id: int, content_type: str, body: 
         instance_uuid = instance_xml.read(document, instance_xml.Shape()).instance_uuid
     except instance_xml.InstanceError as error:
         return Outcome(400, f"The submission cannot be read: {error}.")
+    if refusal := _dot_named(parts, xml):
+        return Outcome(400, f"The submission cannot be accepted: {refusal}.")
     prefix = f"openrosa/{principal.account_id}/{project_id}/{safe_filename(instance_uuid)}/"
     origin = Origin(principal.account_id, project_id, principal.user_id)
     try:  # a refused instance leaves nothing behind, and the request commits
@@ -97,8 +99,20 @@ def _store(key: str, part: Part) -> str:
 
 
 def _attach(cur, account_id: int, instance_uuid: str, prefix: str, part: Part) -> None:
-    name = safe_filename(posixpath.basename(part.filename or part.name), default="attachment")
+    name = safe_filename(_file_name(part), default="attachment")
     key = _store(prefix + name, part)
     file = {"account_id": account_id, "instance_uuid": instance_uuid, "name": name, "s3_key": key,
             "size": len(part.content), "content_type": part.content_type}  # fmt: skip
     submissions_sql.save_file(cur, file)
+
+
+def _dot_named(parts: list[Part], xml: Part) -> str | None:
+    """An attachment named `..` (or only dots) would not name a file in the instance's folder."""
+    for part in parts:
+        if part is not xml and part.filename and is_dot_only(_file_name(part)):
+            return f"part {part.name!r} has the file name {part.filename!r}, made only of dots"
+    return None
+
+
+def _file_name(part: Part) -> str:
+    return posixpath.basename(part.filename or part.name)

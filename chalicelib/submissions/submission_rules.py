@@ -18,7 +18,8 @@ from chalicelib.submissions import submission_reads_sql, submissions_sql
 STATUSES = ("PENDING", "APPROVED", "REJECTED")
 # Keys are made of characters that URL encoding leaves alone, so that the key an S3 event reports (URL
 # encoded in S3 notifications) is the key itself, whichever way the event came.
-INSTANCE_UUID = re.compile(r"^(uuid:)?[A-Za-z0-9._-]{1,100}$")
+# Not only dots: `..` in a key reads as a step up the path to whatever shows or copies it.
+INSTANCE_UUID = re.compile(r"^(uuid:)?(?!\.+$)[A-Za-z0-9._-]{1,100}$")
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 MAX_XML_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 100 * 1024 * 1024

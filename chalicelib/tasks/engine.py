@@ -32,11 +32,14 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from chalicelib.platform import aws, config, db, jsonutil, problems, s3_upload
+from chalicelib.platform.limits import TASK_PARAMS_MAX_BYTES, TASK_RESULT_MAX_BYTES, limit_message
 from chalicelib.platform.observability import logger, metrics
 from chalicelib.tasks import tasks_sql
+from chalicelib.tasks.bounds import capped, capped_or_none
 
 REGISTRY: dict[str, Callable[["TaskContext"], Any]] = {}
 UNIQUE_KEY_LOCK_TIMEOUT = "5s"
+REPORT = "report.json"  # the artifact a cut error message points to, when the task saved one
 
 
 def task(kind: str):
@@ -84,6 +87,7 @@ def enqueue(cur, account_id: int, launcher_id: int | None, kind: str, params: di
     """
     if kind not in REGISTRY:
         raise ValueError(f"unknown task kind {kind!r}")
+    _check_params(params)
     while True:
         created = _insert(cur, account_id, launcher_id, kind, params, unique_key, extra)
         if created:
@@ -97,6 +101,13 @@ def enqueue(cur, account_id: int, launcher_id: int | None, kind: str, params: di
         if live:
             return live
         # The holder ended between our insert and our read: try again.
+
+
+def _check_params(params: dict) -> None:
+    """Parameters are stored and shown with the task: a request cannot make them unbounded."""
+    if len(jsonutil.dumps(params)) > TASK_PARAMS_MAX_BYTES:
+        message = limit_message("The JSON of the task's parameters", "TASK_PARAMS_MAX_BYTES", "bytes") + "."
+        raise problems.Problem(400, "task.params_too_large", message, {"limit": "TASK_PARAMS_MAX_BYTES"})
 
 
 def _insert(cur, account_id, launcher_id, kind, params, unique_key, extra) -> dict | None:
@@ -151,6 +162,7 @@ class TaskContext:
 
     def progress(self, value: int, end: int | None = None, message: str | None = None) -> None:
         """Records progress (at most once per interval) and stops the task if a kill was requested."""
+        message = capped_or_none(message)
         self._last = {
             "value": value,
             "end": end if end is not None else self._last["end"],
@@ -171,6 +183,7 @@ class TaskContext:
 
     def log(self, message: str, level: str = "INFO") -> None:
         """A line in the task's log, kept even if the task's transaction rolls back."""
+        message = capped(message)
         with db.side_cursor() as side:
             tasks_sql.add_log(side, self.task["id"], level, message)
         logger().info(message, extra={"task_log": True})
@@ -262,10 +275,11 @@ def _execute(claimed: dict, lambda_context) -> str:
     if claimed["should_be_killed"]:
         return _end(claimed, "KILLED", "Killed before it started.")
     running = _running_task_id.set(claimed["id"])
+    saved: list[dict] = []  # artifacts, kept with an input error (an import's report.json)
     try:
         with db.transaction() as cur:
             _allow_until_deadline(cur, lambda_context)
-            ctx = TaskContext(claimed, cur, lambda_context)
+            ctx = TaskContext(claimed, cur, lambda_context, artifacts=saved)
             returned = function(ctx)
             outcome = _settle(cur, ctx, returned)
     except Killed:
@@ -274,11 +288,11 @@ def _execute(claimed: dict, lambda_context) -> str:
         logger().warning("lease lost to another worker; this attempt's work was rolled back")
         return "lost"
     except TaskInputError as error:
-        return _end(claimed, "ERRORED", str(error))
+        return _end(claimed, "ERRORED", str(error), saved)
     except problems.Problem as problem:
         if problem.status >= 500:
             return _release(claimed, problem)
-        return _end(claimed, "ERRORED", problem.message)
+        return _end(claimed, "ERRORED", problem.message, saved)
     except Exception as error:
         return _release(claimed, error)
     finally:
@@ -316,29 +330,35 @@ def _check_returned(ctx: TaskContext, returned: Any) -> None:
     """Mistakes in what a task returns cannot be fixed by running it again."""
     value = returned.cursor if isinstance(returned, Continue) else returned
     try:
-        jsonutil.dumps(value)
+        size = len(jsonutil.dumps(value))
     except (TypeError, ValueError) as error:
         raise TaskInputError(f"{ctx.task['kind']} returned something that is not JSON: {error}") from error
+    if size > TASK_RESULT_MAX_BYTES:
+        returned_too_much = limit_message(
+            f"What {ctx.task['kind']} returned", "TASK_RESULT_MAX_BYTES", "bytes"
+        )
+        raise TaskInputError(returned_too_much)
     if isinstance(returned, Continue) and returned.cursor == ctx.cursor:
         raise TaskInputError(
             f"{ctx.task['kind']} made no progress before its deadline (cursor {ctx.cursor!r})."
         )
 
 
-def _end(claimed: dict, status: str, message: str) -> str:
+def _end(claimed: dict, status: str, message: str, artifacts: list[dict] | None = None) -> str:
+    artifacts = artifacts or []
+    message = capped(message, REPORT if any(a["name"] == REPORT for a in artifacts) else None)
     with db.transaction() as cur:
-        tasks_sql.end(cur, claimed["id"], claimed["attempts"], status, message)
+        tasks_sql.end(cur, claimed["id"], claimed["attempts"], status, message, artifacts=artifacts)
     logger().info("task ended", extra={"status": status, "reason": message})
     return status.lower()
 
 
 def _release(claimed: dict, error: BaseException) -> str:
-    trace = "".join(tracebacks.format_exception(error))
-    logger().warning("task failed; it will be retried", extra={"error": str(error)}, exc_info=error)
+    trace = capped("".join(tracebacks.format_exception(error)), keep_end=True)
+    message = capped(f"Attempt {claimed['attempts']} failed: {error}")
+    logger().warning("task failed; it will be retried", extra={"error": message}, exc_info=error)
     with db.transaction() as cur:
-        tasks_sql.release(
-            cur, claimed["id"], claimed["attempts"], f"Attempt {claimed['attempts']} failed: {error}", trace
-        )
+        tasks_sql.release(cur, claimed["id"], claimed["attempts"], message, trace)
     raise Retry(claimed["id"], claimed["attempts"], error) from error
 
 
@@ -349,7 +369,7 @@ def give_up(task_id: int) -> bool:
         if current is None:
             return False
         reason = current["error_message"] or "its worker never finished"
-        message = f"Gave up after {current['failures']} failed attempt(s). Last error: {reason}"
+        message = capped(f"Gave up after {current['failures']} failed attempt(s). Last error: {reason}")
         return tasks_sql.give_up(cur, task_id, message)
 
 

@@ -4,6 +4,7 @@ the account's, others the ones they launched."""
 from chalicelib.identity.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, RUN_TASKS, Principal, require
 from chalicelib.platform import aws, config, problems
 from chalicelib.tasks import engine, tasks_sql
+from chalicelib.tasks.bounds import check_page
 
 STATUSES = tasks_sql.LIVE + tasks_sql.ENDED
 
@@ -20,15 +21,18 @@ def get(cur, principal: Principal, task_id: int) -> dict:
 
 
 def list_page(cur, principal: Principal, filters: dict, before: int | None, limit: int) -> list[dict]:
+    """`limit` is the page's size plus the one row that says there is more (paging.page)."""
     require(principal, READ_ACCOUNT)
     if not principal.can(MANAGE_ACCOUNT):
         if filters.get("launcher_id") not in (None, principal.user_id):
             return []
         filters = filters | {"launcher_id": principal.user_id}
-    return [
+    rows = [
         present(row, with_links=False)
         for row in tasks_sql.list_page(cur, principal.account_id, filters, before, limit)
     ]
+    check_page(rows[: limit - 1], "tasks")
+    return rows
 
 
 def kill(cur, principal: Principal, task_id: int) -> dict:
@@ -57,7 +61,9 @@ def relaunch(cur, principal: Principal, task_id: int) -> dict:
 def logs(cur, principal: Principal, task_id: int, after: int | None, limit: int) -> list[dict]:
     require(principal, READ_ACCOUNT)
     _visible(principal, tasks_sql.get(cur, principal.account_id, task_id), task_id)
-    return tasks_sql.list_logs(cur, principal.account_id, task_id, after, limit)
+    lines = tasks_sql.list_logs(cur, principal.account_id, task_id, after, limit)
+    check_page(lines[: limit - 1], "log lines")
+    return lines
 
 
 def present(row: dict, with_links: bool = True) -> dict:

@@ -111,6 +111,7 @@ UPDATE tasks SET
     status = %(status)s,
     error_message = %(message)s,
     error_traceback = %(traceback)s,
+    artifacts = artifacts || %(artifacts)s,
     lease_until = NULL, ended_at = now(), updated_at = now()
 WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
 RETURNING id
@@ -270,9 +271,11 @@ def continue_later(cur, task_id: int, attempt: int, cursor, artifacts: list, pro
     return one(cur, CONTINUE, params | progress) is not None
 
 
-def end(cur, task_id: int, attempt: int, status: str, message: str, traceback: str | None = None) -> bool:
+def end(cur, task_id: int, attempt: int, status: str, message: str, traceback: str | None = None,
+        artifacts: list | None = None) -> bool:  # fmt: skip
+    """Ends the attempt; `artifacts` saved before an input error stay with the task (a report)."""
     params = {"id": task_id, "attempt": attempt, "status": status, "message": message, "traceback": traceback}
-    return one(cur, END, params) is not None
+    return one(cur, END, params | {"artifacts": _json(artifacts or [])}) is not None
 
 
 def release(cur, task_id: int, attempt: int, message: str, traceback: str | None) -> bool:

@@ -23,6 +23,7 @@ from chalicelib.identity import authentication
 from chalicelib.identity.permissions import Principal, require
 from chalicelib.platform import config, contract, db, jsonutil, problems
 from chalicelib.platform.contract import JSON, Operation
+from chalicelib.platform.limits import PAGE_MAX_BYTES
 from chalicelib.platform.observability import logger
 
 MOUNTED: list[Operation] = []
@@ -77,11 +78,21 @@ def serve(op: Operation, request: Request, path_args: dict[str, str]) -> Respons
         response = result
     else:
         response = json_response(op.status, result, request_id)
+    if _too_large(response):
+        problem = problems.response_too_large(len(response.body))
+        logger().warning("response too large", extra={"bytes": len(response.body)})
+        response = json_response(problem.status, problem.body(), request_id)
     if op.auth == "openrosa":  # OpenRosa clients expect its headers on every answer, not only errors
         response.headers = openrosa.response_headers() | response.headers
     if config.settings().check_responses:
         check_response(op, response)
     return response
+
+
+def _too_large(response: Response) -> bool:
+    """The last guard of the Lambda's response limit, whatever an operation returns (lists check their
+    own pages first and say how many rows fit)."""
+    return isinstance(response.body, str | bytes) and len(response.body) > PAGE_MAX_BYTES
 
 
 def _invoke(op: Operation, request: Request, request_id: str, path_args: dict[str, str]) -> Any:

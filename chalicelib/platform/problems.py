@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.platform.limits import limit_message
+
 
 @dataclass
 class Problem(Exception):
@@ -61,6 +63,12 @@ def method_not_allowed(method: str, allowed: list[str]) -> Problem:
 
 def route_not_found(method: str, path: str) -> Problem:
     return Problem(404, "route.not_found", f"No operation {method} {path}.", {"method": method, "path": path})
+
+
+def response_too_large(size: int) -> Problem:
+    what = f"The answer, {size:,} bytes,"
+    message = f"{limit_message(what, 'PAGE_MAX_BYTES', 'bytes')}: ask for fewer rows (limit) or fields."
+    return Problem(400, "response.too_large", message, {"limit": "PAGE_MAX_BYTES", "bytes": size})
 
 
 def unauthenticated(reason: str = "Authentication is required.") -> Problem:

@@ -86,3 +86,12 @@ def test_every_kind_of_error_has_the_project_shape(
     assert (got, _is_our_shape(answer)) == (status, True), answer
     assert answer["error"]["code"] == code, answer
     assert response_headers.get("X-Request-Id"), response_headers
+
+
+def test_an_answer_too_large_for_a_lambda_response_is_refused_in_our_shape(client, monkeypatch):
+    # Given a response limit smaller than the OpenAPI document (the real one is PAGE_MAX_BYTES, 5 MiB)
+    monkeypatch.setattr(http, "PAGE_MAX_BYTES", 2_000)
+    # When the document is asked for, Then the answer is a 400 naming the limit, not a truncated body
+    status, answer, headers = call(client, "GET", "/api/openapi.json")
+    assert (status, answer["error"]["code"]) == (400, "response.too_large"), answer
+    assert "PAGE_MAX_BYTES" in answer["error"]["message"] and headers.get("X-Request-Id")

@@ -4,7 +4,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.platform import aws, config
-from tests.integration.helpers import aws_client, call
+from tests.integration.helpers import aws_client, call, make_tenant
 from tests.workbooks import SIMPLE_SURVEY, fixture_bytes, workbook  # noqa: F401 (for the form tests)
 
 FORMS_BUCKET = "georegistry-test-forms"
@@ -23,6 +23,17 @@ def forms_s3(database, monkeypatch):
         aws.reset()
         yield s3
         aws.reset()
+
+
+@pytest.fixture(name="alpha")
+def form_managing_tenant(client, forms_s3):
+    """The `alpha` of the form tests: a tenant with a form manager and a viewer."""
+    return make_tenant(client, "alpha", roles=("form_manager", "viewer"))
+
+
+@pytest.fixture(name="form")
+def alphas_form(client, alpha):
+    return create_form(client, alpha.tokens["form_manager"], [alpha.project_id])
 
 
 def create_form(client, token: str, project_ids: list[int], **fields) -> dict:

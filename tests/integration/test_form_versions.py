@@ -9,27 +9,19 @@ import pytest
 
 from chalicelib.forms import form_rules, form_versions, forms_sql, xlsforms
 from chalicelib.platform import db
-from tests.integration.formkit import (
+from tests.integration.formkit import (  # noqa: F401 (alphas_form and form_managing_tenant are fixtures)
     FORMS_BUCKET,
     SIMPLE_SURVEY,
     XLS,
     add_version,
+    alphas_form,
     create_form,
     fixture_bytes,
+    form_managing_tenant,
     post_xlsform,
     workbook,
 )
-from tests.integration.helpers import call, make_tenant
-
-
-@pytest.fixture
-def alpha(client, forms_s3):
-    return make_tenant(client, "alpha", roles=("form_manager", "viewer"))
-
-
-@pytest.fixture
-def form(client, alpha):
-    return create_form(client, alpha.tokens["form_manager"], [alpha.project_id])
+from tests.integration.helpers import call
 
 
 def _stored_keys(s3, account_id: int) -> list[str]:

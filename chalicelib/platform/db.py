@@ -38,6 +38,7 @@ register_adapter(dict, psycopg2.extras.Json)
 # What other modules use of the driver, under db names.
 Json = psycopg2.extras.Json  # a jsonb parameter (dicts are adapted without it)
 LockNotAvailable = pg_errors.LockNotAvailable
+QueryCanceled = pg_errors.QueryCanceled  # a statement timeout, or a kill cancelling a task's statement
 UniqueViolation = pg_errors.UniqueViolation
 Identifier = sql.Identifier
 

@@ -17,7 +17,8 @@ a separate autocommit connection, so they are visible while the transaction is o
 
 Failures: `TaskInputError` (or a 4xx Problem) ends the task ERRORED at once; any other exception is
 transient: the task goes back to QUEUED and the exception propagates so SQS redelivers the message
-(after a backoff), until the DLQ handler gives up on it.
+(after a backoff), until the DLQ handler gives up on it. A kill also cancels the statement a task is
+stuck in (kills.py): that ends it KILLED.
 """
 
 import contextvars
@@ -34,12 +35,13 @@ from typing import Any, BinaryIO
 from chalicelib.platform import aws, config, db, jsonutil, problems, s3_upload
 from chalicelib.platform.limits import TASK_PARAMS_MAX_BYTES, TASK_RESULT_MAX_BYTES, limit_message
 from chalicelib.platform.observability import logger, metrics
-from chalicelib.tasks import tasks_sql
+from chalicelib.tasks import kills, tasks_sql
 from chalicelib.tasks.bounds import capped, capped_or_none
 
 REGISTRY: dict[str, Callable[["TaskContext"], Any]] = {}
 UNIQUE_KEY_LOCK_TIMEOUT = "5s"
 REPORT = "report.json"  # the artifact a cut error message points to, when the task saved one
+KILLED_MESSAGE = "Killed on request; its unfinished work was rolled back."
 
 
 def task(kind: str):
@@ -278,23 +280,17 @@ def _execute(claimed: dict, lambda_context) -> str:
     saved: list[dict] = []  # artifacts, kept with an input error (an import's report.json)
     try:
         with db.transaction() as cur:
-            _allow_until_deadline(cur, lambda_context)
+            _allow_until_deadline(cur, claimed, lambda_context)
             ctx = TaskContext(claimed, cur, lambda_context, artifacts=saved)
             returned = function(ctx)
             outcome = _settle(cur, ctx, returned)
     except Killed:
-        return _end(claimed, "KILLED", "Killed on request; its unfinished work was rolled back.")
+        return _end(claimed, "KILLED", KILLED_MESSAGE)
     except LostLease:
         logger().warning("lease lost to another worker; this attempt's work was rolled back")
         return "lost"
-    except TaskInputError as error:
-        return _end(claimed, "ERRORED", str(error), saved)
-    except problems.Problem as problem:
-        if problem.status >= 500:
-            return _release(claimed, problem)
-        return _end(claimed, "ERRORED", problem.message, saved)
     except Exception as error:
-        return _release(claimed, error)
+        return _failed(claimed, error, saved)
     finally:
         _running_task_id.reset(running)
     if outcome == "continued":
@@ -303,11 +299,25 @@ def _execute(claimed: dict, lambda_context) -> str:
     return outcome
 
 
-def _allow_until_deadline(cur, lambda_context) -> None:
+def _allow_until_deadline(cur, claimed: dict, lambda_context) -> None:
     """The role's timeouts suit API requests; a task's transaction may last until its Lambda ends.
-    (SET LOCAL ends with the transaction; worker connections are never shared through a proxy.)"""
+    (SET LOCAL ends with the transaction; worker connections are never shared through a proxy.)
+    The backend carries the attempt's name meanwhile: what a kill's cancel checks (kills.py)."""
     limit_ms = str(int(_lease_seconds(lambda_context) * 1000))
-    db.set_local(cur, {"statement_timeout": limit_ms, "idle_in_transaction_session_timeout": limit_ms})
+    name = tasks_sql.backend_name(claimed["id"], claimed["attempts"])
+    timeouts = {"statement_timeout": limit_ms, "idle_in_transaction_session_timeout": limit_ms}
+    db.set_local(cur, timeouts | {"application_name": name})
+
+
+def _failed(claimed: dict, error: Exception, saved: list[dict]) -> str:
+    """A kill that cancelled the task's statement, wrong input (ERRORED at once), else a retry."""
+    if kills.cancelled_by_kill(claimed, error):
+        return _end(claimed, "KILLED", KILLED_MESSAGE)
+    if isinstance(error, TaskInputError):
+        return _end(claimed, "ERRORED", str(error), saved)
+    if isinstance(error, problems.Problem) and error.status < 500:
+        return _end(claimed, "ERRORED", error.message, saved)
+    return _release(claimed, error)
 
 
 def _settle(cur, ctx: TaskContext, returned: Any) -> str:

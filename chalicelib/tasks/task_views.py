@@ -3,7 +3,7 @@ the account's, others the ones they launched."""
 
 from chalicelib.identity.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, RUN_TASKS, Principal, require
 from chalicelib.platform import aws, config, problems
-from chalicelib.tasks import engine, tasks_sql
+from chalicelib.tasks import engine, kills, tasks_sql
 from chalicelib.tasks.bounds import check_page
 
 STATUSES = tasks_sql.LIVE + tasks_sql.ENDED
@@ -43,6 +43,7 @@ def kill(cur, principal: Principal, task_id: int) -> dict:
         raise problems.conflict(
             "task.already_ended", f"Task {task_id} has already ended ({current['status']})."
         )
+    kills.cancel_after_commit(killed)  # a task stuck in one statement reports no progress
     return present(killed)
 
 

@@ -13,7 +13,8 @@ ENDED = ("SUCCESS", "ERRORED", "KILLED")
 COLUMNS = """
     id, account_id, launcher_id, kind, params, status, progress_value, end_value, progress_message,
     result, artifacts, cursor, error_message, attempts, failures, lease_until, heartbeat_at, unique_key,
-    should_be_killed, relaunched_from, sent_at, created_at, queued_at, started_at, ended_at, updated_at
+    should_be_killed, relaunched_from, sent_at, created_at, queued_at, started_at, ended_at, updated_at,
+    backend_pid
 """
 
 INSERT = f"""
@@ -53,7 +54,8 @@ UPDATE tasks SET
     lease_until = now() + make_interval(secs => %(lease_seconds)s),
     heartbeat_at = now(),
     started_at = coalesce(started_at, now()),
-    updated_at = now()
+    updated_at = now(),
+    backend_pid = pg_backend_pid()  -- the claim runs on the connection that runs the task
 WHERE id = %(id)s
   AND (status = 'QUEUED' OR (status = 'RUNNING' AND lease_until < now()))
 RETURNING {COLUMNS}
@@ -132,13 +134,21 @@ RETURNING id
 REQUEST_KILL = f"""
 UPDATE tasks SET
     should_be_killed = true,
-    -- Nobody is running a queued task: it ends now. A running one ends at its next progress report.
+    -- Nobody is running a queued task: it ends now. A running one ends at its next progress report,
+    -- or when the statement it is stuck in is cancelled (kills.py).
     status = CASE WHEN status = 'QUEUED' THEN 'KILLED' ELSE status END,
     ended_at = CASE WHEN status = 'QUEUED' THEN now() ELSE ended_at END,
     error_message = CASE WHEN status = 'QUEUED' THEN 'Killed before it started.' ELSE error_message END,
     updated_at = now()
 WHERE account_id = %(account_id)s AND id = %(id)s AND status IN ('QUEUED', 'RUNNING')
 RETURNING {COLUMNS}
+"""
+
+# A kill's cancel of the statement a running task is stuck in: only while the backend still carries the
+# attempt's name (backend_name), never a backend that has finished the task or a session that reused the pid.
+CANCEL_STATEMENT = """
+SELECT pg_cancel_backend(pid) AS cancelled FROM pg_stat_activity
+WHERE pid = %(pid)s AND application_name = %(name)s
 """
 
 # The DLQ's verdict. A task that some worker still holds a live lease on is left to that worker.
@@ -285,6 +295,17 @@ def release(cur, task_id: int, attempt: int, message: str, traceback: str | None
 
 def request_kill(cur, account_id: int, task_id: int) -> dict | None:
     return one(cur, REQUEST_KILL, {"account_id": account_id, "id": task_id})
+
+
+def backend_name(task_id: int, attempt: int) -> str:
+    """The application_name of the backend while it runs this attempt's transaction."""
+    return f"georegistry-task-{task_id}.{attempt}"
+
+
+def cancel_statement(cur, task_id: int, attempt: int, pid: int) -> bool:
+    """Cancels the statement of the attempt's transaction on backend `pid`; False when it runs none."""
+    row = one(cur, CANCEL_STATEMENT, {"pid": pid, "name": backend_name(task_id, attempt)})
+    return bool(row and row["cancelled"])
 
 
 def give_up(cur, task_id: int, message: str) -> bool:

@@ -36,13 +36,14 @@ def challenge_headers() -> dict[str, str]:
     return response_headers() | {"WWW-Authenticate": f'Basic realm="{REALM}"'}
 
 
-def authenticate(cur, request_headers: Mapping[str, str]) -> Principal:
-    """The caller, from Basic or Bearer credentials; else a 401 Problem carrying the Basic challenge."""
+def authenticate(cur, request_headers: Mapping[str, str], address: str | None = None) -> Principal:
+    """The caller, from Basic or Bearer credentials; else a 401 Problem carrying the Basic challenge.
+    Wrong Basic passwords are throttled as logins are (`address`: the client's)."""
     authorization = _header(request_headers, "authorization")
     scheme, _, value = authorization.partition(" ")
     try:
         if scheme.lower() == "basic":
-            return authentication.authenticate_password(cur, *_basic_credentials(value.strip()))
+            return authentication.authenticate_password(cur, *_basic_credentials(value.strip()), address)
         if scheme.lower() == "bearer":
             return authentication.authenticate(cur, authorization)
         raise problems.unauthenticated(

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from chalicelib.handlers.account_api import Account, User
-from chalicelib.handlers.http import Call
+from chalicelib.handlers.http import Call, client_address
 from chalicelib.handlers.wire import Page
 from chalicelib.identity import accounts, api_keys_sql, authentication
 from chalicelib.platform import paging, problems
@@ -74,12 +74,7 @@ KeyId = Annotated[int, PathId("api_key")]
     other_responses={429: Error},  # too many failed logins for the email or from the address
 )
 def login(call: Call, body: Login) -> Token:
-    return authentication.login(call.cur, body.email, body.password, _source_ip(call))
-
-
-def _source_ip(call: Call) -> str | None:
-    """The client's address as API Gateway saw it; X-Forwarded-For is the client's to write."""
-    return ((call.request.context or {}).get("identity") or {}).get("sourceIp")
+    return authentication.login(call.cur, body.email, body.password, client_address(call.request))
 
 
 @operation("GET", "/api/me", summary="The caller, their account and permissions", tag="auth")

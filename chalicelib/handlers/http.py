@@ -117,11 +117,16 @@ def _checked_caller(op: Operation, cur, request: Request) -> Principal | None:
     return principal
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as API Gateway saw it; X-Forwarded-For is the client's to write."""
+    return ((request.context or {}).get("identity") or {}).get("sourceIp")
+
+
 def _caller(op: Operation, cur, request: Request) -> Principal | None:
     if op.auth == "none":
         return None
     if op.auth == "openrosa":
-        return openrosa.authenticate(cur, request.headers)
+        return openrosa.authenticate(cur, request.headers, client_address(request))
     return authentication.authenticate(cur, request.headers.get("authorization"))
 
 

@@ -86,9 +86,11 @@ def _from_api_key(cur, key: str) -> Principal:
     return _principal(cur, row, via="api_key")
 
 
-def authenticate_password(cur, email: str, secret: str) -> Principal:
+def authenticate_password(cur, email: str, secret: str, address: str | None = None) -> Principal:
     """Credentials sent with every request (HTTP Basic, as ODK Collect does): the email with the
-    user's password, or with one of the user's API keys."""
+    user's password, or with one of the user's API keys. Wrong passwords count as failed logins, so
+    Basic is no way around the login throttle; counts are not reset on success (a write per request)
+    and end with their minute."""
     if credentials.split_api_key(secret):
         principal = _from_api_key(cur, secret)
         if principal.email.lower() != email.strip().lower():
@@ -96,10 +98,12 @@ def authenticate_password(cur, email: str, secret: str) -> Principal:
         return principal
     if "\x00" in email:  # PostgreSQL's text cannot hold it, so no account has it
         raise problems.invalid_credentials()
+    login_throttle.refuse_if_throttled(cur, email, address)
     user = users_sql.login_by_email(cur, email.strip())
     if not (
         credentials.verify_password(secret, user["password_hash"] if user else None) and user["is_active"]
     ):
+        login_throttle.record_failure(email, address)
         raise problems.invalid_credentials()
     row = users_sql.principal_row(cur, user["id"])
     if row is None:

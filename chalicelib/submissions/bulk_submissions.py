@@ -31,6 +31,7 @@ from chalicelib.registry import mobile_sync, units
 from chalicelib.submissions import ingestion, submissions_sql
 from chalicelib.submissions.ingestion import Origin, Rejected
 from chalicelib.tasks import engine
+from chalicelib.tasks.bounds import capped
 from chalicelib.tasks.engine import TaskContext, TaskInputError, task
 
 KIND = "submissions.bulk_upload"
@@ -192,6 +193,6 @@ def _period(entry: dict) -> str | None:
 
 def _quarantine(ctx: TaskContext, principal: Principal, key: str, reason: str) -> dict:
     submissions_sql.quarantine(
-        ctx.cur, principal.account_id, config.settings().uploads_bucket, key, None, reason
+        ctx.cur, principal.account_id, config.settings().uploads_bucket, key, None, capped(reason)
     )
     return {"quarantined": 1}

@@ -179,9 +179,9 @@ def test_a_nul_in_credentials_is_refused_not_a_500(client, alpha):
         response = client.http.get(form_list, headers={"Authorization": f"Basic {basic}"})
         assert response.status_code == 401, response.body
         assert json.loads(response.body)["error"]["code"] == "auth.invalid_credentials"
-    with db.side_cursor() as side:
+    with db.side_cursor() as side:  # the NUL email counted nothing; the NUL password is a wrong one
         side.execute("SELECT count(*) AS n FROM login_failures")
-        assert side.fetchone()["n"] == 0
+        assert side.fetchone()["n"] == 2  # its email and its address
 
 
 def test_the_login_operation_declares_its_429(client):
@@ -269,3 +269,20 @@ def test_basic_credentials_with_another_users_key_are_401(client, alpha):
     )
     assert response.status_code == 401
     assert "another user" in json.loads(response.body)["error"]["message"]
+
+
+def test_basic_passwords_on_openrosa_are_throttled_as_logins_are(client, alpha, monkeypatch):
+    # Given someone guessing the admin's password over OpenRosa's Basic authentication
+    _from(monkeypatch, "203.0.113.9")
+    form_list = f"/api/openrosa/{alpha.project_id}/formList"
+
+    def basic(password: str):
+        token = base64.b64encode(f"{alpha.admin_email}:{password}".encode()).decode()
+        response = client.http.get(form_list, headers={"Authorization": f"Basic {token}"})
+        return response.status_code, json.loads(response.body), response.headers
+
+    for _ in range(LOGIN_FAILURES_PER_MINUTE):
+        assert basic("not the password")[0] == 401
+    # Then the right password is refused too until the minute ends, there and at login
+    _assert_throttled(*basic(PASSWORD))
+    _assert_throttled(*_login(client, alpha.admin_email, PASSWORD))

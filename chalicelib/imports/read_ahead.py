@@ -13,12 +13,16 @@ close). If this process stops reading (an error, a kill), the child is killed; w
 child (stuck in one SQLite statement, say), it asks whether the task is to stop (file_guard).
 """
 
+import contextlib
 import itertools
 import os
+import resource
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 
 from chalicelib.imports.file_guard import STOP_CHECK_SECONDS, check_stop
+from chalicelib.imports.unit_model import GpkgError
+from chalicelib.platform import limits
 from chalicelib.platform.child_process import forked, how_it_ended, live_then_exit, picklable, stop, wide_pipe
 
 BATCH = 1_000  # units per message (~250 KB): a few fit in the pipe; 5,000 flowed less well
@@ -68,14 +72,37 @@ def _read(out: Connection, features, encode, problems: list) -> None:  # pragma:
         return new
 
     def read() -> None:
+        _cap_growth()
         try:
             for batch in itertools.batched(features(), BATCH):
                 out.send(("batch", encode(list(batch)), found()))
             out.send(("end", None, found()))
         except Exception as error:
-            out.send(("error", picklable(error), found()))
+            out.send(("error", picklable(_named_if_memory(error)), found()))
 
     live_then_exit(read)
+
+
+def _named_if_memory(error: Exception) -> Exception:  # pragma: no cover (the child)
+    """A MemoryError here is the cap below (whether or not a reader already wrapped it): say so."""
+    if isinstance(error, MemoryError) or isinstance(error.__cause__, MemoryError):
+        what = "the memory that reading the file's values takes"
+        return GpkgError(limits.limit_message(what, "IMPORT_READER_MAX_BYTES", "bytes"))
+    return error
+
+
+def _cap_growth() -> None:  # pragma: no cover (the child)
+    """The reader may grow by IMPORT_READER_MAX_BYTES past what it inherited: a file whose values are
+    each under their limit but many (a view of big blobs) ends as an input error, not as a worker that
+    the Lambda's memory limit kills and SQS retries."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/statm") as statm:
+            virtual = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = virtual + limits.IMPORT_READER_MAX_BYTES
+        resource.setrlimit(
+            resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+        )
 
 
 class ReaderEnded(RuntimeError):

@@ -36,6 +36,7 @@ GPKG_MAX_STATEMENT_SECONDS = 120  # one SQLite statement over the file (a view m
 CSV_MAX_HEADER_BYTES = 1 * MIB
 GEOJSON_MAX_DEPTH = 32  # a MultiPolygon's coordinates nest 4 deep inside 4 of the file
 GPKG_MAX_FEATURES = 20_000_000  # its layers' rows (a view makes any number); more would outlast a task
+IMPORT_READER_MAX_BYTES = 1024 * MIB  # what the reading process may add to what it inherits (3 GB Lambda)
 IMPORT_TEXT_MAX_BYTES = 1_000  # a unit's ref, name, code, type or group ref (UTF-8); an index row takes 2,700
 
 # Login

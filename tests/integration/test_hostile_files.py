@@ -151,14 +151,14 @@ def test_a_view_of_huge_zero_blobs_is_refused_before_they_are_made(
 def test_many_values_each_under_the_blob_limit_end_at_the_readers_memory_limit(
     client, alpha, source, task_aws, tmp_path, monkeypatch
 ):
-    # Given a view of 64 rows of 48 MiB blobs (3 GiB in all, each value under GPKG_MAX_BLOB_BYTES)
-    # and a reader allowed to grow by 256 MiB (the real budget, 1 GiB, works the same way)
+    # Given a view of 16 rows of 32 MiB blobs (512 MiB in all, each value under GPKG_MAX_BLOB_BYTES)
+    # and a reader allowed to grow by 128 MiB (the real budget, 1 GiB, works the same way)
     monkeypatch.setattr(import_writer, "READ_AHEAD", True)
-    monkeypatch.setattr(limits, "IMPORT_READER_MAX_BYTES", 256 * MIB)
+    monkeypatch.setattr(limits, "IMPORT_READER_MAX_BYTES", 128 * MIB)
     content = _geopackage(
         tmp_path,
         'CREATE VIEW "level-1-Region" AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r'
-        " WHERE n < 64) SELECT 'R' || n AS ref, 'Region' AS name, zeroblob(48 * 1024 * 1024) AS geom FROM r",
+        " WHERE n < 16) SELECT 'R' || n AS ref, 'Region' AS name, zeroblob(32 * 1024 * 1024) AS geom FROM r",
     )
     # When it is imported, Then the task ends ERRORED at once naming the reader's limit, nothing stored
     done = _imported(client, task_aws, alpha, source, content)

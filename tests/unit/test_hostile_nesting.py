@@ -3,6 +3,7 @@ XML siblings, oversized answers, and names made only of dots. Each is refused wi
 reason named, never a RecursionError, a 500 or minutes of work."""
 
 import base64
+import gc
 import time
 from typing import Any
 
@@ -140,9 +141,13 @@ def _repeat_entries(n: int) -> tuple[bytes, list]:
 
 def _parse_seconds(shape: Shape, siblings: int, make) -> float:
     body, expected = make(siblings)
-    started = time.perf_counter()
-    instance = instance_xml.parse(_instance(body), shape)
-    elapsed = time.perf_counter() - started
+    gc.disable()  # the collector's passes grow with every live object: not the parser's cost
+    try:
+        started = time.perf_counter()
+        instance = instance_xml.parse(_instance(body), shape)
+        elapsed = time.perf_counter() - started
+    finally:
+        gc.enable()
     assert instance.answers["q"] == expected
     return elapsed
 
@@ -153,11 +158,11 @@ def _parse_seconds(shape: Shape, siblings: int, make) -> float:
     ids=["unknown-repeat", "declared-repeat"],
 )
 def test_same_named_siblings_are_read_in_linear_time_and_in_order(shape, make):
-    # Four times the siblings: four times the time when linear, sixteen when each copies the list.
+    # Four times the siblings: about four times the time when linear, sixteen when each copies the list.
     # The best of three runs each, so that another process's burst does not decide.
     quarter = min(_parse_seconds(shape, SIBLINGS // 4, make) for _ in range(3))
     whole = min(_parse_seconds(shape, SIBLINGS, make) for _ in range(3))
-    assert whole < 8 * quarter + 0.05, f"{SIBLINGS} siblings {whole:.3f} s, a quarter {quarter:.3f} s"
+    assert whole < 10 * quarter + 0.05, f"{SIBLINGS} siblings {whole:.3f} s, a quarter {quarter:.3f} s"
 
 
 def test_a_long_repeat_the_descriptor_does_not_know_of_reads_as_a_list():

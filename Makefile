@@ -11,7 +11,7 @@ run: setup
 	$(VENV)/python -m devstack.run
 
 test: setup
-	$(VENV)/python -m pytest -n 3 --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/python -m pytest -n 3 --dist loadfile
 
 lint: setup
 	$(VENV)/ruff check . && $(VENV)/ruff format --check .

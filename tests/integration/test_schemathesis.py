@@ -18,7 +18,6 @@ from chalicelib.platform import openapi
 from tests.integration.helpers import make_tenant
 from tests.integration.registrykit import build_registry
 
-EXAMPLES_PER_OPERATION = 3  # random cases after the coverage phase's boundary values
 CURRENT: dict = {}  # the test's chalice client, set by the fixture below
 
 
@@ -67,7 +66,10 @@ def stocked(client, ingest_stack):
 def _schema():
     import app  # noqa: F401 (mounts the operations)
 
-    config = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": True}}})
+    # The coverage phase: boundary and invalid values of every parameter and field, deterministic (about
+    # 3,300 requests); random fuzzing on top doubled the time for no finding, so it is off.
+    phases = {"coverage": {"enabled": True}, "fuzzing": {"enabled": False}}
+    config = SchemathesisConfig.from_dict({"phases": phases})
     loaded = schemathesis.openapi.from_dict(openapi.document(http.MOUNTED), config=config)
     loaded.app = _wsgi  # what from_wsgi does once it has the document
     return loaded
@@ -78,7 +80,6 @@ schema = _schema()
 
 @schema.parametrize()
 @settings(
-    max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),

@@ -67,7 +67,7 @@ def _schema():
     import app  # noqa: F401 (mounts the operations)
 
     # The coverage phase: boundary and invalid values of every parameter and field, deterministic (about
-    # 3,300 requests); random fuzzing on top doubled the time for no finding, so it is off.
+    # 3,700 requests); random fuzzing on top doubled the time for no finding, so it is off.
     phases = {"coverage": {"enabled": True}, "fuzzing": {"enabled": False}}
     config = SchemathesisConfig.from_dict({"phases": phases})
     loaded = schemathesis.openapi.from_dict(openapi.document(http.MOUNTED), config=config)

@@ -1,9 +1,9 @@
 """Reading GeoPackages in Iaso's layout, with Python's sqlite3 and shapely (no GDAL in the Lambda).
 
-Layout (ARCHITECTURE.md §4): one feature layer per org-unit type, named `level-{depth}-{type name}`,
-with columns `ref` and `name` (required), `parent_ref`, `group_refs` (comma list), `code`,
-`opening_date`, `closed_date`, `uuid`; other columns are ignored. Points are locations,
-(Multi)Polygons territories. An attribute table `groups(ref, name)` names the groups.
+Iaso's layout (what its GeoPackage export writes): one feature layer per org-unit type, named
+`level-{depth}-{type name}`, with columns `ref` and `name` (required), `parent_ref`, `group_refs`
+(comma list), `code`, `opening_date`, `closed_date`, `uuid`; other columns are ignored. Points are
+locations, (Multi)Polygons territories. An attribute table `groups(ref, name)` names the groups.
 Refs written as `iaso#123` or `iaso:123` (Iaso's internal ids) are the same ref.
 
 Problems that make the file unusable raise GpkgError (unit_model); problems of one feature are

@@ -27,6 +27,7 @@ from chalicelib.platform.limits import PAGE_MAX_BYTES
 from chalicelib.platform.observability import logger
 
 MOUNTED: list[Operation] = []
+GEOJSON = "application/geo+json"
 
 
 @dataclass
@@ -155,6 +156,15 @@ def json_response(status: int, body: Any, request_id: str, extra_headers: dict |
     if status == 204:
         return Response(body="", status_code=204, headers={"X-Request-Id": request_id})
     return Response(body=jsonutil.dumps(body), status_code=status, headers=headers)
+
+
+def wants_geojson(request: Request, format_param: str | None) -> bool:
+    """`?format=geojson`, or an Accept header naming GeoJSON."""
+    return format_param == "geojson" or GEOJSON in (request.headers.get("accept") or "")
+
+
+def geojson_response(body: dict) -> Response:
+    return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})
 
 
 def check_response(op: Operation, response: Response) -> None:

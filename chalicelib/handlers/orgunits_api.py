@@ -3,12 +3,10 @@ locating units by a point, and bulk updates."""
 
 from typing import Annotated, Any, Literal
 
-from chalice.app import Response
-
-from chalicelib.handlers.http import Call
+from chalicelib.handlers.http import GEOJSON, Call, geojson_response, wants_geojson
 from chalicelib.handlers.wire import FeatureCollection, OrgUnit, Page, Results, Task
 from chalicelib.identity.permissions import READ_REGISTRY, RUN_TASKS, WRITE_REGISTRY
-from chalicelib.platform import jsonutil, paging, problems
+from chalicelib.platform import paging, problems
 from chalicelib.platform.contract import (
     UNSET,
     Body,
@@ -34,7 +32,6 @@ from chalicelib.platform.contract import (
 from chalicelib.registry import bulk_update, unit_filters, units
 from chalicelib.tasks import task_views
 
-GEOJSON = "application/geo+json"
 Status = one_of(*units.STATUSES)
 UnitId = Annotated[int, PathId("orgunit")]
 DEFAULTS = {"aliases": [], "validation_status": "NEW", "extra_fields": {}, "group_ids": []}
@@ -152,7 +149,7 @@ def list_orgunits(call: Call, query: UnitListQuery) -> UnitPage:
         listed["count"] = units.count(call.cur, unit_query)
     if options.geojson:
         features = [_feature(row, options.fields) for row in listed.pop("results")]
-        return _geojson({"type": "FeatureCollection", "features": features} | listed)
+        return geojson_response({"type": "FeatureCollection", "features": features} | listed)
     listed["results"] = [units.present(row, options.fields) for row in listed["results"]]
     return listed
 
@@ -167,8 +164,8 @@ def list_orgunits(call: Call, query: UnitListQuery) -> UnitPage:
 )
 def get_orgunit(call: Call, query: OneUnitQuery, unit_id: UnitId) -> OrgUnit:
     unit = units.get(call.cur, call.principal, unit_id)
-    if query.format == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
-        return _geojson(_feature_of_presented(unit))
+    if wants_geojson(call.request, query.format):
+        return geojson_response(_feature_of_presented(unit))
     return unit
 
 
@@ -272,7 +269,3 @@ def _feature_of_presented(unit: dict) -> dict:
     territory, point = unit.pop("geom", None), unit.get("location")
     properties = {k: v for k, v in unit.items() if k != "location" and (not fields or k in fields)}
     return {"type": "Feature", "id": unit["id"], "geometry": territory or point, "properties": properties}
-
-
-def _geojson(body: dict) -> Response:
-    return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})

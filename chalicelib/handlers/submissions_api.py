@@ -3,11 +3,9 @@ Accept: application/geo+json), reading, reviewing, deleting; and the uploads ing
 
 from typing import Annotated, Any, Literal
 
-from chalice.app import Response
-
-from chalicelib.handlers.http import Call
+from chalicelib.handlers.http import GEOJSON, Call, geojson_response, wants_geojson
 from chalicelib.handlers.wire import FeatureCollection, Page, Point, Task, UploadUrl
-from chalicelib.platform import jsonutil, paging, problems
+from chalicelib.platform import paging, problems
 from chalicelib.platform.contract import (
     Body,
     Id,
@@ -27,7 +25,6 @@ from chalicelib.submissions import bulk_submissions, submission_filters, submiss
 from chalicelib.submissions.submission_rules import UploadFile, UploadRequest
 from chalicelib.tasks import task_views
 
-GEOJSON = "application/geo+json"
 SubmissionId = Annotated[int, PathId("submission")]
 Status = one_of(*submission_rules.STATUSES)
 
@@ -199,10 +196,9 @@ def list_submissions(call: Call, query: SubmissionListQuery) -> Page[Submission]
     rows = submission_rules.list_page(call.cur, call.principal, filters, page.after, page.limit + 1)
     listed = paging.page(rows, page)
     listed["results"] = [submission_rules.present(row) for row in listed["results"]]
-    if query.format == "geojson" or GEOJSON in (call.request.headers.get("accept") or ""):
+    if wants_geojson(call.request, query.format):
         features = [_feature(row) for row in listed.pop("results")]
-        body = {"type": "FeatureCollection", "features": features} | listed
-        return Response(body=jsonutil.dumps(body), status_code=200, headers={"Content-Type": GEOJSON})
+        return geojson_response({"type": "FeatureCollection", "features": features} | listed)
     return listed
 
 

@@ -232,7 +232,7 @@ def orgunit_history(call: Call, query: PageQuery, unit_id: UnitId) -> Page[Audit
 )
 def locate_orgunits(call: Call, query: LocateQuery) -> Results[OrgUnit]:
     types = [_type_id(part) for part in (query.type or "").split(",") if part]
-    version_id = units.version_id_for(call.cur, call.principal, query.version)
+    version_id = units.version_to_read(call.cur, call.principal, query.version)
     found = units.locate(call.cur, call.principal, version_id, query.lon, query.lat, types)
     return {"results": [units.present(row) for row in found]}
 

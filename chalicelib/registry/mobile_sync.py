@@ -36,7 +36,7 @@ def check_project(cur, principal: Principal, project_id: int) -> None:
 def changes(cur, principal: Principal, project_id: int, since, after, limit: int) -> dict:
     require(principal, READ_REGISTRY)
     check_project(cur, principal, project_id)
-    version_id = units.version_id_for(cur, principal, None)
+    version_id = units.version_to_read(cur, principal, None)
     query = Query(version_id, include_deleted=True)
     unit_scope = units.scope(principal, version_id)
     if after:

@@ -86,6 +86,15 @@ def get_version(cur, principal: Principal, version_id: int) -> dict:
     return version | {"org_unit_count": sources_sql.unit_count(cur, version_id)}
 
 
+def version_to_read(cur, principal: Principal, requested: int | None) -> int | None:
+    """The version a read means: the one it names, else the account's default. None while the
+    account has no data source: a new account (or a phone syncing before any data exists) then
+    lists nothing, which is an empty page and not an error."""
+    if requested is not None:
+        return get_version(cur, principal, requested)["id"]
+    return principal.default_version_id or sources_sql.account_default_version(cur, principal.account_id)
+
+
 def create_version(cur, principal: Principal, source_id: int, description: str) -> dict:
     """An empty new version (copying one is a task)."""
     _write(cur, principal)

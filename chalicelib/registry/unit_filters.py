@@ -13,7 +13,7 @@ from typing import Annotated
 from chalicelib.identity.permissions import Principal
 from chalicelib.platform import contract, problems
 from chalicelib.platform.query_params import bool_param, id_param
-from chalicelib.registry import units, units_sql
+from chalicelib.registry import reference_data, units, units_sql
 from chalicelib.registry.units_sql import Query
 
 
@@ -66,7 +66,7 @@ def parse(cur, principal: Principal, params: Mapping[str, str], accept: str | No
         raise problems.invalid_parameter(
             sorted(unknown)[0], f"is not a filter; known: {', '.join(sorted(KNOWN))}"
         )
-    query = Query(units.version_id_for(cur, principal, id_param(params, "version")))
+    query = Query(reference_data.version_to_read(cur, principal, id_param(params, "version")))
     _text_filters(query, params)
     _tree_filters(cur, principal, query, params)
     _other_filters(query, params)

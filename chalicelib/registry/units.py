@@ -78,20 +78,19 @@ def scope(principal: Principal, version_id: int) -> Scope:
 
 
 require_unrestricted = reference_data.require_unrestricted
+version_to_read = reference_data.version_to_read
 
 
 def version_id_for(cur, principal: Principal, requested: int | None) -> int:
-    """The version a request means: the one it names, else the account's default."""
-    if requested is not None:
-        return reference_data.get_version(cur, principal, requested)["id"]
-    default = principal.default_version_id or sources_sql.account_default_version(cur, principal.account_id)
-    if default is None:
+    """The version a write means; unlike a read (reference_data.version_to_read), it needs one."""
+    version_id = reference_data.version_to_read(cur, principal, requested)
+    if version_id is None:
         raise problems.Problem(
             400,
             "orgunit.no_version",
             "The account has no default version: create a data source or pass ?version=.",
         )
-    return default
+    return version_id
 
 
 def _visible_unit(cur, principal: Principal, unit_id: int, with_geometry: bool = True) -> tuple[dict, Scope]:
@@ -148,7 +147,7 @@ def _wire_bound(row: dict) -> int:
 
 
 def locate(
-    cur, principal: Principal, version_id: int, lon: float, lat: float, type_ids: list[int]
+    cur, principal: Principal, version_id: int | None, lon: float, lat: float, type_ids: list[int]
 ) -> list[dict]:
     """The units whose territory contains the point, largest first."""
     require(principal, READ_REGISTRY)

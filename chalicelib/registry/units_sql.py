@@ -122,7 +122,7 @@ WHERE version_id = ANY(%(version_ids)s) AND id = ANY(%(ids)s) AND deleted_at IS 
 class Query:
     """A list query: WHERE clauses with named parameters, composed by the caller from fixed SQL."""
 
-    version_id: int
+    version_id: int | None  # None: the account has no version yet, so the query matches nothing
     clauses: list[str] = field(default_factory=list)
     params: dict = field(default_factory=dict)
     include_deleted: bool = False  # mobile sync sends deleted units as tombstones
@@ -155,6 +155,8 @@ class Query:
         )
 
     def sql_where(self) -> str:
+        if self.version_id is None:
+            return "false"
         alive = [] if self.include_deleted else ["ou.deleted_at IS NULL"]
         return " AND ".join(["ou.version_id = %(version_id)s", *alive, *self.clauses])
 

@@ -50,8 +50,10 @@ def test_data_source_rules(client, alpha):
     assert status == 409 and error["error"]["code"] == "data_source.read_only"
 
 
-def test_without_any_data_source_the_registry_says_what_to_do(client, alpha):
-    status, error, _ = call(client, "GET", "/api/orgunits", alpha.tokens["viewer"])
+def test_without_any_data_source_reads_are_empty_and_writes_say_what_to_do(client, alpha):
+    status, page, _ = call(client, "GET", "/api/orgunits", alpha.tokens["viewer"])
+    assert status == 200 and page == {"results": [], "next_cursor": None}
+    status, error, _ = call(client, "POST", "/api/orgunits", alpha.tokens["registry_editor"], {"name": "X"})
     assert status == 400 and error["error"]["code"] == "orgunit.no_version"
 
 

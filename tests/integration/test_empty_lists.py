@@ -1,0 +1,162 @@
+"""Empty is not an error: a brand-new account (nothing in it but what an account is born with, its
+admin and its first project) gets 200 and an empty page from every list endpoint, mobile sync
+included, in JSON and in each GeoJSON variant (Accept: application/geo+json, format=geojson).
+
+The cases are generated from the mounted operations: an operation whose answer holds rows
+(`results`, `features`, `value`, or a bare JSON list) is a list endpoint and needs a case in CASES,
+so a new list endpoint without one fails here. Operations answering raw bodies (XML, files) say
+nothing of their shape in their types: each must be classified, as a case or in NOT_LISTS.
+"""
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import msgspec
+import pytest
+
+import app  # noqa: F401 (mounts the operations)
+from chalicelib.handlers.http import GEOJSON, MOUNTED
+from chalicelib.platform import db
+from chalicelib.platform.contract import RawResponse
+from chalicelib.tasks import tasks_sql
+from tests.integration.helpers import Tenant, make_tenant
+from tests.integration.registrykit import post
+
+ROW_FIELDS = ("results", "features", "value")  # ours, GeoJSON's, OData's
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str  # formatted with the tenant's ids and what `parent` made
+    born_with: int = 0  # rows a new account has there: its admin, its first project
+    parent: Callable[[object, Tenant], dict] | None = None  # the bare parent a nested list needs
+    rows: Callable[[str], int] | None = None  # counts the rows of a raw (non-JSON) answer
+    checks: dict = field(default_factory=dict)  # other members of the answer, as they must be
+
+
+def _source(client, tenant: Tenant) -> dict:
+    """A data source with its first version (it comes with one) and nothing in it."""
+    return {"source_id": post(client, tenant.tokens["admin"], "/api/data-sources", {"name": "Empty"})["id"]}
+
+
+def _unit(client, tenant: Tenant) -> dict:
+    _source(client, tenant)
+    return {"unit_id": post(client, tenant.tokens["admin"], "/api/orgunits", {"name": "Lone"})["id"]}
+
+
+def _form(client, tenant: Tenant) -> dict:
+    body = {"name": "No versions yet", "project_ids": [tenant.project_id]}
+    return {"form_id": post(client, tenant.tokens["admin"], "/api/forms", body)["id"]}
+
+
+def _queued_task(client, tenant: Tenant) -> dict:
+    """A task that has not run yet (so has logged nothing); written directly, as nothing consumes it."""
+    with db.transaction() as cur:
+        task = tasks_sql.insert(cur, tenant.account_id, tenant.user_ids["admin"], "demo.count", {"n": 1})
+    return {"task_id": task["id"]}
+
+
+def _xforms(body: str) -> int:
+    return len(ET.fromstring(body).findall("{http://openrosa.org/xforms/xformsList}xform"))
+
+
+CASES: dict[str, Case] = {
+    "get_me_api_keys": Case("/api/me/api-keys"),
+    "get_projects": Case("/api/projects", born_with=1),
+    "get_users": Case("/api/users", born_with=1),
+    "get_data_sources": Case("/api/data-sources"),
+    "get_data_sources_source_id_versions": Case(
+        "/api/data-sources/{source_id}/versions", born_with=1, parent=_source
+    ),
+    "get_orgunit_types": Case("/api/orgunit-types"),
+    "get_groups": Case("/api/groups"),
+    "get_group_sets": Case("/api/group-sets"),
+    # The issue's own report: search and refs on an account without a data source.
+    "get_orgunits": Case(
+        "/api/orgunits?search=Kinshasa&refs=a,b&count=true", checks={"count": 0, "next_cursor": None}
+    ),
+    "get_orgunits_unit_id_history": Case("/api/orgunits/{unit_id}/history", born_with=1, parent=_unit),
+    "get_orgunits_locate": Case("/api/orgunits/locate?lat=-4.3&lon=15.3"),
+    "get_change_requests": Case("/api/change-requests"),
+    "get_mobile_orgunits": Case("/api/mobile/orgunits?project={project_id}", checks={"next_cursor": None}),
+    "get_submissions": Case("/api/submissions?form=1", checks={"next_cursor": None}),
+    "get_quarantined_uploads": Case("/api/quarantined-uploads"),
+    "get_tasks": Case("/api/tasks"),
+    "get_tasks_task_id_logs": Case("/api/tasks/{task_id}/logs", parent=_queued_task),
+    "get_forms": Case("/api/forms?project={project_id}"),
+    "get_forms_form_id_versions": Case("/api/forms/{form_id}/versions", parent=_form),
+    "get_mobile_forms": Case("/api/mobile/forms?project={project_id}"),
+    "get_openrosa_project_id_formList": Case("/api/openrosa/{project_id}/formList", rows=_xforms),
+}
+
+# Raw answers that are one thing, not a list.
+NOT_LISTS = {
+    "get_forms_form_id_versions_number_xform",  # an XForm
+    "get_openrosa_project_id_forms_form_id",  # an XForm
+}
+
+
+def _holds_rows(tp) -> bool:
+    info = msgspec.inspect.type_info(tp)
+    if isinstance(info, msgspec.inspect.ListType):
+        return True
+    fields = getattr(info, "fields", ())
+    return any(f.name in ROW_FIELDS and isinstance(f.type, msgspec.inspect.ListType) for f in fields)
+
+
+def _is_list(op) -> bool:
+    if op.method != "GET":
+        return False
+    if op.response is RawResponse:
+        return op.operation_id in CASES
+    return any(_holds_rows(tp) for tp in [op.response, *op.alternatives.values()] if tp is not None)
+
+
+def _variants() -> list:
+    params = []
+    for op in MOUNTED:
+        if not _is_list(op):
+            continue
+        params.append(pytest.param(op, None, id=op.operation_id))
+        if GEOJSON in op.alternatives:
+            params.append(pytest.param(op, "accept", id=f"{op.operation_id}[Accept geo+json]"))
+            params.append(pytest.param(op, "format", id=f"{op.operation_id}[format=geojson]"))
+    return params
+
+
+def test_every_raw_answer_is_classified():
+    raw = {op.operation_id for op in MOUNTED if op.method == "GET" and op.response is RawResponse}
+    unclassified = raw - set(CASES) - NOT_LISTS
+    assert not unclassified, f"list endpoints get a case in CASES, others go in NOT_LISTS: {unclassified}"
+
+
+def test_every_case_is_a_mounted_list_endpoint():
+    assert set(CASES) <= {op.operation_id for op in MOUNTED if _is_list(op)}
+
+
+@pytest.mark.parametrize(("op", "geojson"), _variants())
+def test_a_new_account_gets_an_empty_page(client, op, geojson):
+    case = CASES.get(op.operation_id)
+    if case is None:
+        pytest.fail(f"{op.method} {op.path} lists rows: add its case to CASES in {__name__}")
+    tenant = make_tenant(client, "newcomer")
+    ids = {"project_id": tenant.project_id} | (case.parent(client, tenant) if case.parent else {})
+    path, headers = case.path.format(**ids), {"Authorization": f"Bearer {tenant.tokens['admin']}"}
+    if geojson == "accept":
+        headers["Accept"] = GEOJSON
+    elif geojson == "format":
+        path += ("&" if "?" in path else "?") + "format=geojson"
+    response = client.http.get(path, headers=headers)
+    assert response.status_code == 200, response.body
+    if case.rows:
+        assert case.rows(response.body.decode()) == case.born_with
+        return
+    answer = json.loads(response.body)
+    rows = answer if isinstance(answer, list) else next(answer[name] for name in ROW_FIELDS if name in answer)
+    assert len(rows) == case.born_with, answer
+    if geojson:
+        content_type = {k.lower(): v for k, v in response.headers.items()}["content-type"]
+        assert answer["type"] == "FeatureCollection" and content_type == GEOJSON
+    assert {name: answer[name] for name in case.checks} == case.checks

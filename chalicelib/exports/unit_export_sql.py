@@ -168,15 +168,14 @@ FROM org_units ou LEFT JOIN org_unit_types t ON t.id = ou.org_unit_type_id
 
 
 def groups_of(cur, query: Query) -> list[dict]:
+    """Every group of the version, members or not (a GeoPackage's `groups` table, as Iaso's export of
+    a version writes it: the file then imports back with the same groups). Groups are the version's
+    reference data, listed to anyone who reads the registry, like the types."""
+    if query.version_id is None:
+        return []
     return all_rows(
         cur,
-        f"""
-        SELECT DISTINCT coalesce(g.source_ref, 'iaso#' || g.id) AS ref, g.name
-        FROM org_units ou
-        JOIN org_unit_groups m ON m.version_id = ou.version_id AND m.org_unit_id = ou.id
-        JOIN groups g ON g.id = m.group_id
-        WHERE {query.sql_where()}
-        ORDER BY 1
-        """,
-        query.params | {"version_id": query.version_id},
+        "SELECT coalesce(g.source_ref, 'iaso#' || g.id) AS ref, g.name FROM groups g"
+        " WHERE g.version_id = %(version_id)s ORDER BY 1",
+        {"version_id": query.version_id},
     )

@@ -30,6 +30,10 @@ class ImportOptions(Body):
     hierarchy: Annotated[dict[str, Any] | None, Meta(description="levels of a hierarchical CSV (README)")] = (
         None
     )
+    data_dict: Annotated[
+        dict[str, Any] | None, Meta(description="or, for the same CSV, Iaso's data_dict.json as it is")
+    ] = None
+    main_org_unit_name: text(200) | None = None  # with data_dict: the leaves' type, as in Iaso's command
 
 
 class ImportRequest(Body):
@@ -78,6 +82,8 @@ def start_import(call: Call, body: ImportRequest) -> Task:
         close_missing=options.close_missing,
         dry_run=body.dry_run,
         hierarchy=options.hierarchy,
+        data_dict=options.data_dict,
+        main_org_unit_name=options.main_org_unit_name,
     )
     return task_views.present(import_task.launch(call.cur, call.principal, request))
 

@@ -13,12 +13,22 @@ leaf's ref, code and coordinates:
                 {"column": "Health facility", "type": "Facility", "ref_column": "facility_code"}],
      "latitude": "lat", "longitude": "lon"}
 
-Every distinct path of names is one unit: "Kindia" appears once however many rows name it. A unit's
-ref is its level's `ref_column` when the mapping gives one and the cell is filled, else its path of
-names (`Kindia/Coyah`), so that importing the same file again matches the same units. A row's leaf
-is its deepest filled level; the coordinates and `code` belong to it.
+Every distinct path of names above the last level is one unit: "Kindia" appears once however many
+rows name it. A unit's ref is its level's `ref_column` when the mapping gives one and the cell is
+filled, else its path of names (`Kindia/Coyah`), so that importing the same file again matches the
+same units. A row's leaf is its deepest filled level; the coordinates, `code` and `ref` belong to it.
+A leaf of the last level is one unit per row, as in Iaso's tree importer (two schools of one name in
+one district are two schools): without a ref of its own it is given its path of names (`#2`, `#3`
+appended for the second and third of one name) and listed in `Package.placed_by_name`, for a
+re-import to match it by its parent and name (leaf_match).
+
+Iaso's own mapping file (`data_dict.json`: `name`, `parents` top level first, `source_ref`,
+`latitude`, `longitude`) is read as it is (`parse_data_dict`): its parents are levels typed after
+their column, its `name` the last level, and, as Iaso does, a parent cell left empty or reading
+"néant" skips that level.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from shapely.geometry import Point
@@ -39,6 +49,9 @@ LAYER = "csv"
 MAPPING_KEYS = {"levels", "latitude", "longitude", "code", "ref"}
 LEVEL_KEYS = {"column", "type", "ref_column"}
 MAX_LEVELS = 12
+# What Iaso's tree importer reads of its data_dict.json (iaso/management/commands/tree_importer.py);
+# it ignores other keys, and so do we.
+DATA_DICT_KEYS = ("name", "parents", "source_ref", "latitude", "longitude")
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class Mapping:
     longitude: str | None
     code: str | None
     ref: str | None  # the leaf's ref whatever its level (a facility id column, say)
+    iaso: bool = False  # read from Iaso's data_dict: blank or "néant" parents skipped, a leaf required
 
     def columns(self) -> set[str]:
         named = {self.latitude, self.longitude, self.code, self.ref}
@@ -84,6 +98,32 @@ def parse_mapping(raw) -> Mapping:
     if (mapping.latitude is None) != (mapping.longitude is None):
         raise ValueError("latitude and longitude come together")
     if len({level.column.lower() for level in mapping.levels}) != len(mapping.levels):
+        raise ValueError("two levels read the same column")
+    return mapping
+
+
+def parse_data_dict(raw, leaf_type: str | None = None) -> Mapping:
+    """Iaso's data_dict.json as a mapping; `leaf_type` is what Iaso's command takes as
+    `--main_org_unit_name` (by default, the name column's header). ValueError says what is wrong."""
+    if not isinstance(raw, dict):
+        raise ValueError("must be an object as in Iaso's data_dict.json")
+    missing = [key for key in DATA_DICT_KEYS if key not in raw]
+    if missing:
+        raise ValueError(
+            f"lacks key(s) {', '.join(missing)}; Iaso's tree importer reads {', '.join(DATA_DICT_KEYS)}"
+        )
+    parents = raw["parents"]
+    if not isinstance(parents, list) or len(parents) >= MAX_LEVELS:
+        raise ValueError(f"parents must be a list of at most {MAX_LEVELS - 1} column names, top level first")
+    parent_columns = [_column_name({"parents": parent}, "parents") for parent in parents]
+    name = _column_name(raw, "name")
+    if not name or None in parent_columns:
+        raise ValueError("name and each of parents must be a column name")
+    leaf = Level(name, leaf_type or name, None)
+    levels = tuple(Level(column, column, None) for column in parent_columns) + (leaf,)
+    mapping = Mapping(levels, _column_name(raw, "latitude"), _column_name(raw, "longitude"), None,
+                      _column_name(raw, "source_ref"), iaso=True)  # fmt: skip
+    if len({level.column.lower() for level in levels}) != len(levels):
         raise ValueError("two levels read the same column")
     return mapping
 
@@ -131,30 +171,41 @@ def _check_header(header: list[str], mapping: Mapping) -> None:
 
 
 class _Tree:
-    """Units keyed by their path of names, built row by row; parents are linked at the end, once
-    every unit's ref is known."""
+    """Units keyed by their path of names (a skipped level an empty name), built row by row, and the
+    leaves of the last level, one per row; parents are linked at the end, once every unit's ref is
+    known."""
 
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
         self.units: dict[tuple[str, ...], Feature] = {}
-        self.leaves: set[tuple[str, ...]] = set()
+        self.leaves: set[tuple[str, ...]] = set()  # paths that are a row's leaf above the last level
+        self.last: list[tuple[tuple[str, ...], Feature]] = []  # the leaves of the last level
+        self.refs: dict[str, int] = {}  # ref -> row, of the last level's leaves
+        self.by_name: set[str] = set()  # the refs made up for leaves without one
         self.problems: list[RowProblem] = []
 
     def add_row(self, row: int, values: dict) -> None:
         names = [values.get(level.column.lower(), "") for level in self.mapping.levels]
+        if self.mapping.iaso:
+            names[:-1] = ["" if _blank_in_iaso(name) else name for name in names[:-1]]
+            if not names[-1]:
+                self.problem(row, self.mapping.levels[-1].column, "is empty: each row of the file is a unit")
+                return
         filled = len(names) - next((i for i, name in enumerate(reversed(names)) if name), len(names))
         if filled == 0:
             self.problem(row, self.mapping.levels[0].column, "is empty: the row names no unit")
             return
-        gap = next((i for i in range(filled) if not names[i]), None)
+        gap = None if self.mapping.iaso else next((i for i in range(filled) if not names[i]), None)
         if gap is not None:
             self.problem(row, self.mapping.levels[gap].column, "is empty but a deeper level is filled")
             return
-        for depth in range(filled):
-            unit = self._unit(row, tuple(names[: depth + 1]), values)
-            if unit is None:
+        for depth in range(filled - 1 if filled == len(names) else filled):
+            if names[depth] and self._unit(row, tuple(names[: depth + 1]), values) is None:
                 return
-        self._leaf(row, tuple(names[:filled]), values)
+        if filled == len(names):
+            self._last_leaf(row, tuple(names), values)
+        else:
+            self._leaf(row, tuple(names[:filled]), values)
 
     def _unit(self, row: int, path: tuple[str, ...], values: dict) -> Feature | None:
         level = self.mapping.levels[len(path) - 1]
@@ -172,6 +223,30 @@ class _Tree:
             return None
         return unit
 
+    def _last_leaf(self, row: int, path: tuple[str, ...], values: dict) -> None:
+        """A unit of its own, whatever the other rows: keyed by its ref, or given one."""
+        level = self.mapping.levels[-1]
+        columns = [column for column in (self.mapping.ref, level.ref_column) if column]
+        ref_column, ref = next(
+            ((column, ref) for column in columns if (ref := normalise_ref(values.get(column.lower())))),
+            (level.column, None),
+        )
+        if ref in self.refs:
+            self.problem(row, ref_column, f"{ref!r} is already the leaf of row {self.refs[ref]}")
+            return
+        if ref is None:
+            ref = made = "/".join(path)
+            count = 1
+            while made in self.refs:
+                count += 1
+                made = f"{ref}#{count}"
+            ref = made
+            self.by_name.add(ref)
+        self.refs[ref] = row
+        unit = Feature(LAYER, row, len(path) - 1, level.type_name, ref, path[-1])
+        self.last.append((path, unit))
+        self._attributes(row, unit, values)
+
     def _leaf(self, row: int, path: tuple[str, ...], values: dict) -> None:
         unit, mapping = self.units[path], self.mapping
         if path in self.leaves:
@@ -186,6 +261,10 @@ class _Tree:
         if leaf_ref:
             unit.ref = leaf_ref
         unit.row = row
+        self._attributes(row, unit, values)
+
+    def _attributes(self, row: int, unit: Feature, values: dict) -> None:
+        mapping = self.mapping
         unit.code = (values.get(mapping.code.lower()) if mapping.code else None) or None
         if mapping.latitude and (
             values.get(mapping.latitude.lower()) or values.get(mapping.longitude.lower())
@@ -211,12 +290,31 @@ class _Tree:
 
     def package(self) -> Package:
         package = Package()
-        for path, unit in self.units.items():
-            unit.parent_ref = self.units[path[:-1]].ref if len(path) > 1 else None
+        for path, unit in [*self.units.items(), *self.last]:
+            parent = _parent_path(path)
+            unit.parent_ref = self.units[parent].ref if parent else None
             if (field_name := overlong(unit)) is not None:  # a path of names as its ref, a code...
                 self.problems.append(RowProblem(LAYER, unit.row, field_name, too_long(), True, unit.ref))
                 continue
             package.features.append(unit)
+        package.placed_by_name = self.by_name
         for problem in self.problems:
             package.problems.append(problem)
         return package
+
+
+def _parent_path(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The path of the nearest level above `path`'s last that is filled (empty: none)."""
+    parent = path[:-1]
+    while parent and not parent[-1]:
+        parent = parent[:-1]
+    return parent
+
+
+def _blank_in_iaso(name: str) -> bool:
+    """Whether Iaso's tree importer skips this parent cell: empty, or "néant" (none) once accents are
+    dropped (it compares `unidecode(name).lower().replace("neant", "")` to nothing)."""
+    if not name:
+        return True
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return not plain.lower().replace("neant", "").strip()

@@ -26,6 +26,7 @@ from chalicelib.imports import (
     file_guard,
     geojson_reader,
     gpkg_reader,
+    leaf_match,
     tree_plan,
     unit_loader_sql,
     unit_model,
@@ -74,6 +75,8 @@ class Request:
     close_missing: bool = False
     dry_run: bool = False
     hierarchy: dict | None = None  # a CSV with one column per level: csv_tree's column mapping
+    data_dict: dict | None = None  # or Iaso's data_dict.json for it, as it is
+    main_org_unit_name: str | None = None  # with data_dict: the leaves' type (Iaso's option of that name)
 
 
 def launch(cur, principal: Principal, request: Request) -> dict:
@@ -152,12 +155,14 @@ def _into_existing(ctx: TaskContext, request: Request, target: Target, package: 
     """An existing version: the whole file is matched against its units, then written."""
     existing = _existing(ctx, request)
     ctx.progress(1, 4, f"checking {len(package.features)} units")
+    spared = leaf_match.match_by_place(package, existing)
     plan = tree_plan.check(package.features, existing, frozenset(p.ref for p in package.errors if p.ref))
     found = package.problems + plan.problems
     if any(problem.fatal for problem in found) and not request.skip_invalid and not request.dry_run:
         return {"version_id": request.version_id}, found
     ctx.progress(2, 4, "writing" if not request.dry_run else "planning")
-    return write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run), found
+    counts = write(ctx.cur, target, package, plan, existing, request.close_missing, request.dry_run, spared)
+    return counts, found
 
 
 @task(FINISH_KIND)
@@ -177,16 +182,26 @@ def download(key: str, path: str) -> None:
 
 
 def _check_hierarchy(request: Request) -> None:
-    if request.hierarchy is None:
+    if request.main_org_unit_name is not None and request.data_dict is None:
+        raise problems.invalid_field("options.main_org_unit_name", "applies with options.data_dict only")
+    if request.hierarchy is None and request.data_dict is None:
         return
+    field_name = "options.hierarchy" if request.hierarchy is not None else "options.data_dict"
+    if request.hierarchy is not None and request.data_dict is not None:
+        raise problems.invalid_field(field_name, "give options.hierarchy or options.data_dict, not both")
     if request.format != "csv":
-        raise problems.invalid_field("options.hierarchy", "applies to the csv format only")
+        raise problems.invalid_field(field_name, "applies to the csv format only")
     try:
-        csv_tree.parse_mapping(request.hierarchy)
+        _tree_mapping(request)
     except ValueError as error:
-        raise problems.invalid_field(
-            "options.hierarchy", f"is not a usable column mapping: {error}"
-        ) from error
+        raise problems.invalid_field(field_name, f"is not a usable column mapping: {error}") from error
+
+
+def _tree_mapping(request: Request) -> csv_tree.Mapping | None:
+    """The column mapping of a CSV with one column per level: ours, or Iaso's data_dict.json."""
+    if request.data_dict is not None:
+        return csv_tree.parse_data_dict(request.data_dict, request.main_org_unit_name)
+    return csv_tree.parse_mapping(request.hierarchy) if request.hierarchy is not None else None
 
 
 @contextmanager
@@ -198,13 +213,11 @@ def _opened(path: str, request: Request) -> Iterator[unit_model.Source]:
             with gpkg_reader.opened(path) as source:
                 yield source
             return
-        if request.version_id is None and request.format == "csv" and request.hierarchy is None:
+        mapping = _tree_mapping(request)
+        if request.version_id is None and request.format == "csv" and mapping is None:
             yield csv_reader.source(path)
             return
-        if request.hierarchy is not None:
-            package = csv_tree.read(path, csv_tree.parse_mapping(request.hierarchy))
-        else:
-            package = READERS[request.format](path)
+        package = csv_tree.read(path, mapping) if mapping is not None else READERS[request.format](path)
         yield unit_model.Source.of(package)
     except unit_model.GpkgError as error:  # reading, or too many problems found while checking
         raise TaskInputError(f"The file cannot be imported: {error}") from error

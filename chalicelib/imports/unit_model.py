@@ -95,6 +95,9 @@ class Package:
     features: list[Feature] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # ref -> name
     problems: ProblemList = field(default_factory=ProblemList)
+    # Refs made up for units the file gives none (csv_tree's leaves): a re-import matches these by
+    # their parent and name instead (leaf_match)
+    placed_by_name: set[str] = field(default_factory=set)
 
     @property
     def errors(self) -> list[RowProblem]:

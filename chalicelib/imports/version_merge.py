@@ -26,15 +26,17 @@ PLAIN_COLUMNS = ("name", "code", "opening_date", "closed_date", "org_unit_type_i
 
 
 def write(cur, target: Target, package: Package, plan: Plan, existing: dict, close_missing: bool,
-          dry_run: bool) -> dict:  # fmt: skip
-    """Writes (or, in a dry run, only counts) what the import changes in an existing version."""
+          dry_run: bool, spared: frozenset[str] = frozenset()) -> dict:  # fmt: skip
+    """Writes (or, in a dry run, only counts) what the import changes in an existing version; the
+    `spared` units are left as they are, even when missing from the file."""
     type_ids = type_ids_for(cur, target.account_id, Source.of(package).levels, create=not dry_run)
     group_ids = group_ids_for(cur, target, package, create=not dry_run)
     matched = {f.ref: f for f in plan.ordered if f.ref in existing}
     changed = {ref: c for ref, f in matched.items() if (c := _changes(f, existing[ref], type_ids, group_ids))}
     created = [f for f in plan.ordered if f.ref not in existing]
     in_file = {f.ref for f in package.features}
-    missing = [row for ref, row in existing.items() if ref not in in_file and row["closed_date"] is None]
+    missing = [row for ref, row in existing.items()
+               if ref not in in_file and ref not in spared and row["closed_date"] is None]  # fmt: skip
     counts = {
         "version_id": target.version_id,
         "created": len(created),

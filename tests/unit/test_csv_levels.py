@@ -68,10 +68,10 @@ def test_the_leaf_ref_column_names_the_leaf_at_whatever_level(tmp_path):
         ("Region,District,Facility,facility_code,lat,lon,dhis2\n,Coyah,X,,,,\n", "Region",
          "is empty but a deeper level is filled"),
         ("Region,District,Facility,facility_code,lat,lon,dhis2\n,,,,,,\n", "Region", "the row names no unit"),
-        ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,X,F1,,,\nK,C,X,F1,,,\n", "Facility",
-         "is already the leaf of row 2"),
-        ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,X,F1,,,\nK,C,X,F9,,,\n", "facility_code",
-         "'F9' differs from 'F1'"),
+        ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,X,F1,,,\nK,C,X,F1,,,\n", "facility_code",
+         "'F1' is already the leaf of row 2"),
+        ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,,,,,\nK,C,,,,,\n", "District",
+         "'K/C' is already the leaf of row 2"),
         ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,X,F1,north,3,\n", "lat",
          "must both be numbers"),
         ("Region,District,Facility,facility_code,lat,lon,dhis2\nK,C,X,F1,95,3,\n", "lat", "outside"),
@@ -106,4 +106,82 @@ def test_a_header_without_a_mapped_column_is_refused_naming_it(tmp_path):
 def test_a_wrong_mapping_says_what_is_wrong(mapping, message):
     with pytest.raises(ValueError) as raised:
         csv_tree.parse_mapping(mapping)
+    assert message in str(raised.value)
+
+
+def test_leaves_of_the_last_level_are_one_unit_per_row_named_apart_when_they_have_no_ref(tmp_path):
+    package = _read(
+        tmp_path,
+        "Region,District,Facility,facility_code,lat,lon,dhis2\n"
+        "K,C,École,,1,1,\nK,C,École,,2,2,\nK,C,École,F7,3,3,\nK,C,Poste,,4,4,\nK,C,École,,5,5,\n",
+    )
+    assert not package.problems
+    leaves = [
+        (unit.ref, unit.name, unit.parent_ref, unit.location.x)
+        for unit in package.features
+        if unit.depth == 2
+    ]
+    assert leaves == [
+        ("K/C/École", "École", "K/C", 1), ("K/C/École#2", "École", "K/C", 2), ("F7", "École", "K/C", 3),
+        ("K/C/Poste", "Poste", "K/C", 4), ("K/C/École#3", "École", "K/C", 5),
+    ]  # fmt: skip
+    assert package.placed_by_name == {"K/C/École", "K/C/École#2", "K/C/Poste", "K/C/École#3"}
+
+
+def test_two_refs_for_one_unit_above_the_leaves_are_refused(tmp_path):
+    mapping = csv_tree.parse_mapping(
+        {"levels": [{"column": "Region", "type": "Region", "ref_column": "rc"}, {"column": "F", "type": "F"}]}
+    )
+    problems = _read(tmp_path, "Region,rc,F\nK,R1,a\nK,R2,b\n", mapping).problems
+    assert [(p.row, p.field) for p in problems] == [(3, "rc")]
+    assert "'R2' differs from 'R1' given to 'K' in row 2" in problems[0].message
+
+
+IASO_DATA_DICT = {"name": "Nom", "source_ref": "Ref", "latitude": "Lat", "longitude": "Lon",
+                  "parents": ["Province", "Zone", "Aire"], "comment": "Iaso ignores other keys"}  # fmt: skip
+
+
+def test_iasos_data_dict_reads_its_parents_as_levels_skipping_blank_and_neant_ones(tmp_path):
+    mapping = csv_tree.parse_data_dict(IASO_DATA_DICT, "Ecole")
+    package = _read(
+        tmp_path,
+        "Province;Zone;Aire;Nom;Ref;Lat;Lon\n"
+        "Kongo;Boma;Kalamu;EP Nzadi;S1;-5.8;13.0\n"
+        "Kongo;NÉANT;Kalamu;EP Kisolo;;-5.9;13.1\n"
+        "Kongo;;;EP Mbenza;;;\n",
+        mapping,
+    )
+    assert not package.problems
+    units = {unit.ref: unit for unit in package.features}
+    assert set(units) == {"Kongo", "Kongo/Boma", "Kongo/Boma/Kalamu", "S1", "Kongo//Kalamu",
+                          "Kongo//Kalamu/EP Kisolo", "Kongo///EP Mbenza"}  # fmt: skip
+    assert (units["S1"].type_name, units["S1"].parent_ref) == ("Ecole", "Kongo/Boma/Kalamu")
+    assert units["Kongo//Kalamu"].parent_ref == "Kongo" and units["Kongo//Kalamu"].type_name == "Aire"
+    assert units["Kongo///EP Mbenza"].parent_ref == "Kongo"
+    assert package.placed_by_name == {"Kongo//Kalamu/EP Kisolo", "Kongo///EP Mbenza"}
+    assert csv_tree.parse_data_dict(IASO_DATA_DICT).levels[-1].type_name == "Nom"  # Iaso's name column
+
+
+def test_a_row_of_an_iaso_file_without_a_name_is_refused(tmp_path):
+    problems = _read(
+        tmp_path, "Province;Zone;Aire;Nom;Ref;Lat;Lon\nKongo;Boma;Kalamu;;S1;;\n",
+        csv_tree.parse_data_dict(IASO_DATA_DICT),
+    ).problems  # fmt: skip
+    assert [(p.row, p.field, p.message) for p in problems] == [
+        (2, "Nom", "is empty: each row of the file is a unit")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data_dict", "message"),
+    [
+        ({"name": "Nom", "parents": []}, "lacks key(s) source_ref, latitude, longitude"),
+        (IASO_DATA_DICT | {"parents": "Province"}, "parents must be a list"),
+        (IASO_DATA_DICT | {"parents": ["Province", 3]}, "parents must be a column name"),
+        (IASO_DATA_DICT | {"parents": ["Nom"]}, "two levels read the same column"),
+    ],
+)
+def test_a_wrong_data_dict_says_what_is_wrong(data_dict, message):
+    with pytest.raises(ValueError) as raised:
+        csv_tree.parse_data_dict(data_dict)
     assert message in str(raised.value)

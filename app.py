@@ -10,11 +10,13 @@ from chalicelib.handlers import (
     auth_api,
     change_requests_api,
     classification_api,
+    form_media_api,
     forms_api,
     http,
     imports_api,
     mobile_api,
     openrosa_api,
+    openrosa_media_api,
     operations,
     orgunits_api,
     sources_api,
@@ -41,7 +43,9 @@ http.mount(
     submissions_api,
     tasks_api,
     forms_api,
+    form_media_api,
     openrosa_api,
+    openrosa_media_api,
 )
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from botocore.exceptions import ClientError
 
-from chalicelib.forms import form_rules, forms_sql, xlsforms
+from chalicelib.forms import form_media, form_rules, forms_sql, xlsforms
 from chalicelib.identity.permissions import Principal
 from chalicelib.platform import aws, config, db, problems
 from chalicelib.platform.filenames import safe_filename
@@ -132,7 +132,9 @@ def _store(cur, principal: Principal, form_id: int, content: bytes, filename: st
         "descriptor": xform.descriptor,
         "created_by": principal.user_id,
     }
-    forms_sql.insert_version(cur, principal.account_id, form_id, row)
+    version_id = forms_sql.insert_version(cur, principal.account_id, form_id, row)
+    form_media.create_expected(cur, principal.account_id, form_id, {"id": version_id, "number": number},
+                               xform.xml)  # fmt: skip
     s3 = aws.client("s3")
     s3.put_object(Bucket=_bucket(), Key=row["xlsform_key"], Body=content,
                   ContentType=XLSFORM_CONTENT_TYPES[converted.file_type])  # fmt: skip
@@ -140,7 +142,8 @@ def _store(cur, principal: Principal, form_id: int, content: bytes, filename: st
     audit.record(cur, principal.account_id, principal.user_id, "api", "form", form_id, "add_version", None,
                  {"number": number, "version": version, "xform_id": converted.xform_id})  # fmt: skip
     created = forms_sql.version_by_number(cur, principal.account_id, form_id, number)
-    return present(created, with_descriptor=False) | {"warnings": xform.warnings}
+    media = form_media.list_media(cur, principal, form_id, number)
+    return present(created, with_descriptor=False) | {"warnings": xform.warnings, "media": media["results"]}
 
 
 def _checked(xform_id: str | None, taken: set[str], workbook: xlsforms.Workbook, today: datetime.date) -> str:

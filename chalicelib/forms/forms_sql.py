@@ -126,7 +126,9 @@ PROJECT_FORMS = """
 SELECT f.id, f.name, f.xform_id, f.period_type, f.single_per_period,
     coalesce((SELECT array_agg(t.org_unit_type_id ORDER BY t.org_unit_type_id) FROM form_org_unit_types t
               WHERE t.form_id = f.id AND t.account_id = f.account_id), '{}') AS org_unit_type_ids,
-    v.id AS form_version_id, v.number, v.version, v.xform_md5, v.xform_key, v.created_at
+    v.id AS form_version_id, v.number, v.version, v.xform_md5, v.xform_key, v.created_at,
+    EXISTS (SELECT 1 FROM form_media m WHERE m.form_version_id = v.id AND m.account_id = f.account_id)
+        AS has_media
 FROM form_projects p
 JOIN forms f ON f.id = p.form_id AND f.account_id = p.account_id AND f.deleted_at IS NULL
 JOIN LATERAL (

@@ -25,6 +25,7 @@ VERSION = "1.0"
 REALM = "georegistry"
 XML = "text/xml; charset=utf-8"
 XFORMS_LIST = "http://openrosa.org/xforms/xformsList"
+XFORMS_MANIFEST = "http://openrosa.org/xforms/xformsManifest"
 RESPONSE = "http://openrosa.org/http/response"
 
 
@@ -74,16 +75,34 @@ def _basic_credentials(value: str) -> tuple[str, str]:
 
 
 def form_list(forms: list[dict], download_url: Callable[[dict], str]) -> bytes:
-    """An OpenRosa xformsList of forms (rows with name, xform_id, version, xform_md5)."""
+    """An OpenRosa xformsList of forms (rows with name, xform_id, version, xform_md5, has_media). The
+    hash is the md5 of the exact XForm bytes the download serves; a manifestUrl only for a form whose
+    version references media (as ODK Central does), at `{downloadUrl}/manifest`."""
     root = ET.Element("xforms", xmlns=XFORMS_LIST)
     for form in forms:
         entry = ET.SubElement(root, "xform")
+        url = download_url(form)
         for tag, text in (
             ("formID", form["xform_id"]),
             ("name", form["name"]),
             ("version", form["version"]),
             ("hash", f"md5:{form['xform_md5']}"),
-            ("downloadUrl", download_url(form)),
+            ("downloadUrl", url),
+            *((("manifestUrl", f"{url}/manifest"),) if form.get("has_media") else ()),
+        ):
+            ET.SubElement(entry, tag).text = text
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def manifest(files: list[dict], download_url: Callable[[dict], str]) -> bytes:
+    """An OpenRosa xformsManifest of a form's media files (rows with filename and md5)."""
+    root = ET.Element("manifest", xmlns=XFORMS_MANIFEST)
+    for file in files:
+        entry = ET.SubElement(root, "mediaFile")
+        for tag, text in (
+            ("filename", file["filename"]),
+            ("hash", f"md5:{file['md5']}"),
+            ("downloadUrl", download_url(file)),
         ):
             ET.SubElement(entry, tag).text = text
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from chalice.app import Response
 
 from chalicelib.forms import form_rules, form_versions, xlsforms
+from chalicelib.handlers.form_media_api import FormMedia
 from chalicelib.handlers.http import Call
 from chalicelib.handlers.wire import Page, Results, UploadUrl
 from chalicelib.platform import paging
@@ -153,6 +154,7 @@ class FormVersion(Wire):
 
 class NewFormVersion(FormVersion):
     warnings: list[str]  # pyxform's
+    media: list[FormMedia]  # the files its XForm references: upload them with PUT …/media?filename=
 
 
 class FormVersionDetail(FormVersion):

@@ -30,6 +30,10 @@ XLSFORM_MAX_UNCOMPRESSED_BYTES = 64 * MIB  # the sum of an .xlsx's members (a zi
 XLSFORM_MAX_ROWS = 50_000  # rows of one sheet (choices lists are the long ones)
 XLSFORM_MAX_SECONDS = 20  # converting one XLSForm, inside a request of 30 s
 
+# Form media (the images, audio, video and CSV files an XForm references)
+FORM_MEDIA_BODY_MAX_BYTES = 4 * MIB  # in a request body (base64 through API Gateway, 6 MB into Lambda)
+FORM_MEDIA_MAX_BYTES = 100 * MIB  # through a presigned upload; phones download it straight from S3
+
 # Imported files
 GPKG_MAX_BLOB_BYTES = 64 * MIB  # one geometry or attribute value of a GeoPackage row
 GPKG_MAX_STATEMENT_SECONDS = 120  # one SQLite statement over the file (a view may never end)

@@ -64,7 +64,8 @@ def _report(package: Package, place: tuple, rows: list[Feature], units: list[str
     message = (
         f"{len(rows)} row(s) of the file ({listed}) and {len(units)} unit(s) of the version are named "
         f"{name!r} under {parent or 'no parent'!r}: a unit without a ref is matched by its parent and name "
-        "only when both are unique; give these rows a ref, or import with skip_invalid to leave them out"
+        "only when one row and one unit have them; give these rows a ref, or import with skip_invalid to "
+        "leave them, and those units, as they are"
     )
     for feature in rows:
         package.problems.append(RowProblem(feature.layer, feature.row, "name", message))

@@ -2,13 +2,17 @@
 STAGE ?= dev
 VENV := .venv/bin
 
-.PHONY: setup run test lint format package deploy clean
+.PHONY: setup run operator-env test lint format package deploy clean
 
 setup:
 	@bash devstack/bootstrap.sh
 
 run: setup
 	$(VENV)/python -m devstack.run
+
+# The operator CLI's settings for the local stack of `make run`: eval "$$(make -s operator-env)"
+operator-env:
+	@$(VENV)/python -m devstack.run --operator-env
 
 test: setup
 	env -u PYTHONDONTWRITEBYTECODE $(VENV)/python -m pytest -n 3 --dist loadfile

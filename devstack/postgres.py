@@ -2,9 +2,13 @@
 
 `initdb` + `pg_ctl` from Debian's postgresql-15 packages, TCP on 127.0.0.1 only, trust auth. When we
 run as root (CI, containers) the server runs as the `postgres` user, since PostgreSQL refuses root.
+That user cannot enter a clone under /root or a `mktemp -d` (mode 0700): the cluster then lives
+under /var/tmp/georegistry-postgres/ instead, in a directory named after the path asked for, which
+becomes a symlink to it (see `reachable_data_dir`).
 """
 
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -15,6 +19,9 @@ from pathlib import Path
 import psycopg2
 
 SUPERUSER = "georegistry"
+SERVER_USER = "postgres"  # who runs the server when we are root
+# Kept across reboots (unlike /tmp), so `make run` finds its data again; reachable by SERVER_USER.
+RELOCATED_ROOT = Path("/var/tmp/georegistry-postgres")
 
 
 def find_bin_dir() -> Path:
@@ -43,22 +50,65 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def server_user_can_enter(directory: Path) -> bool:
+    """Whether SERVER_USER may reach `directory` (search permission on it and every directory above)."""
+    check = ["runuser", "-u", SERVER_USER, "--", "test", "-x", str(directory)]
+    return subprocess.run(check, cwd="/", capture_output=True).returncode == 0
+
+
+def relocated_dir(wanted: Path) -> Path:
+    """Where the cluster asked for at `wanted` lives when SERVER_USER cannot reach `wanted`: one
+    directory per wanted path, so two clones (or a clone and its tests) never share a cluster."""
+    digest = hashlib.sha256(str(wanted).encode()).hexdigest()[:16]
+    return RELOCATED_ROOT / f"{wanted.parent.parent.name}-{wanted.parent.name}-{wanted.name}-{digest}"
+
+
+def reachable_data_dir(wanted: Path) -> Path:
+    """The data directory the server will use for `wanted`: `wanted` itself if SERVER_USER can enter
+    its parent, else relocated_dir(wanted), with `wanted` made a symlink to it (so the clone still
+    shows where its data is, and the next run finds it)."""
+    if wanted.is_symlink():
+        return wanted.resolve()
+    wanted.parent.mkdir(parents=True, exist_ok=True)
+    if server_user_can_enter(wanted.parent):
+        return wanted
+    if wanted.is_dir() and not any(wanted.iterdir()):
+        wanted.rmdir()  # left by a run that failed before this existed
+    if wanted.exists():
+        raise RuntimeError(f"{wanted} exists, but the {SERVER_USER} user cannot enter {wanted.parent}.")
+    real = relocated_dir(wanted)
+    RELOCATED_ROOT.mkdir(mode=0o755, exist_ok=True)
+    if RELOCATED_ROOT.is_symlink() or RELOCATED_ROOT.stat().st_uid != 0:  # another user's trap
+        raise RuntimeError(f"{RELOCATED_ROOT} must be a directory owned by root; remove it.")
+    RELOCATED_ROOT.chmod(0o755)
+    real.mkdir(mode=0o700, exist_ok=True)
+    wanted.symlink_to(real, target_is_directory=True)
+    return real
+
+
 class Cluster:
     def __init__(self, data_dir: Path, port: int, durable: bool = True):
-        self.data_dir = Path(data_dir).absolute()
+        self.as_postgres = os.geteuid() == 0
+        wanted = Path(data_dir).absolute()
+        self.requested_dir = wanted
+        self.data_dir = reachable_data_dir(wanted) if self.as_postgres else wanted
         self.port = port
         self.durable = durable
         self.bin_dir = find_bin_dir()
-        self.as_postgres = os.geteuid() == 0
 
     def dsn(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
+        return self.dsn_at(self.port, dbname)
+
+    @staticmethod
+    def dsn_at(port: int, dbname: str) -> str:
+        return f"postgresql://{SUPERUSER}@127.0.0.1:{port}/{dbname}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         if self.as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True)
+            command = ["runuser", "-u", SERVER_USER, "--", *command]
+        # cwd: SERVER_USER may not be able to enter ours
+        result = subprocess.run(command, cwd=self.data_dir.parent, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr or result.stdout}")
         return result
@@ -69,7 +119,7 @@ class Cluster:
     def init(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.as_postgres:
-            shutil.chown(self.data_dir, "postgres", "postgres")
+            shutil.chown(self.data_dir, SERVER_USER, SERVER_USER)
         self._run(
             "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"
         )
@@ -107,6 +157,13 @@ class Cluster:
     def stop(self) -> None:
         if self.running():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stops the cluster and deletes its data, wherever it lives (relocated or not)."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.requested_dir.is_symlink():
+            self.requested_dir.unlink()
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """Creates `name` unless it exists; returns its DSN."""

@@ -11,6 +11,7 @@ GEOREGISTRY_MOTO_PORT and GEOREGISTRY_LOCAL_DIR.
 import json
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -64,6 +65,8 @@ def start_postgres() -> tuple[Cluster, str]:
     fresh = not cluster.initialised()
     state = "new cluster" if fresh else "reusing"
     say(f"PostgreSQL + PostGIS on 127.0.0.1:{PG_PORT} ({state} {cluster.data_dir})")
+    if cluster.data_dir != cluster.requested_dir:
+        say(f"({cluster.requested_dir} links there: the postgres user, the server's, cannot enter {ROOT})")
     if cluster.running() and port_in_use(PG_PORT):
         say("PostgreSQL was left running by an earlier run; using it")
     else:
@@ -206,7 +209,15 @@ def stop_process(process: subprocess.Popen | None, name: str) -> None:
     say(f"stopped {name}")
 
 
-def banner() -> None:
+def operator_environment() -> str:
+    """What the operator CLI (chalicelib/cli.py) needs to work on the local stack: its database, and
+    the token secret (creating a user seals a credential with it), read from its file when used."""
+    database = Cluster.dsn_at(PG_PORT, "georegistry")
+    secret = shlex.quote(str(LOCAL / "token_secret"))
+    return f'export STAGE=local DATABASE_URL={database} TOKEN_SECRET="$(cat {secret})"'
+
+
+def banner(cluster: Cluster) -> None:
     url = f"http://127.0.0.1:{API_PORT}"
     print(
         f"""
@@ -218,7 +229,9 @@ georegistry is running.
                  -d '{{"email": "{DEMO_EMAIL}", "password": "{DEMO_PASSWORD}"}}' \\
                  | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
                curl -s {url}/api/me -H "Authorization: Bearer $TOKEN"
-  logs         {LOCAL}/api.log, {LOCAL}/moto.log, {LOCAL / "pg" / "server.log"}
+  operator CLI {operator_environment()}
+               .venv/bin/python -m chalicelib.cli --help   (or: eval "$(make -s operator-env)")
+  logs         {LOCAL}/api.log, {LOCAL}/moto.log, {cluster.log_file}
 Press Ctrl-C to stop.
 georegistry ready""",
         flush=True,
@@ -241,7 +254,7 @@ def main() -> int:
             migrate_and_seed()
             api = start_api(api_log)
             worker = start_worker()
-            banner()
+            banner(cluster)
             while not stopping.wait(0.5):
                 pass
         except Exception as error:
@@ -272,4 +285,7 @@ def start_worker():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--operator-env"]:  # `make operator-env`
+        print(operator_environment())
+        sys.exit(0)
     sys.exit(main())

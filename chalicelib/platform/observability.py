@@ -12,7 +12,12 @@ DEFAULT_METRICS_NAMESPACE = "georegistry"
 
 @cache
 def logger() -> Logger:
-    return Logger(service="georegistry")
+    made = Logger(service="georegistry")
+    # Chalice(app_name="georegistry") gave the same stdlib logger a text handler of its own: with
+    # it, every record came out twice, as text and as JSON. Ours is the JSON one.
+    for handler in [h for h in made.handlers if h is not made.logger_handler]:
+        made.removeHandler(handler)
+    return made
 
 
 @cache

@@ -7,7 +7,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -32,14 +31,16 @@ def _request(method: str, url: str, body=None, token=None):
 
 
 class Stack:
-    def __init__(self, local_dir: Path):
+    """`make run` (after its setup step) in `clone`: the README's run command, with free ports."""
+
+    def __init__(self, clone: Path):
         self.ports = {name: free_port() for name in ("API", "PG", "MOTO")}
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TOKEN_SECRET")}
         env |= {f"GEOREGISTRY_{name}_PORT": str(port) for name, port in self.ports.items()}
-        env["GEOREGISTRY_LOCAL_DIR"] = str(local_dir)
+        env.pop("GEOREGISTRY_LOCAL_DIR", None)  # the default, .local in the clone, is what users get
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "devstack.run"],
-            cwd=ROOT,
+            [".venv/bin/python", "-m", "devstack.run"],  # what `make run` runs
+            cwd=clone,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -90,19 +91,82 @@ def _processes_mentioning(text: str) -> list[str]:
     return [line for line in listing.splitlines() if text in line and not line.lstrip().startswith("Z")]
 
 
+def private_clone() -> Path:
+    """This working tree copied into a fresh `mktemp -d` (mode 0700: only its owner, root when the
+    tests run as root, may enter it, as under /root), sharing our virtualenv. Returns the clone."""
+    root = Path(tempfile.mkdtemp(prefix="georegistry-clone-"))
+    clone = root / "georegistry"
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, clone / name)
+    (clone / ".venv").symlink_to(ROOT / ".venv")
+    return clone
+
+
+def remove_clone(clone: Path) -> None:
+    cluster_dir = clone / ".local" / "pg"
+    if cluster_dir.is_symlink():  # relocated, as root (devstack/postgres.py)
+        shutil.rmtree(cluster_dir.resolve(), ignore_errors=True)
+    shutil.rmtree(clone.parent, ignore_errors=True)
+
+
+def _operator_cli_works(clone: Path, banner: str, url: str) -> None:
+    """The operator CLI, with exactly the environment the banner prints, on the running stack."""
+    exports = re.search(r"operator CLI\s+(export .*)", banner).group(1)
+    cli = ".venv/bin/python -m chalicelib.cli"
+    script = f"{exports}\n{cli} migrate\n{cli} create-account --name Ops --admin-email ops@example.org" \
+        " --project Field --app-id org.ops.field"  # fmt: skip
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), "ADMIN_PASSWORD": "ops-password"}
+    done = subprocess.run(["bash", "-c", script], cwd=clone, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    migrated, created = map(json.loads, done.stdout.splitlines())
+    assert migrated == {"applied": []} and created["account_id"]
+    login = {"email": "ops@example.org", "password": "ops-password"}
+    assert _request("POST", f"{url}/api/auth/login", login)[0] == 200
+
+
+def _one_line_per_record(*outputs: str) -> None:
+    """Chalice's text lines ("georegistry - INFO - …") doubled every JSON log line."""
+    assert not [line for text in outputs for line in text.splitlines() if line.startswith("georegistry - ")]
+
+
+@pytest.fixture(scope="module")
+def clone():
+    made = private_clone()
+    yield made
+    remove_clone(made)
+
+
 @pytest.mark.slow
-def test_run_command_brings_up_a_usable_stack_twice():
-    # Not pytest's tmp_path: that is private to us, and the database server may run as `postgres`.
-    root = Path(tempfile.mkdtemp(prefix="georegistry-stack-"))
-    root.chmod(0o755)
-    try:
-        _bring_up_twice(root / "local")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+def test_run_command_from_a_clone_only_root_can_enter_is_usable_twice(clone):
+    _bring_up_twice(clone)
 
 
-def _bring_up_twice(local_dir: Path) -> None:
-    first = Stack(local_dir)
+@pytest.mark.slow
+def test_the_test_command_runs_from_a_clone_only_root_can_enter(clone):
+    """`make test`'s own machinery (conftest's cluster, migrations, PostGIS) on one small file,
+    rather than the whole suite again."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PYTEST_ADDOPTS")}
+    command = [
+        ".venv/bin/python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/integration/test_postgis.py",
+    ]
+    done = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and " passed" in done.stdout, done.stdout + done.stderr
+
+
+def _bring_up_twice(clone: Path) -> None:
+    first = Stack(clone)
     try:
         status, health = _request("GET", f"{first.url}/api/health")
         assert status == 200 and health["database"]["ok"] and health["queues"]["tasks"]["ok"]
@@ -113,13 +177,16 @@ def _bring_up_twice(local_dir: Path) -> None:
         project = {"name": "Kept", "app_id": "org.demo.kept"}
         assert _request("POST", f"{first.url}/api/projects", project, login["token"])[0] == 201
         _demo_task_succeeds(first.url, login["token"])
+        _operator_cli_works(clone, first.output, first.url)
     finally:
         stopped = first.stop()
     assert "stopped PostgreSQL" in stopped
+    _one_line_per_record(first.output, stopped, (clone / ".local" / "api.log").read_text())
     assert not any(port_in_use(port) for port in first.ports.values())
-    assert _processes_mentioning(str(local_dir)) == []
+    cluster_dir = (clone / ".local" / "pg").resolve()
+    assert _processes_mentioning(str(clone)) == [] and _processes_mentioning(str(cluster_dir)) == []
 
-    second = Stack(local_dir)
+    second = Stack(clone)
     try:
         assert "demo account already there" in second.output
         _, login = _request("POST", f"{second.url}/api/auth/login", {"email": email, "password": password})

@@ -18,48 +18,86 @@ import pytest
 
 import app  # noqa: F401 (mounts the operations)
 from chalicelib.handlers.http import GEOJSON, MOUNTED
-from chalicelib.platform import db
+from chalicelib.platform import config, db
 from chalicelib.platform.contract import RawResponse
 from chalicelib.tasks import tasks_sql
-from tests.integration.helpers import Tenant, make_tenant
+from tests.integration.formkit import add_version
+from tests.integration.helpers import Tenant, aws_client, make_tenant
 from tests.integration.registrykit import post
+from tests.workbooks import SIMPLE_SURVEY, workbook
 
 ROW_FIELDS = ("results", "features", "value")  # ours, GeoJSON's, OData's
+XFORM_ID = "empty_survey"
 
 
 @dataclass(frozen=True)
 class Case:
     path: str  # formatted with the tenant's ids and what `parent` made
     born_with: int = 0  # rows a new account has there: its admin, its first project
-    parent: Callable[[object, Tenant], dict] | None = None  # the bare parent a nested list needs
+    parent: Callable[..., dict] | None = (
+        None  # (client, tenant, request): the bare parent a nested list needs
+    )
     rows: Callable[[str], int] | None = None  # counts the rows of a raw (non-JSON) answer
     checks: dict = field(default_factory=dict)  # other members of the answer, as they must be
 
 
-def _source(client, tenant: Tenant) -> dict:
+def _source(client, tenant: Tenant, request=None) -> dict:
     """A data source with its first version (it comes with one) and nothing in it."""
     return {"source_id": post(client, tenant.tokens["admin"], "/api/data-sources", {"name": "Empty"})["id"]}
 
 
-def _unit(client, tenant: Tenant) -> dict:
+def _unit(client, tenant: Tenant, request=None) -> dict:
     _source(client, tenant)
     return {"unit_id": post(client, tenant.tokens["admin"], "/api/orgunits", {"name": "Lone"})["id"]}
 
 
-def _form(client, tenant: Tenant) -> dict:
+def _form(client, tenant: Tenant, request=None) -> dict:
     body = {"name": "No versions yet", "project_ids": [tenant.project_id]}
     return {"form_id": post(client, tenant.tokens["admin"], "/api/forms", body)["id"]}
 
 
-def _queued_task(client, tenant: Tenant) -> dict:
+def _version(client, tenant: Tenant, request) -> dict:
+    """A form with one version, without media, nor submissions."""
+    request.getfixturevalue("forms_s3")
+    form = _form(client, tenant)
+    book = workbook(SIMPLE_SURVEY, {"form_id": XFORM_ID, "version": "1"})
+    return form | {"number": add_version(client, tenant.tokens["admin"], form["form_id"], book)["number"]}
+
+
+def _submission(client, tenant: Tenant, request) -> dict:
+    """A submission that names no file, made as pyodk makes one."""
+    made = _version(client, tenant, request)
+    aws_client("s3").create_bucket(
+        Bucket=config.settings().uploads_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    instance_id = "uuid:5f0e2c1a-0000-4000-8000-000000000001"
+    xml = f'<data id="{XFORM_ID}" version="1"><name>A</name><age>3</age><meta><instanceID>{instance_id}' \
+        "</instanceID></meta></data>"  # fmt: skip
+    path = f"/v1/projects/{tenant.project_id}/forms/{XFORM_ID}/submissions"
+    headers = {"Content-Type": "application/xml", "Authorization": f"Bearer {tenant.tokens['admin']}"}
+    response = client.http.post(path, headers=headers, body=xml.encode())
+    assert response.status_code == 200, response.body
+    return made | {"instance_id": instance_id}
+
+
+def _queued_task(client, tenant: Tenant, request=None) -> dict:
     """A task that has not run yet (so has logged nothing); written directly, as nothing consumes it."""
     with db.transaction() as cur:
         task = tasks_sql.insert(cur, tenant.account_id, tenant.user_ids["admin"], "demo.count", {"n": 1})
     return {"task_id": task["id"]}
 
 
+def _collect_token(client, tenant: Tenant, request=None) -> dict:
+    path = f"/api/projects/{tenant.project_id}/collect-tokens"
+    return {"key": post(client, tenant.tokens["admin"], path, {"name": "Phones"})["token"]}
+
+
 def _xforms(body: str) -> int:
     return len(ET.fromstring(body).findall("{http://openrosa.org/xforms/xformsList}xform"))
+
+
+def _media_files(body: str) -> int:
+    return len(ET.fromstring(body).findall("{http://openrosa.org/xforms/xformsManifest}mediaFile"))
 
 
 CASES: dict[str, Case] = {
@@ -89,12 +127,39 @@ CASES: dict[str, Case] = {
     "get_forms_form_id_versions": Case("/api/forms/{form_id}/versions", parent=_form),
     "get_mobile_forms": Case("/api/mobile/forms?project={project_id}"),
     "get_openrosa_project_id_formList": Case("/api/openrosa/{project_id}/formList", rows=_xforms),
+    "get_openrosa_key_key_project_id_formList": Case(
+        "/api/openrosa/key/{key}/{project_id}/formList", parent=_collect_token, rows=_xforms
+    ),
+    "get_openrosa_project_id_forms_form_id_manifest": Case(
+        "/api/openrosa/{project_id}/forms/{form_id}/manifest", parent=_version, rows=_media_files
+    ),
+    "get_forms_form_id_versions_number_media": Case(
+        "/api/forms/{form_id}/versions/{number}/media", parent=_version, checks={"missing": []}
+    ),
+    "get_projects_project_id_collect_tokens": Case("/api/projects/{project_id}/collect-tokens"),
+    # ODK Central's API, as pyodk reads it
+    "get__v1_projects": Case("/v1/projects", born_with=1),
+    "get__v1_projects_project_id_forms": Case("/v1/projects/{project_id}/forms"),
+    "get__v1_projects_project_id_forms_form_ref_submissions": Case(
+        "/v1/projects/{project_id}/forms/{xform_id}/submissions", parent=_version
+    ),
+    "get__v1_projects_project_id_forms_form_ref_submissions_instance_id_attachments": Case(
+        "/v1/projects/{project_id}/forms/{xform_id}/submissions/{instance_id}/attachments",
+        parent=_submission,
+    ),
+    "get__v1_projects_project_id_forms_form_ref_resource": Case(
+        "/v1/projects/{project_id}/forms/{xform_id}.svc/Submissions?$count=true",
+        parent=_version,
+        checks={"@odata.count": 0},
+    ),
 }
 
 # Raw answers that are one thing, not a list.
 NOT_LISTS = {
     "get_forms_form_id_versions_number_xform",  # an XForm
     "get_openrosa_project_id_forms_form_id",  # an XForm
+    "get_openrosa_key_key_project_id_forms_form_id",  # an XForm
+    "get__v1_projects_project_id_forms_form_ref_submissions_instance_id_attachments_name",  # a file
 }
 
 
@@ -137,13 +202,16 @@ def test_every_case_is_a_mounted_list_endpoint():
 
 
 @pytest.mark.parametrize(("op", "geojson"), _variants())
-def test_a_new_account_gets_an_empty_page(client, op, geojson):
+def test_a_new_account_gets_an_empty_page(client, request, op, geojson):
     case = CASES.get(op.operation_id)
     if case is None:
         pytest.fail(f"{op.method} {op.path} lists rows: add its case to CASES in {__name__}")
     tenant = make_tenant(client, "newcomer")
-    ids = {"project_id": tenant.project_id} | (case.parent(client, tenant) if case.parent else {})
+    ids = {"project_id": tenant.project_id, "xform_id": XFORM_ID}
+    ids |= case.parent(client, tenant, request) if case.parent else {}
     path, headers = case.path.format(**ids), {"Authorization": f"Bearer {tenant.tokens['admin']}"}
+    if case.rows:
+        headers["Accept"] = "text/xml"
     if geojson == "accept":
         headers["Accept"] = GEOJSON
     elif geojson == "format":

@@ -22,7 +22,7 @@ from chalicelib.platform import config, db
 from chalicelib.platform.contract import RawResponse
 from chalicelib.tasks import tasks_sql
 from tests.integration.formkit import add_version
-from tests.integration.helpers import Tenant, aws_client, make_tenant
+from tests.integration.helpers import Tenant, aws_client, call, login, make_tenant
 from tests.integration.registrykit import post
 from tests.workbooks import SIMPLE_SURVEY, workbook
 
@@ -228,3 +228,22 @@ def test_a_new_account_gets_an_empty_page(client, request, op, geojson):
         content_type = {k.lower(): v for k, v in response.headers.items()}["content-type"]
         assert answer["type"] == "FeatureCollection" and content_type == GEOJSON
     assert {name: answer[name] for name in case.checks} == case.checks
+
+
+def test_a_phone_that_syncs_before_any_data_exists_gets_empty_lists(client):
+    """As the issue found it: the project's data collector, not an admin, on the phone's routes."""
+    tenant = make_tenant(client, "fresh", roles=("data_collector",))
+    body = {"project_ids": [tenant.project_id]}
+    assert (
+        call(
+            client, "PATCH", f"/api/users/{tenant.user_ids['data_collector']}", tenant.tokens["admin"], body
+        )[0]
+        == 200
+    )
+    phone = login(client, "data_collector@fresh.example.org")
+    status, synced, _ = call(client, "GET", f"/api/mobile/orgunits?project={tenant.project_id}", phone)
+    assert (
+        status == 200 and synced["results"] == [] and synced["next_cursor"] is None and synced["next_since"]
+    )
+    status, forms, _ = call(client, "GET", f"/api/mobile/forms?project={tenant.project_id}", phone)
+    assert status == 200 and forms == {"results": []}

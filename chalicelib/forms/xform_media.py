@@ -14,7 +14,6 @@ Each file is expected once, by its name (the last segment of its jr:// path); th
 gives its type.
 """
 
-import csv
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -93,10 +92,8 @@ def search_file(appearance: str) -> str | None:
     if match is None:
         return None
     quote, arguments = match.groups()
-    try:
-        first = next(csv.reader([quote + arguments], quotechar=quote, skipinitialspace=True))[0]
-    except (csv.Error, StopIteration, IndexError):
-        return None
+    quoted = re.match(rf"([^{quote}]*){quote}\s*(?:,|$)", arguments)  # the first argument, to its quote
+    first = quoted[1] if quoted else ""
     if not first or first != first.strip() or "/" in first:
         return None
     return first if first.endswith(".csv") else f"{first}.csv"

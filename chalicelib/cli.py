@@ -1,6 +1,8 @@
 """Operator commands: `python -m chalicelib.cli migrate` and `... create-account`.
 
-They use the same settings as the Lambdas (DATABASE_URL or DB_SECRET_ARN).
+They use the same settings as the Lambdas: DATABASE_URL or DB_SECRET_ARN, and for create-account
+TOKEN_SECRET or TOKEN_SECRET_ARN as well. For the local stack of `make run`, its banner prints them
+(`eval "$(make -s operator-env)"` sets them).
 """
 
 import argparse
@@ -50,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--project", required=True, help="first project's name")
     create.add_argument("--app-id", required=True, help="the mobile app id of the first project")
     args = parser.parse_args(argv)
-    if args.command == "migrate":
-        print(json.dumps({"applied": run_migrations()}))
-    else:
-        print(json.dumps(_create_account(args)))
+    try:
+        done = {"applied": run_migrations()} if args.command == "migrate" else _create_account(args)
+    except RuntimeError as error:  # a missing setting: say which, without a traceback
+        raise SystemExit(f"{parser.prog} {args.command}: {error}") from error
+    print(json.dumps(done))
     return 0
 
 

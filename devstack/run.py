@@ -66,7 +66,7 @@ def start_postgres() -> tuple[Cluster, str]:
     state = "new cluster" if fresh else "reusing"
     say(f"PostgreSQL + PostGIS on 127.0.0.1:{PG_PORT} ({state} {cluster.data_dir})")
     if cluster.data_dir != cluster.requested_dir:
-        say(f"({cluster.requested_dir} links there: the postgres user, the server's, cannot enter {ROOT})")
+        say(f"({cluster.requested_dir} links there: the server runs as postgres, which cannot enter {ROOT})")
     if cluster.running() and port_in_use(PG_PORT):
         say("PostgreSQL was left running by an earlier run; using it")
     else:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for georegistry, idempotently:
 #   - a Python 3.12 virtualenv in .venv with requirements-dev.txt (re-installed when it changes);
-#   - PostgreSQL 15 server binaries and PostGIS 3 (Debian/Ubuntu packages) when missing.
+#   - PostgreSQL 15 server binaries, PostGIS 3, GDAL's tools and a Java runtime (Debian/Ubuntu packages)
+#     when missing.
 # Python 3.12 is the Lambda runtime and `chalice package` must run on it, so no other version will do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,8 @@ ensure_venv() {
 have_postgis() {
     compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null &&
         compgen -G "/usr/share/postgresql/*/extension/postgis.control" >/dev/null &&
-        command -v ogrinfo >/dev/null  # GDAL: the tests check that GIS tools read our exports
+        command -v ogrinfo >/dev/null &&  # GDAL: the tests check that GIS tools read our exports
+        command -v java >/dev/null  # ODK Validate (a jar in pyxform's wheel) checks every form we serve
 }
 
 ensure_postgis() {
@@ -61,9 +63,10 @@ ensure_postgis() {
     fi
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "==> installing PostgreSQL 15 + PostGIS 3, and GDAL's command-line tools (apt-get)"
+    echo "==> installing PostgreSQL 15 + PostGIS 3, GDAL's command-line tools and Java (apt-get)"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql-15 postgresql-15-postgis-3 gdal-bin \
+        default-jre-headless \
         >/dev/null
     # Debian starts a system cluster on install; we run our own, so leave the system one alone.
     have_postgis || { echo "PostGIS still missing after apt-get install." >&2; exit 1; }

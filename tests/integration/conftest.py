@@ -21,6 +21,7 @@ from chalicelib.platform import aws, config, db, migrate
 from devstack.postgres import Cluster, free_port
 from tests.integration.formkit import forms_s3  # noqa: F401 (a fixture for the form tests)
 from tests.integration.ingestkit import ingest_stack, moto_server  # noqa: F401 (fixtures for submissions)
+from tests.integration.livekit import live  # noqa: F401 (a real HTTP server, for Collect and pyodk)
 from tests.integration.registrykit import build_registry
 from tests.integration.taskkit import task_aws  # noqa: F401 (a fixture for the task tests)
 

@@ -89,7 +89,7 @@ def postgres():
         yield cluster, cluster.create_database("georegistry", template=TEMPLATE)
     finally:
         db.close()
-        cluster.stop()
+        cluster.remove()  # also where it was moved to, when the server's user could not enter `root`
         shutil.rmtree(root, ignore_errors=True)
 
 

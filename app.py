@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     auth_api,
     change_requests_api,
     classification_api,
+    collect_tokens_api,
     form_media_api,
     forms_api,
     http,
@@ -46,6 +47,7 @@ http.mount(
     form_media_api,
     openrosa_api,
     openrosa_media_api,
+    collect_tokens_api,
 )
 
 

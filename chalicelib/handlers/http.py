@@ -18,7 +18,7 @@ import msgspec
 from chalice import Chalice
 from chalice.app import Request, Response
 
-from chalicelib.forms import openrosa
+from chalicelib.forms import openrosa, openrosa_auth
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import Principal, require
 from chalicelib.platform import config, contract, db, jsonutil, problems
@@ -27,6 +27,9 @@ from chalicelib.platform.limits import PAGE_MAX_BYTES
 from chalicelib.platform.observability import logger
 
 MOUNTED: list[Operation] = []
+# Never binary: we answer with XML as text, and API Gateway turns a binary type's answer back into
+# bytes only for clients whose Accept names it (ODK Collect sends none); XML bodies come as UTF-8 text.
+TEXT_ANSWERS = {"text/xml", "application/xml"}
 GEOJSON = "application/geo+json"
 
 
@@ -46,7 +49,7 @@ def mount(app: Chalice, *modules) -> None:
         for op in contract.operations_of(module):
             _route(app, op)
             MOUNTED.append(op)
-    raw_types = {kind for op in MOUNTED for kind in op.raw}
+    raw_types = {kind for op in MOUNTED for kind in op.raw} - TEXT_ANSWERS
     # API Gateway passes these bodies untouched (base64) only if the API lists them as binary.
     app.api.binary_types.extend(sorted(raw_types - set(app.api.binary_types)))
     app.register_middleware(_chalice_errors_in_our_shape, "http")
@@ -68,7 +71,7 @@ def serve(op: Operation, request: Request, path_args: dict[str, str]) -> Respons
         result = _invoke(op, request, request_id, path_args)
     except problems.Problem as problem:
         logger().info("request refused", extra={"code": problem.code, "status": problem.status})
-        headers = (openrosa.response_headers() if op.auth == "openrosa" else {}) | problem.headers
+        headers = (openrosa.response_headers() if _is_openrosa(op) else {}) | problem.headers
         return json_response(problem.status, problem.body(), request_id, headers)
     except Exception:
         logger().exception("unhandled error")
@@ -83,11 +86,15 @@ def serve(op: Operation, request: Request, path_args: dict[str, str]) -> Respons
         problem = problems.response_too_large(len(response.body))
         logger().warning("response too large", extra={"bytes": len(response.body)})
         response = json_response(problem.status, problem.body(), request_id)
-    if op.auth == "openrosa":  # OpenRosa clients expect its headers on every answer, not only errors
+    if _is_openrosa(op):  # OpenRosa clients expect its headers on every answer, not only errors
         response.headers = openrosa.response_headers() | response.headers
     if config.settings().check_responses:
         check_response(op, response)
     return response
+
+
+def _is_openrosa(op: Operation) -> bool:
+    return op.auth in ("openrosa", "openrosa_key")
 
 
 def _too_large(response: Response) -> bool:
@@ -127,7 +134,13 @@ def _caller(op: Operation, cur, request: Request) -> Principal | None:
     if op.auth == "none":
         return None
     if op.auth == "openrosa":
-        return openrosa.authenticate(cur, request.headers, client_address(request))
+        sent_path = (request.context or {}).get("path")  # what a Digest answer names
+        return openrosa_auth.authenticate(
+            cur, request.headers, request.method, sent_path, client_address(request)
+        )
+    if op.auth == "openrosa_key":
+        params = request.uri_params or {}
+        return openrosa_auth.by_token(cur, params.get(contract.KEY_SEGMENT, ""), params.get("project_id", ""))
     return authentication.authenticate(cur, request.headers.get("authorization"))
 
 

@@ -2,8 +2,10 @@
 
 A form is downloaded at /api/openrosa/{project_id}/forms/{form_id}, with our numeric form id: XForm
 ids may hold characters (spaces, dots) that do not sit well in a path, and the form list gives
-clients the URL anyway. `auth="openrosa"` authenticates as Collect does (Basic, after a 401
+clients the URL anyway. `auth="openrosa"` authenticates as Collect does (Digest or Basic, after a 401
 challenge; Bearer too), and handlers/http.py puts the OpenRosa headers on every answer, errors included.
+Each operation is also at a Collect token URL (`also_at`, /api/openrosa/key/{key}/{project_id}/…),
+where the token is the credential and the URLs we hand out keep it.
 """
 
 from typing import Annotated
@@ -13,7 +15,7 @@ from chalice.app import Request, Response
 
 from chalicelib.forms import form_rules, form_versions, openrosa
 from chalicelib.handlers.http import Call
-from chalicelib.platform.contract import Meta, PathId, Query, RawResponse, operation
+from chalicelib.platform.contract import KEY_SEGMENT, Meta, PathId, Query, RawResponse, operation
 from chalicelib.registry import mobile_sync
 from chalicelib.submissions import openrosa_submissions
 
@@ -34,6 +36,7 @@ class FormListQuery(Query, forbid_unknown_fields=False):
 @operation(
     "GET",
     "/api/openrosa/{project_id}/formList",
+    also_at="/api/openrosa/key/{key}/{project_id}/formList",
     summary="OpenRosa form list for ODK Collect and "
     "Enketo; HTTP Basic (email and password or API key) after a 401 challenge, or Bearer",
     tag="openrosa",
@@ -42,13 +45,14 @@ class FormListQuery(Query, forbid_unknown_fields=False):
 )
 def form_list(call: Call, query: FormListQuery, project_id: ProjectId) -> RawResponse:
     found = form_rules.project_forms(call.cur, call.principal, project_id, xform_id=query.form_id)
-    base = f"{base_url(call.request)}/api/openrosa/{project_id}/forms/"
+    base = f"{openrosa_root(call.request, project_id)}/forms/"
     return xml_response(openrosa.form_list(found, lambda form: f"{base}{form['id']}"))
 
 
 @operation(
     "HEAD",
     "/api/openrosa/{project_id}/submission",
+    also_at="/api/openrosa/key/{key}/{project_id}/submission",
     summary="OpenRosa: 204 with X-OpenRosa-Accept-Content-Length (Collect asks before it submits)",
     tag="openrosa",
     auth="openrosa",
@@ -64,6 +68,7 @@ def submission_head(call: Call, project_id: ProjectId) -> None:
 @operation(
     "POST",
     "/api/openrosa/{project_id}/submission",
+    also_at="/api/openrosa/key/{key}/{project_id}/submission",
     summary="OpenRosa submission: multipart "
     "xml_submission_file and attachments; 201 with an OpenRosaResponse, 400 or 409 (the same "
     "instanceID with different XML) with one saying why",
@@ -86,6 +91,7 @@ def submission_post(call: Call, project_id: ProjectId) -> RawResponse:
 @operation(
     "GET",
     "/api/openrosa/{project_id}/forms/{form_id}",
+    also_at="/api/openrosa/key/{key}/{project_id}/forms/{form_id}",
     summary="OpenRosa form download: the XForm of the form's latest version",
     tag="openrosa",
     auth="openrosa",
@@ -98,6 +104,12 @@ def form_download(call: Call, project_id: ProjectId, form_id: FormId) -> RawResp
 def xml_response(body: bytes, status: int = 200) -> Response:
     # A str body: Lambda serialises the response as JSON, and text/xml is not a binary type.
     return Response(body=body.decode("utf-8"), status_code=status, headers={"Content-Type": openrosa.XML})
+
+
+def openrosa_root(request: Request, project_id: int) -> str:
+    """The absolute URL the client's OpenRosa routes hang from: a token URL keeps its token."""
+    key = (request.uri_params or {}).get(KEY_SEGMENT)
+    return f"{base_url(request)}/api/openrosa/" + (f"key/{key}/{project_id}" if key else str(project_id))
 
 
 def base_url(request: Request) -> str:

@@ -4,7 +4,16 @@ Every function takes the acting Principal and works inside its account only; an 
 account is reported as not found, never as forbidden, so accounts cannot probe each other.
 """
 
-from chalicelib.identity import accounts_sql, api_keys_sql, credentials, profiles_sql, projects_sql, users_sql
+from chalicelib.identity import (
+    accounts_sql,
+    api_keys_sql,
+    authentication,
+    credentials,
+    digest_credentials,
+    profiles_sql,
+    projects_sql,
+    users_sql,
+)
 from chalicelib.identity.permissions import MANAGE_ACCOUNT, READ_ACCOUNT, Principal, require
 from chalicelib.platform import problems
 
@@ -17,6 +26,7 @@ def bootstrap(cur, account_name: str, admin_email: str, admin_password: str, pro
         cur, account["id"], admin_email, "Administrator", "admin", credentials.hash_password(admin_password)
     )
     users_sql.set_projects(cur, account["id"], user_id, [project["id"]])
+    _remember_for_digest(cur, user_id, admin_email, admin_password)
     return {"account": account, "project": project, "user": users_sql.get(cur, account["id"], user_id)}
 
 
@@ -88,6 +98,8 @@ def create_user(
     password_hash = credentials.hash_password(password) if password else None
     user_id = users_sql.create(cur, principal.account_id, email, full_name, role, password_hash)
     users_sql.set_projects(cur, principal.account_id, user_id, project_ids)
+    if password:
+        _remember_for_digest(cur, user_id, email, password)
     return get_user(cur, principal, user_id)
 
 
@@ -134,6 +146,12 @@ def _set_password(cur, user_id: int, password: str) -> None:
     may have made either."""
     users_sql.set_password(cur, user_id, credentials.hash_password(password))
     api_keys_sql.revoke_all(cur, user_id)
+    _remember_for_digest(cur, user_id, users_sql.email_of(cur, user_id), password)
+
+
+def _remember_for_digest(cur, user_id: int, email: str, password: str) -> None:
+    secret = authentication.token_secret()
+    digest_credentials.remember(cur, secret, {"id": user_id, "email": email}, password)
 
 
 def _restrict(cur, principal: Principal, user_id: int, org_unit_ids: list[int]) -> None:

@@ -9,7 +9,15 @@ at once, not when a token expires. Failed logins are throttled per email and per
 import hmac
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.identity import api_keys_sql, credentials, login_throttle, profiles_sql, users_sql
+from chalicelib.identity import (
+    api_keys_sql,
+    credentials,
+    digest_credentials,
+    http_digest,
+    login_throttle,
+    profiles_sql,
+    users_sql,
+)
 from chalicelib.identity.permissions import Principal, SubtreeRoot
 from chalicelib.platform import aws, config, problems
 from chalicelib.platform.observability import logger
@@ -37,6 +45,7 @@ def login(cur, email: str, password: str, address: str | None = None) -> dict:
     login_throttle.reset(cur, email)
     users_sql.record_login(cur, user["id"])
     _rehash_if_weaker(cur, user, password)
+    digest_credentials.remember(cur, token_secret(), user, password, user["digest_ha1_sealed"])
     ttl = config.settings().token_ttl_seconds
     token = credentials.issue_token(user["id"], token_secret(), ttl, version=user["token_version"])
     return {"token": token, "token_type": "Bearer", "expires_in": ttl}
@@ -109,7 +118,32 @@ def authenticate_password(cur, email: str, secret: str, address: str | None = No
     if row is None:
         raise problems.invalid_credentials()
     _rehash_if_weaker(cur, user, secret)
+    digest_credentials.remember(cur, token_secret(), user, secret, user["digest_ha1_sealed"])
     return _principal(cur, row, via="password")
+
+
+def authenticate_digest(
+    cur, answer: http_digest.DigestResponse, method: str, address: str | None = None
+) -> Principal:
+    """A Digest answer (its nonce already found fresh), throttled as logins are. Users who have not
+    given their password since Digest came (no HA1 yet) are refused as a wrong password would be, so
+    that the answer does not tell which emails exist."""
+    email = answer.username.strip()
+    if "\x00" in email:
+        raise problems.invalid_credentials()
+    login_throttle.refuse_if_throttled(cur, email, address)
+    user = users_sql.login_by_email(cur, email)
+    ha1 = digest_credentials.ha1_of(token_secret(), user) if user and user["is_active"] else None
+    if ha1 is None or not http_digest.verify(ha1, method, answer):
+        login_throttle.record_failure(email, address)
+        raise problems.unauthenticated(
+            "Wrong email or password; or Digest is not set up for this user yet: log in once with the "
+            "password (the web app, or HTTP Basic over HTTPS)."
+        )
+    row = users_sql.principal_row(cur, user["id"])
+    if row is None:
+        raise problems.invalid_credentials()
+    return _principal(cur, row, via="digest")
 
 
 def _rehash_if_weaker(cur, user: dict, password: str) -> None:
@@ -126,6 +160,11 @@ def principal_of_launcher(cur, user_id: int | None) -> Principal:
             400, "task.launcher_inactive", "The user who launched this task is no longer active."
         )
     return _principal(cur, row, via="task")
+
+
+def principal_of_row(cur, row: dict, via: str) -> Principal:
+    """The Principal of a users_sql.principal_row (for credentials checked elsewhere)."""
+    return _principal(cur, row, via)
 
 
 def _principal(cur, row: dict, via: str) -> Principal:

@@ -82,9 +82,13 @@ WHERE id = %(id)s
 REHASH_PASSWORD = "UPDATE users SET password_hash = %(password_hash)s WHERE id = %(id)s"
 
 LOGIN_BY_EMAIL = """
-SELECT u.id, u.password_hash, u.is_active, u.token_version
+SELECT u.id, u.email, u.password_hash, u.is_active, u.token_version, u.digest_ha1_sealed
 FROM users u WHERE lower(u.email) = lower(%(email)s)
 """
+
+EMAIL_OF = "SELECT email FROM users WHERE id = %(id)s"
+
+SET_DIGEST_HA1 = "UPDATE users SET digest_ha1_sealed = %(sealed)s WHERE id = %(id)s"
 
 RECORD_LOGIN = "UPDATE users SET last_login_at = now() WHERE id = %(id)s"
 
@@ -145,6 +149,14 @@ def rehash_password(cur, user_id: int, password_hash: str) -> None:
 
 def login_by_email(cur, email: str) -> dict | None:
     return one(cur, LOGIN_BY_EMAIL, {"email": email})
+
+
+def email_of(cur, user_id: int) -> str:
+    return one(cur, EMAIL_OF, {"id": user_id})["email"]
+
+
+def set_digest_ha1(cur, user_id: int, sealed: bytes) -> None:
+    cur.execute(SET_DIGEST_HA1, {"id": user_id, "sealed": sealed})
 
 
 def record_login(cur, user_id: int) -> None:

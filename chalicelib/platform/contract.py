@@ -23,15 +23,13 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from chalicelib.platform import nul_text, problems
+from chalicelib.platform import json_depth, nul_text, problems
 from chalicelib.platform.limits import JSON_MAX_DEPTH, limit_message
 
 JSON = "application/json"
-# What a JSON text's depth is counted on: strings (which may hold brackets) and anything else dropped.
-JSON_NOT_BRACKETS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[^"\[\]{}]+')
-BRACKET_PAIRS = bytes.maketrans(b"{}", b"[]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_PATH_ID_DIGITS = 18  # a bigint has 19 digits; ids this long were never issued
+KEY_SEGMENT = "key"  # in an `also_at` path, the segment that is the caller's credential
 
 __all__ = ["UNSET", "Meta", "UnsetType"]  # re-exported for declarations
 MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
@@ -194,7 +192,7 @@ class Operation:
     tag: str
     status: int = 200
     permission: str | None = None
-    auth: str = "bearer"  # "none", or "openrosa" (Basic or Digest after a challenge, or Bearer)
+    auth: str = "bearer"  # "none", "openrosa" (Digest/Basic after a challenge, or Bearer), "openrosa_key"
     database: bool = True
     body: type | None = None
     raw: tuple[str, ...] = ()  # content types handed to the function as they are
@@ -219,9 +217,15 @@ class RawResponse:
     """The return annotation of a handler that builds its own response (XML, GeoJSON, a file)."""
 
 
-def operation(method: str, path: str, *, summary: str, tag: str, **options) -> Callable:
+def operation(
+    method: str, path: str, *, summary: str, tag: str, also_at: str | None = None, **options
+) -> Callable:
+    """`also_at`: the operation also at a path whose `{key}` segment is the credential (a Collect token)."""
+
     def declare(function: Callable) -> Callable:
         function.operation = _declared(method, path, function, summary, tag, options)
+        keyed = options | {"auth": "openrosa_key"}
+        function.keyed_operation = also_at and _declared(method, also_at, function, summary, tag, keyed)
         return function
 
     return declare
@@ -229,7 +233,7 @@ def operation(method: str, path: str, *, summary: str, tag: str, **options) -> C
 
 def _declared(method: str, path: str, function: Callable, summary: str, tag: str, options: dict) -> Operation:
     hints = typing.get_type_hints(function, include_extras=True)
-    segments = re.findall(r"{(\w+)}", path)
+    segments = [name for name in re.findall(r"{(\w+)}", path) if name != KEY_SEGMENT]
     path_ids = {}
     for name in segments:
         marker = next((m for m in _metadata(hints.get(name)) if isinstance(m, PathId)), None)
@@ -266,9 +270,11 @@ def _plain(tp: Any) -> type | None:
 
 def operations_of(module) -> list[Operation]:
     declared = [
-        value.operation
+        op
         for value in vars(module).values()
         if callable(value) and isinstance(getattr(value, "operation", None), Operation)
+        for op in (value.operation, getattr(value, "keyed_operation", None))
+        if op
     ]
     return sorted(declared, key=lambda op: op.function.__code__.co_firstlineno)
 
@@ -284,7 +290,7 @@ def path_value(kind: str, raw: str) -> int:
 
 def decode_body(body_type: type, raw: bytes | None) -> Any:
     raw = raw or b"{}"
-    if _nests_deeper(raw, JSON_MAX_DEPTH):
+    if json_depth.nests_deeper(raw, JSON_MAX_DEPTH):
         raise _too_deep()
     if (path := nul_text.path_in_json(raw)) is not None:
         raise problems.invalid_field(path or "body", "must not contain NUL characters")
@@ -296,17 +302,6 @@ def decode_body(body_type: type, raw: bytes | None) -> Any:
         raise _field_problem(body_type, str(error), problems.invalid_field, "Field") from error
     except msgspec.DecodeError as error:
         raise problems.invalid_json(str(error).removeprefix("JSON is malformed: ")) from error
-
-
-def _nests_deeper(raw: bytes, depth: int) -> bool:
-    """Whether the JSON text's arrays and objects nest deeper than `depth`, without recursing: its
-    brackets alone, the innermost pairs peeled off once per level (each replace peels one)."""
-    if raw.count(b"[") + raw.count(b"{") <= depth:
-        return False
-    brackets = JSON_NOT_BRACKETS.sub(b"", raw).translate(BRACKET_PAIRS, b'"')  # a stray quote: malformed
-    for _ in range(depth):
-        brackets = brackets.replace(b"[]", b"")
-    return b"[" in brackets
 
 
 def _too_deep() -> problems.Problem:

@@ -17,7 +17,19 @@ ERRORS = {
     409: "Conflicts with existing data",
 }
 UNSUPPORTED = {415: "The body's Content-Type is not one this operation takes"}
-SECURITY = {"bearer": [{"bearer": []}], "openrosa": [{"basic": []}, {"bearer": []}], "none": []}
+SECURITY = {
+    "bearer": [{"bearer": []}],
+    "openrosa": [{"digest": []}, {"basic": []}, {"bearer": []}],
+    "openrosa_key": [],  # the path's {key} is the credential
+    "none": [],
+}
+KEY_PARAMETER = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "description": "a Collect token (POST /api/projects/{project_id}/collect-tokens)",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
 DESCRIPTION = (
     "Org-unit registry and field data collection. Errors are always "
     '{"error": {"code", "message", "details"}}. Authenticate with "Authorization: Bearer '
@@ -54,6 +66,7 @@ def document(operations: list[Operation]) -> dict:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "basic": {"type": "http", "scheme": "basic"},
+                "digest": {"type": "http", "scheme": "digest"},
             },
         },
     }
@@ -127,7 +140,7 @@ def _responses(op: Operation, refs: dict) -> dict:
 
 
 def _path_parameters(op: Operation) -> list[dict]:
-    return [
+    return ([KEY_PARAMETER] if op.auth == "openrosa_key" else []) + [
         {
             "name": name,
             "in": "path",

@@ -2,8 +2,9 @@
 
 The form list gives a `manifestUrl` to forms whose latest version references media; Collect reads
 the manifest (filename, md5, downloadUrl of each uploaded file), downloads what it does not have
-with that md5, and checks the md5 again on what it got. Download URLs are made from the URL the
-manifest was asked at, so that they keep whatever prefix the client used (a stage, a token path).
+with that md5, and checks the md5 again on what it got. Both are also at a Collect token URL
+(`also_at`). Download URLs are made from the URL the manifest was asked at, so that they keep
+whatever prefix the client used (a stage, a token path).
 """
 
 from typing import Annotated
@@ -24,6 +25,7 @@ MediaId = Annotated[int, PathId("form_media")]
 @operation(
     "GET",
     "/api/openrosa/{project_id}/forms/{form_id}/manifest",
+    also_at="/api/openrosa/key/{key}/{project_id}/forms/{form_id}/manifest",
     summary="OpenRosa manifest of the form's media files (filename, md5 hash, downloadUrl)",
     tag="openrosa",
     auth="openrosa",
@@ -38,6 +40,7 @@ def form_manifest(call: Call, project_id: ProjectId, form_id: FormId) -> RawResp
 @operation(
     "GET",
     "/api/openrosa/{project_id}/forms/{form_id}/media/{media_id}",
+    also_at="/api/openrosa/key/{key}/{project_id}/forms/{form_id}/media/{media_id}",
     summary="OpenRosa media file download: a 307 redirect to the file in S3, for a phone of the project",
     tag="openrosa",
     auth="openrosa",

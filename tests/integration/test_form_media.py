@@ -182,3 +182,38 @@ def test_another_account_or_project_gets_404_for_manifest_and_media(client, alph
     add_version(client, token, plain["id"], workbook(SIMPLE_SURVEY, {"form_id": "plain"}))
     path = f"/api/openrosa/{alpha.project_id}/forms/{plain['id']}/media/{logo['id']}"
     assert _collect(client, path).status_code == 404
+
+
+def test_a_token_url_reaches_manifest_and_files_and_only_its_own_projects(client, alpha, media_form):
+    token, form_id = alpha.tokens["form_manager"], media_form["id"]
+    logo = _put(client, token, form_id, "logo.png", PNG, "image/png")[1]
+    path = f"/api/projects/{alpha.project_id}/collect-tokens"
+    status, created, _ = call(client, "POST", path, alpha.tokens["admin"], {"name": "tablet 1"})
+    assert status == 201, created
+    server = created["server_url"].removeprefix("http://localhost")
+
+    listed = client.http.get(f"{server}/formList", headers={"X-OpenRosa-Version": "1.0"})  # no challenge
+    assert listed.status_code == 200, listed.body
+    entry = next(e for e in ET.fromstring(listed.body) if e.findtext(f"{XFORMS_LIST}formID") == "media_form")
+    manifest_url = entry.findtext(f"{XFORMS_LIST}manifestUrl")
+    assert manifest_url == f"{created['server_url']}/forms/{form_id}/manifest"
+    manifest = client.http.get(manifest_url.removeprefix("http://localhost"))
+    assert manifest.status_code == 200, manifest.body
+    (file,) = ET.fromstring(manifest.body).findall(f"{MANIFEST}mediaFile")
+    assert (
+        file.findtext(f"{MANIFEST}downloadUrl")
+        == f"{created['server_url']}/forms/{form_id}/media/{logo['id']}"
+    )
+    redirect = client.http.get(file.findtext(f"{MANIFEST}downloadUrl").removeprefix("http://localhost"))
+    assert redirect.status_code == 307
+    assert requests.get(redirect.headers["Location"], timeout=10).content == PNG
+
+    beta = make_tenant(client, "beta")
+    path = f"/api/projects/{beta.project_id}/collect-tokens"
+    beta_server = call(client, "POST", path, beta.tokens["admin"], {"name": "b"})[1]["server_url"]
+    beta_key = beta_server.removeprefix("http://localhost").split("/")[4]
+    for suffix in ("manifest", f"media/{logo['id']}"):
+        theirs = f"/api/openrosa/key/{beta_key}/{alpha.project_id}/forms/{form_id}/{suffix}"
+        assert client.http.get(theirs).status_code == 404, theirs
+        wrong_project = f"/api/openrosa/key/{beta_key}/{beta.project_id}/forms/{form_id}/{suffix}"
+        assert client.http.get(wrong_project).status_code == 404, wrong_project

@@ -17,6 +17,7 @@ from chalicelib.handlers import (
     imports_api,
     mobile_api,
     openrosa_api,
+    openrosa_gate,
     openrosa_media_api,
     operations,
     orgunits_api,
@@ -74,6 +75,11 @@ def task_housekeeping(event):
 @app.lambda_function(name="migrate")
 def migrate(event, context):
     return operations.migrate(event)
+
+
+@app.lambda_function(name="openrosa_authorizer")
+def openrosa_authorizer(event, context):
+    return openrosa_gate.authorize(event)
 
 
 @app.lambda_function(name="create_account")

@@ -33,6 +33,13 @@ class NoAliases(yaml.SafeDumper):
 
 with open(sys.argv[1]) as file:
     template = yaml.safe_load(file)
+# The OpenRosa authorizer (infra/app.yaml's openrosa_gate) on every OpenRosa route but the token URLs,
+# whose path is their credential: done here, so that a route added later gets it too.
+paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+for path, methods in paths.items():
+    if path.startswith("/api/openrosa/") and not path.startswith("/api/openrosa/key/"):
+        for method in methods.values():
+            method["security"] = [{"openrosa_gate": []}]
 with open(sys.argv[1], "w") as file:
     yaml.dump(template, file, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=110)
 PYTHON

@@ -414,13 +414,49 @@ def test_prod_packages_with_its_own_settings_and_lints(tmp_path):
 
 def test_what_api_gateway_answers_itself_has_the_api_error_shape(resources):
     responses = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
-    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"}
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == 404
     for response in responses.values():
-        assert response["responseParameters"] == {"gatewayresponse.header.X-Request-Id": "context.requestId"}
+        assert response["responseParameters"]["gatewayresponse.header.X-Request-Id"] == "context.requestId"
         template = response["responseTemplates"]["application/json"]
         # API Gateway fills the $context variables; what is left must be the API's error object.
         filled = template.replace("$context.error.messageString", '"Too many requests"')
         filled = re.sub(r"\$context\.[a-zA-Z.]+", "X", filled)
         body = json.loads(filled)
         assert set(body["error"]) == {"code", "message", "details"}
+
+
+def test_openrosa_routes_keep_collects_challenge_through_the_gateway(resources):
+    """A Lambda proxy's WWW-Authenticate reaches the client renamed (x-amzn-Remapped-WWW-Authenticate):
+    the OpenRosa routes get an uncached REQUEST authorizer whose Deny carries the Digest challenge, and
+    the ACCESS_DENIED gateway response sends it as WWW-Authenticate with a 401."""
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    gate = body["securityDefinitions"]["openrosa_gate"]
+    authorizer = gate["x-amazon-apigateway-authorizer"]
+    assert gate["x-amazon-apigateway-authtype"] == "custom" and authorizer["type"] == "request"
+    assert authorizer["authorizerResultTtlInSeconds"] == 0 and "identitySource" not in authorizer
+    assert "${OpenrosaAuthorizer.Arn}/invocations" in authorizer["authorizerUri"]["Fn::Sub"]
+    function = resources["OpenrosaAuthorizer"]["Properties"]
+    assert function["Handler"] == "app.openrosa_authorizer" and function["Timeout"] <= 10
+    permission = resources["OpenrosaAuthorizerInvokePermission"]["Properties"]
+    assert target(permission["FunctionName"]) == "OpenrosaAuthorizer"
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["SourceArn"]["Fn::Sub"].endswith("${RestAPI}/authorizers/*")
+    openrosa = [(path, method, spec) for path, methods in body["paths"].items()
+                if path.startswith("/api/openrosa/") for method, spec in methods.items()]  # fmt: skip
+    assert len(openrosa) >= 10
+    for path, method, spec in openrosa:
+        keyed = path.startswith("/api/openrosa/key/{key}/")  # a token URL: the path is the credential
+        assert spec.get("security") == (None if keyed else [{"openrosa_gate": []}]), (method, path)
+    denied = body["x-amazon-apigateway-gateway-responses"]["ACCESS_DENIED"]
+    assert denied["statusCode"] == 401
+    assert (
+        denied["responseParameters"]["gatewayresponse.header.WWW-Authenticate"]
+        == "context.authorizer.challenge"
+    )
+    assert denied["responseParameters"]["gatewayresponse.header.X-OpenRosa-Version"] == "'1.0'"
+    assert set(json.loads(denied["responseTemplates"]["application/json"])["error"]) == {
+        "code",
+        "message",
+        "details",
+    }

@@ -18,7 +18,15 @@ from tests.integration.ingestkit import join_project
 pytestmark = pytest.mark.commits
 
 XFORMS = "{http://www.w3.org/2002/xforms}"
-PHOTO_SURVEY = [["type", "name", "label"], ["text", "name", "Name"], ["image", "photo", "Photo"]]
+PHOTO_SURVEY = [
+    ["type", "name", "label", "image"],
+    ["note", "welcome", "Welcome", "logo.png"],
+    ["text", "name", "Name"],
+    ["select_one_from_file fruits.csv", "fruit", "Fruit"],
+    ["image", "photo", "Photo"],
+]
+MEDIA = {"fruits.csv": (b"name,label\nmango,Mango\nbaobab,Pain de singe\n", "text/csv"),
+         "logo.png": (b"\x89PNG\r\n\x1a\n" + bytes(range(64)), "image/png")}  # fmt: skip
 PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8 + b"\xff\xd9"  # a JPEG's frame
 COLLECTOR = "data_collector@alpha.example.org"
 
@@ -36,6 +44,12 @@ def photo_form(live, alpha) -> dict:
     token = alpha.tokens["form_manager"]
     form = create_form(live.client, token, [alpha.project_id], name="Photo survey")
     add_version(live.client, token, form["id"], workbook(PHOTO_SURVEY, {"form_id": "photo_survey"}))
+    for filename, (content, content_type) in MEDIA.items():  # the version's media, as H3b's API takes them
+        path = f"/api/forms/{form['id']}/versions/1/media?filename={filename}"
+        status, body, _ = call(
+            live.client, "PUT", path, token, content, headers={"Content-Type": content_type}
+        )
+        assert status in (200, 201), body
     return form
 
 
@@ -50,7 +64,8 @@ def _filled(xform: bytes, name: str) -> tuple[bytes, str]:
     instance_id = f"uuid:{uuid.uuid4()}"
     for element in root.iter():
         local = element.tag.split("}")[-1]
-        element.text = {"name": name, "photo": "1733580000000.jpg", "instanceID": instance_id}.get(local)
+        answers = {"name": name, "fruit": "mango", "photo": "1733580000000.jpg", "instanceID": instance_id}
+        element.text = answers.get(local)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True), instance_id.removeprefix("uuid:")
 
 
@@ -77,7 +92,8 @@ def test_collect_downloads_with_digest_and_submits_a_photo(live, alpha, photo_fo
     [item] = phone.form_list()
     assert phone.log[0][2] == 401 and phone.challenges_seen == 1  # one challenge, answered with Digest
     assert (item.form_id, item.name) == ("photo_survey", "Photo survey") and item.hash
-    form = phone.download(item)
+    form = phone.download(item)  # the XForm, its manifest and each file, every md5 checked
+    assert form.media == {filename: content for filename, (content, _) in MEDIA.items()}
     instance, instance_uuid = _filled(form.xml, "Awa")
     posted = phone.submit(instance, {"1733580000000.jpg": PHOTO})
     assert posted.status_code == 201 and b"submit_success" in posted.content
@@ -131,7 +147,9 @@ def test_a_collect_token_url_needs_no_challenge_and_keeps_its_token(live, alpha,
     phone = CollectClient(created["server_url"])  # no username, no password
     [item] = phone.form_list()
     assert item.download_url.startswith(created["server_url"] + "/forms/")
+    assert item.manifest_url == f"{item.download_url}/manifest"
     form = phone.download(item)
+    assert set(form.media) == set(MEDIA)
     instance, instance_uuid = _filled(form.xml, "Binta")
     assert phone.submit(instance, {"1733580000000.jpg": PHOTO}).status_code == 201
     assert {status for _, _, status in phone.log} <= {200, 201, 204} and phone.challenges_seen == 0
@@ -163,7 +181,9 @@ def test_another_accounts_phones_see_none_of_our_forms_or_submissions(live, alph
     join_project(live.client, beta, "form_manager")
     theirs = CollectClient(_server(live, alpha), "data_collector@beta.example.org", PASSWORD)
     instance, _ = _filled(ours.download(item).xml, "Intruder")
-    for attempt in (theirs.form_list, lambda: theirs.download(item), lambda: theirs.submit(instance, {})):
+    attempts = (theirs.form_list, lambda: theirs.download(item), lambda: theirs.manifest(item.manifest_url),
+                lambda: theirs.submit(instance, {}))  # fmt: skip
+    for attempt in attempts:
         with pytest.raises(CollectError, match=": 404"):
             attempt()
     their_token = _collect_token(live, beta)
@@ -171,6 +191,7 @@ def test_another_accounts_phones_see_none_of_our_forms_or_submissions(live, alph
         f"{live.url}/api/openrosa/key/{their_token['token']}/{alpha.project_id}/formList",
         f"{live.url}/api/openrosa/key/{their_token['token']}/{alpha.project_id}/forms/{photo_form['id']}",
         f"{their_token['server_url']}/forms/{photo_form['id']}",
+        f"{their_token['server_url']}/forms/{photo_form['id']}/manifest",
     ):
         assert requests.get(url, timeout=10).status_code == 404, url
     assert CollectClient(their_token["server_url"]).form_list() == []

@@ -62,13 +62,19 @@ def _digest(cur, value: str, method: str, sent_path: str | None, address: str | 
     answer = http_digest.parse(value)
     if answer is None or answer.realm != REALM:
         raise problems.unauthenticated(f'The Digest answer is malformed or not for realm "{REALM}".')
-    uri_path = urllib.parse.unquote(urllib.parse.urlsplit(answer.uri).path)
-    if sent_path is not None and uri_path != urllib.parse.unquote(sent_path):
+    if sent_path is not None and _path_of(answer.uri) != urllib.parse.unquote(sent_path):
         raise problems.unauthenticated("The Digest answer's uri is not this request's.")
     if not http_digest.nonce_is_fresh(authentication.token_secret(), answer.nonce):
         # stale=true: the phone retries with the new nonce without asking its user
         raise problems.Problem(401, STALE, "The Digest nonce has expired; answer the new challenge.")
     return authentication.authenticate_digest(cur, answer, method, address)
+
+
+def _path_of(uri: str) -> str | None:
+    try:
+        return urllib.parse.unquote(urllib.parse.urlsplit(uri).path)
+    except ValueError:  # e.g. an unbalanced "[" where a host would be
+        return None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -136,3 +136,21 @@ def test_collect_qr_settings_are_what_collect_decodes_and_its_schema_allows():
     }  # fmt: skip
     schema = json.loads((FIXTURES / "odk_client_settings.schema.json").read_text())
     jsonschema.validate(settings, schema)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'Digest username="a", realm="elsewhere", nonce="1.x", uri="/f", response="0"',  # another realm
+        'Digest username="a", realm="georegistry", nonce="1.x", uri="http://[bad/f", response="0"',
+        'Digest username="a", realm="georegistry", nonce="1.x", uri="/other/path", response="0"',
+        'Digest username="a", realm="georegistry", nonce="1.x", uri="/f", response="0"',  # a stale nonce
+        "Digest " + "x" * 5000,
+    ],
+)
+def test_digest_answers_that_cannot_hold_are_challenged_before_any_lookup(token_secret, value):
+    with pytest.raises(problems.Problem) as raised:
+        openrosa_auth.authenticate(None, {"Authorization": value}, "GET", "/f")
+    assert raised.value.status == 401
+    stale = raised.value.code == openrosa_auth.STALE
+    assert raised.value.headers["WWW-Authenticate"][0].endswith(", stale=true") == stale

@@ -10,6 +10,7 @@ GEOREGISTRY_MOTO_PORT and GEOREGISTRY_LOCAL_DIR.
 
 import json
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -31,6 +32,7 @@ API_PORT = int(os.environ.get("GEOREGISTRY_API_PORT", "8000"))
 PG_PORT = int(os.environ.get("GEOREGISTRY_PG_PORT", "54329"))
 MOTO_PORT = int(os.environ.get("GEOREGISTRY_MOTO_PORT", "5005"))
 REGION = "eu-west-1"
+COLLECT_KEY_IN_PATH = re.compile(rb"/key/[^/\s]+/")
 
 DEMO_ACCOUNT = "Demo"
 DEMO_EMAIL = "demo@georegistry.local"
@@ -181,12 +183,20 @@ def start_api(log) -> subprocess.Popen:
     command = [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
                "--port", str(API_PORT)]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
+    threading.Thread(target=copy_redacted, args=(process.stdout, log), daemon=True).start()
     wait_for("chalice local", lambda: _health_answers() or process.poll() is not None)
     if process.poll() is not None:
         raise RuntimeError(f"chalice local exited with {process.returncode}; see {LOCAL / 'api.log'}")
     return process
+
+
+def copy_redacted(lines, log) -> None:
+    """chalice local logs each request's path, and a Collect token URL carries its secret."""
+    for line in lines:
+        log.write(COLLECT_KEY_IN_PATH.sub(rb"/key/<token>/", line))
+        log.flush()
 
 
 def _health_answers() -> bool:

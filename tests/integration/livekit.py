@@ -57,9 +57,7 @@ def live(client, ingest_stack):
 
     port = free_port()
     config = client._chalice_config  # the test stage's config, as the in-process client uses it
-    server = LocalDevServer(
-        app, config, "127.0.0.1", port, handler_cls=_Handler, server_cls=_Server
-    )
+    server = LocalDevServer(app, config, "127.0.0.1", port, handler_cls=_Handler, server_cls=_Server)
     thread = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
@@ -68,4 +66,3 @@ def live(client, ingest_stack):
         server.shutdown()
         thread.join(timeout=10)
         server.server.server_close()
-

@@ -8,6 +8,8 @@ from chalice import Chalice, Rate
 from chalicelib.handlers import (
     account_api,
     auth_api,
+    central_api,
+    central_odata_api,
     change_requests_api,
     classification_api,
     collect_tokens_api,
@@ -49,6 +51,8 @@ http.mount(
     openrosa_api,
     openrosa_media_api,
     collect_tokens_api,
+    central_api,
+    central_odata_api,
 )
 
 

@@ -15,6 +15,7 @@ import inspect
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -60,6 +61,18 @@ class PathId:
     """A numeric id in the path; anything else names no object, so it is not found (404 `kind`)."""
 
     kind: str
+
+
+@dataclass(frozen=True)
+class PathText:
+    """A text segment of the path (an XForm id, an instance id), percent-decoded: API Gateway and
+    Chalice's local server differ on decoding, and a decoded value has no `%` left to decode twice.
+    Past 200 characters, or with a NUL, it names no object (404 `kind`)."""
+
+    kind: str
+
+    def __str__(self) -> str:
+        return self.kind
 
 
 STRIPPED, NOT_BLANK, LOWERED, SORTED_IDS, STRIPPED_LIST, EMAIL_ADDRESS = (
@@ -197,7 +210,7 @@ class Operation:
     body: type | None = None
     raw: tuple[str, ...] = ()  # content types handed to the function as they are
     query: type | None = None
-    path_ids: dict[str, str] = field(default_factory=dict)  # parameter -> kind
+    path_ids: dict[str, "str | PathText"] = field(default_factory=dict)  # parameter -> kind (or marker)
     response: Any = None  # a wire type, None for no body, or `raw_response`
     produces: str = JSON
     alternatives: dict[str, Any] = field(default_factory=dict)  # other content types of the success
@@ -236,10 +249,11 @@ def _declared(method: str, path: str, function: Callable, summary: str, tag: str
     segments = [name for name in re.findall(r"{(\w+)}", path) if name != KEY_SEGMENT]
     path_ids = {}
     for name in segments:
-        marker = next((m for m in _metadata(hints.get(name)) if isinstance(m, PathId)), None)
+        markers = _metadata(hints.get(name))
+        marker = next((m for m in markers if isinstance(m, PathId | PathText)), None)
         if marker is None:
             raise TypeError(f"{function.__qualname__}: path parameter {name} needs a PathId annotation")
-        path_ids[name] = marker.kind
+        path_ids[name] = marker.kind if isinstance(marker, PathId) else marker
     parameters = set(inspect.signature(function).parameters) - {"call", "body", "query"}
     if parameters != set(segments):
         raise TypeError(
@@ -282,7 +296,12 @@ def operations_of(module) -> list[Operation]:
 # Decoding requests
 
 
-def path_value(kind: str, raw: str) -> int:
+def path_value(kind: "str | PathText", raw: str) -> Any:
+    if isinstance(kind, PathText):
+        text = urllib.parse.unquote(raw)
+        if not text or len(text) > 200 or "\x00" in text:
+            raise problems.not_found(kind.kind, raw[:200])
+        return text
     if not raw.isdigit() or len(raw) > MAX_PATH_ID_DIGITS:
         raise problems.not_found(kind, raw)
     return int(raw)

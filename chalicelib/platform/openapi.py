@@ -5,7 +5,7 @@ from typing import Any
 
 import msgspec
 
-from chalicelib.platform.contract import JSON, Operation, RawResponse
+from chalicelib.platform.contract import JSON, Operation, PathText, RawResponse
 
 VERSION = "0.2.0"
 REF = "#/components/schemas/{name}"
@@ -146,7 +146,9 @@ def _path_parameters(op: Operation) -> list[dict]:
             "in": "path",
             "required": True,
             "description": f"the {kind}'s id",
-            "schema": {"type": "integer", "minimum": 0},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200}
+            if isinstance(kind, PathText)
+            else {"type": "integer", "minimum": 0},
         }
         for name, kind in op.path_ids.items()
     ]

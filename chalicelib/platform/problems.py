@@ -142,6 +142,7 @@ CONSTRAINTS = {
     "accounts_name_not_blank": _not_blank("name"),
     "projects_name_not_blank": _not_blank("name"),
     "api_keys_name_not_blank": _not_blank("name"),
+    "collect_tokens_name_not_blank": _not_blank("name"),
     "data_sources_name_not_blank": _not_blank("name"),
     "org_unit_types_name_not_blank": _not_blank("name"),
     "groups_name_not_blank": _not_blank("name"),

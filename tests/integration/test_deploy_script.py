@@ -39,7 +39,9 @@ elif args[:2] == ["lambda", "invoke"]:
 FAKE_CHALICE = """\
 #!/bin/sh
 out=$(eval echo \\${{$#}})
-mkdir -p "$out" && echo "Resources: {{}}" > "$out/sam.yaml" && echo zip > "$out/deployment.zip"
+mkdir -p "$out"
+echo "Resources: {{RestAPI: {{Properties: {{DefinitionBody: {{paths: {{}}}}}}}}}}" > "$out/sam.yaml"
+echo zip > "$out/deployment.zip"
 """
 
 

@@ -51,6 +51,10 @@ def _unit(client, tenant: Tenant, request=None) -> dict:
     return {"unit_id": post(client, tenant.tokens["admin"], "/api/orgunits", {"name": "Lone"})["id"]}
 
 
+def _version_and_collect_token(client, tenant: Tenant, request) -> dict:
+    return _version(client, tenant, request) | _collect_token(client, tenant, request)
+
+
 def _form(client, tenant: Tenant, request=None) -> dict:
     body = {"name": "No versions yet", "project_ids": [tenant.project_id]}
     return {"form_id": post(client, tenant.tokens["admin"], "/api/forms", body)["id"]}
@@ -132,6 +136,11 @@ CASES: dict[str, Case] = {
     ),
     "get_openrosa_project_id_forms_form_id_manifest": Case(
         "/api/openrosa/{project_id}/forms/{form_id}/manifest", parent=_version, rows=_media_files
+    ),
+    "get_openrosa_key_key_project_id_forms_form_id_manifest": Case(
+        "/api/openrosa/key/{key}/{project_id}/forms/{form_id}/manifest",
+        parent=_version_and_collect_token,
+        rows=_media_files,
     ),
     "get_forms_form_id_versions_number_media": Case(
         "/api/forms/{form_id}/versions/{number}/media", parent=_version, checks={"missing": []}

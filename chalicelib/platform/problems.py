@@ -148,6 +148,14 @@ CONSTRAINTS = {
     "groups_name_not_blank": _not_blank("name"),
     "group_sets_name_not_blank": _not_blank("name"),
     "org_units_name_not_blank": _not_blank("name"),
+    "dhis2_connections_name_key": lambda: conflict(
+        "dhis2_connection.name_taken", "A DHIS2 connection of this account has this name."
+    ),
+    "dhis2_connections_name_not_blank": _not_blank("name"),
+    "dhis2_connections_auth_kind_known": lambda: invalid_field("auth_kind", "is not 'basic' or 'token'"),
+    "dhis2_connections_basic_has_username": lambda: invalid_field(
+        "username", "is required for Basic authentication"
+    ),
     "forms_period_type_known": lambda: invalid_field("period_type", "is not a known period type"),
     "forms_single_needs_period": lambda: invalid_field("single_per_period", "needs a period_type"),
     "form_projects_project_id_account_id_fkey": lambda: invalid_field(

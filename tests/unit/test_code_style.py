@@ -206,6 +206,7 @@ LAYERS = [
     "exports",
     "forms",
     "submissions",
+    "dhis2",
     "handlers",
 ]
 

@@ -1,0 +1,1 @@
+"""DHIS2: connections, the Web API client, tree import and sync, pushing org units and data values."""

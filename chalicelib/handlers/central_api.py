@@ -13,15 +13,20 @@ from typing import Annotated, Any
 from chalice.app import Request, Response
 
 from chalicelib.forms import central_forms
+from chalicelib.handlers.form_media_api import MEDIA_CONTENT_TYPES
 from chalicelib.handlers.http import Call, client_address
 from chalicelib.handlers.openrosa_api import base_url
 from chalicelib.identity import authentication
 from chalicelib.platform import jsonutil
 from chalicelib.platform.contract import Body, PathId, PathText, RawResponse, Secret, Wire, operation, text
 from chalicelib.platform.openapi import Error
-from chalicelib.submissions import odata_feed, odata_submissions
+from chalicelib.submissions import odata_attachments, odata_feed, odata_submissions
 
 XML_TYPES = ("application/xml", "text/xml")
+# What phones record, as mimetypes names it (pyodk's guess): API Gateway passes these bodies untouched.
+ATTACHMENT_TYPES = tuple(sorted({*MEDIA_CONTENT_TYPES, "application/pdf", "audio/3gpp", "audio/amr",
+                                 "audio/x-wav", "image/heic", "image/webp", "video/3gpp", "video/mp4",
+                                 "video/quicktime", "video/webm"}))  # fmt: skip
 ODATA_JSON = "application/json; odata.metadata=minimal"
 ProjectId = Annotated[int, PathId("project")]
 FormRef = Annotated[str, PathText("form")]
@@ -91,6 +96,10 @@ class CentralSubmission(Wire):
 class CentralAttachment(Wire):
     name: str
     exists: bool
+
+
+class CentralSuccess(Wire):
+    success: bool
 
 
 @operation(
@@ -212,6 +221,23 @@ def get_attachment(call: Call, project_id: ProjectId, form_ref: FormRef, instanc
                    name: AttachmentName) -> RawResponse:  # fmt: skip
     url = odata_submissions.attachment_url(call.cur, call.principal, project_id, form_ref, instance_id, name)
     return Response(body="", status_code=307, headers={"Location": url})
+
+
+@operation(
+    "POST",
+    "/v1/projects/{project_id}/forms/{form_ref}/submissions/{instance_id}/attachments/{name}",
+    summary="ODK Central: one of the files the submission's XML names, as the body (404 for a name it "
+    "does not give); a collector may send the missing files of its own submission",
+    tag="central",
+    raw=ATTACHMENT_TYPES,
+    other_responses={413: Error},
+)
+def upload_attachment(call: Call, project_id: ProjectId, form_ref: FormRef, instance_id: InstanceId,
+                      name: AttachmentName) -> CentralSuccess:  # fmt: skip
+    content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    odata_attachments.upload(call.cur, call.principal, project_id, form_ref, instance_id, name, content_type,
+                             call.request.raw_body or b"")  # fmt: skip
+    return {"success": True}
 
 
 def service_url(request: Request, project_id: int, xml_form_id: str) -> str:

@@ -34,6 +34,9 @@ XLSFORM_MAX_SECONDS = 20  # converting one XLSForm, inside a request of 30 s
 FORM_MEDIA_BODY_MAX_BYTES = 4 * MIB  # in a request body (base64 through API Gateway, 6 MB into Lambda)
 FORM_MEDIA_MAX_BYTES = 100 * MIB  # through a presigned upload; phones download it straight from S3
 
+# Submission attachments sent one by one (ODK Central's API, as pyodk uploads them)
+SUBMISSION_FILE_BODY_MAX_BYTES = 4 * MIB  # in a request body: base64 through API Gateway, 6 MB into Lambda
+
 # Imported files
 GPKG_MAX_BLOB_BYTES = 64 * MIB  # one geometry or attribute value of a GeoPackage row
 GPKG_MAX_STATEMENT_SECONDS = 120  # one SQLite statement over the file (a view may never end)

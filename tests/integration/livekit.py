@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
 import pytest
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import LocalDevServer
 
 from chalicelib.platform import db
+from devstack.chunked_requests import ChunkedRequestHandler
 from devstack.postgres import free_port
 from tests.integration.helpers import Tenant, make_tenant
 
@@ -31,7 +32,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class _Handler(ChaliceRequestHandler):
+class _Handler(ChunkedRequestHandler):
     def handle(self) -> None:
         try:
             super().handle()

@@ -6,6 +6,7 @@ with every answer (a geopoint as WKT, groups nested as Central nests them), page
 import uuid
 
 import pytest
+from pyodk._endpoints.submission_attachments import SubmissionAttachmentService
 from pyodk.client import Client
 from pyodk.errors import PyODKError
 
@@ -162,3 +163,26 @@ def test_another_accounts_pyodk_session_gets_404_on_our_projects_forms_and_submi
         # beta's own project does not hold alpha's form either
         with pytest.raises(PyODKError, match="Status: 404"):
             intruder.submissions.get_table(form_id=FORM_ID, project_id=beta.project_id)
+
+
+def test_pyodk_sends_a_submissions_photo_and_reads_the_same_bytes_back(live, published, tmp_path):
+    alpha, version = published
+    photo = tmp_path / "door.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 300)  # chunked by pyodk in 16 KB pieces
+    instance_id, xml = _instance(version, "Ama", "34", photo="door.jpg")
+    with _client(tmp_path, live.url, alpha.admin_email, alpha.project_id, "alpha") as client:
+        created = client.submissions.create(xml=xml, form_id=FORM_ID, attachments=[photo])
+        assert [(a.name, a.exists) for a in created.attachments] == [("door.jpg", True)]
+        path = f"projects/{alpha.project_id}/forms/{FORM_ID}/submissions/{instance_id}/attachments"
+        downloaded = client.get(f"{path}/door.jpg")
+        assert downloaded.history[0].status_code == 307 and downloaded.content == photo.read_bytes()
+        system = client.submissions.get_table(form_id=FORM_ID)["value"][0]["__system"]
+        assert (system["attachmentsExpected"], system["attachmentsPresent"]) == (1, 1)
+
+        stray = tmp_path / "stray.jpg"
+        stray.write_bytes(b"not named by the submission")
+        service = SubmissionAttachmentService(session=client.session)
+        with pytest.raises(PyODKError, match="Status: 404"):  # as Central: only the names the XML gives
+            service.upload(stray, project_id=alpha.project_id, form_id=FORM_ID, instance_id=instance_id)
+        refused = client.session.post(f"{path}/door.jpg", data=b"x", headers={"Content-Type": "x/unheard-of"})
+        assert refused.status_code == 415

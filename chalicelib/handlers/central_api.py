@@ -20,7 +20,7 @@ from chalicelib.identity import authentication
 from chalicelib.platform import jsonutil
 from chalicelib.platform.contract import Body, PathId, PathText, RawResponse, Secret, Wire, operation, text
 from chalicelib.platform.openapi import Error
-from chalicelib.submissions import odata_attachments, odata_feed, odata_submissions
+from chalicelib.submissions import odata_attachments, odata_feed, odata_repeats, odata_submissions
 
 XML_TYPES = ("application/xml", "text/xml")
 # What phones record, as mimetypes names it (pyodk's guess): API Gateway passes these bodies untouched.
@@ -158,8 +158,9 @@ def get_form(call: Call, project_id: ProjectId, form_ref: FormRef) -> dict[str, 
                         headers={"Content-Type": "application/xml"})  # fmt: skip
     if form_ref.endswith(".svc"):
         xml_form_id = form_ref.removesuffix(".svc")
-        odata_submissions.readable_form(call.cur, call.principal, project_id, xml_form_id)
-        document = odata_feed.service_document(service_url(call.request, project_id, xml_form_id))
+        form = odata_submissions.readable_form(call.cur, call.principal, project_id, xml_form_id)
+        repeats = odata_repeats.tables(odata_feed.fields_of(form["descriptor"]))
+        document = odata_feed.service_document(service_url(call.request, project_id, xml_form_id), repeats)
         return odata_json(document)
     return central_forms.present_form(central_forms.form_row(call.cur, call.principal, project_id, form_ref))
 

@@ -1,9 +1,11 @@
 """ODK Central's OData feed of a form's submissions: `/v1/projects/{id}/forms/{xmlFormId}.svc/Submissions`
-(what pyodk's `submissions.get_table` reads) and the `$metadata` document beside it.
+(what pyodk's `submissions.get_table` reads), a table per repeat (`Submissions.<group>.<repeat>`,
+odata_repeats) and the `$metadata` document beside them.
 
-`$top`, `$skip`, `$count`, `$wkt`, `$filter` (on `__id` and `__system/…`, as Central filters) and
-`$skiptoken` (from `@odata.nextLink`) as Central takes them; `$expand` and `$select` only as `*`
-(this feed has no repeat tables). The service document is `{xmlFormId}.svc` (central_api).
+`$top`, `$skip`, `$count`, `$wkt`, `$filter` (on `__id` and `__system/…`, as Central filters, for a
+repeat table on its submissions) and `$skiptoken` (from `@odata.nextLink`) as Central takes them;
+`$select` only as `*`, and no `$expand`: repeats are read from their own tables. The service
+document is `{xmlFormId}.svc` (central_api).
 """
 
 from typing import Annotated, Any
@@ -44,24 +46,29 @@ class ODataPage(Wire):
     "GET",
     "/v1/projects/{project_id}/forms/{form_ref}/{resource}",
     summary="ODK Central OData: `{xmlFormId}.svc/Submissions` (rows with every answer, paged with "
-    "@odata.nextLink) or `{xmlFormId}.svc/$metadata` (EDMX, application/xml)",
+    "@odata.nextLink), a repeat's table `{xmlFormId}.svc/Submissions.<group>.<repeat>` or "
+    "`{xmlFormId}.svc/$metadata` (EDMX, application/xml)",
     tag="central",
 )
 def odata_resource(call: Call, query: FeedQuery, project_id: ProjectId, form_ref: ServiceRef,
                    resource: Resource) -> ODataPage:  # fmt: skip
-    if not form_ref.endswith(".svc") or resource not in ("Submissions", "$metadata"):
+    if not form_ref.endswith(".svc") or not (
+        resource in ("Submissions", "$metadata") or resource.startswith("Submissions.")
+    ):
         raise problems.not_found("table", f"{form_ref}/{resource}")
     xml_form_id = form_ref.removesuffix(".svc")
     if resource == "$metadata":
         form = odata_submissions.readable_form(call.cur, call.principal, project_id, xml_form_id)
         return Response(body=odata_edmx.edmx(xml_form_id, form["descriptor"]).encode(), status_code=200,
                         headers={"Content-Type": "application/xml"})  # fmt: skip
-    for name, value in (("$expand", query.expand), ("$select", query.select)):
-        if value not in (None, "*"):
-            raise problems.invalid_parameter(name, "is supported only as * (this feed has no repeat tables)")
+    if query.expand is not None:
+        raise problems.invalid_parameter("$expand", "is not supported: read a repeat's own table, "
+                                                    "Submissions.<group>.<repeat>")  # fmt: skip
+    if query.select not in (None, "*"):
+        raise problems.invalid_parameter("$select", "is supported only as *")
     options = odata_submissions.FeedOptions(query.top, query.skip, query.count, query.wkt, query.filter,
                                             query.skiptoken)  # fmt: skip
     params = dict(call.request.query_params or {})
     url = service_url(call.request, project_id, xml_form_id)
     return odata_json(odata_submissions.feed(call.cur, call.principal, project_id, xml_form_id, options,
-                                             url, params))  # fmt: skip
+                                             url, params, resource))  # fmt: skip

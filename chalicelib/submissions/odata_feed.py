@@ -82,24 +82,25 @@ def binary_paths(fields: tuple[Field, ...], answers: dict) -> set[str]:
 
 
 def row(fields: tuple[Field, ...], answers: dict, instance_id: str, system: dict, wkt: bool) -> dict:
-    shaped = _frame(fields)
+    shaped = frame(fields)
     shaped["__id"] = instance_id
     shaped["__system"] = system
-    _fill(shaped, fields, answers, f"Submissions('{urllib.parse.quote(instance_id, safe=URL_SAFE)}')", wkt)
+    fill(shaped, fields, answers, f"Submissions('{urllib.parse.quote(instance_id, safe=URL_SAFE)}')", wkt)
     return shaped
 
 
-def _frame(fields: tuple[Field, ...]) -> dict:
-    frame: dict = {}
+def frame(fields: tuple[Field, ...]) -> dict:
+    """Every field of a row, null until filled; groups nested, repeats left to their tables."""
+    empty: dict = {}
     for field in fields:
         if field.kind == "group":
-            frame[identifier(field.name)] = _frame(field.children)
+            empty[identifier(field.name)] = frame(field.children)
         elif field.kind != "repeat":
-            frame[identifier(field.name)] = None
-    return frame
+            empty[identifier(field.name)] = None
+    return empty
 
 
-def _fill(target: dict, fields: tuple[Field, ...], answers, link: str, wkt: bool) -> None:
+def fill(target: dict, fields: tuple[Field, ...], answers, link: str, wkt: bool) -> None:
     if not isinstance(answers, dict):
         return
     for field in fields:
@@ -107,7 +108,7 @@ def _fill(target: dict, fields: tuple[Field, ...], answers, link: str, wkt: bool
             continue
         value, name = answers[field.name], identifier(field.name)
         if field.kind == "group":
-            _fill(target[name], field.children, value, f"{link}/{name}", wkt)
+            fill(target[name], field.children, value, f"{link}/{name}", wkt)
         elif field.kind == "repeat":
             target[f"{name}@odata.navigationLink"] = f"{link}/{name}"
         elif isinstance(value, str):
@@ -183,32 +184,39 @@ def _number(value: float) -> str:
 
 
 def skiptoken(instance_id: str) -> str:
-    return "01" + base64.b64encode(json.dumps({"instanceId": instance_id}).encode()).decode()
+    return token_of({"instanceId": instance_id})
 
 
-def instance_of_skiptoken(token: str) -> str:
+def token_of(data: dict) -> str:
+    """As Central writes one: "01" and base64 of compact JSON."""
+    return "01" + base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def instance_of_skiptoken(token: str, key: str = "instanceId") -> str:
+    """The instanceID (or a repeat table's `repeatId`) a token of this feed carries."""
     try:
         if not token.startswith("01"):
             raise ValueError(token)
-        parsed = json.loads(base64.b64decode(token[2:], validate=True))
-        instance_id = parsed["instanceId"]
-        if not isinstance(instance_id, str):
+        value = json.loads(base64.b64decode(token[2:], validate=True))[key]
+        if not isinstance(value, str):
             raise ValueError(token)
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as error:
         raise problems.invalid_parameter("$skiptoken", "is not a token this feed gave") from error
-    return instance_id
+    return value
 
 
-def next_link(url: str, params: dict[str, str], last_instance_id: str) -> str:
+def next_link(url: str, params: dict[str, str], token: str) -> str:
     """The request's URL with `$skip` replaced by a `$skiptoken` after the page's last row."""
     kept = {name: value for name, value in params.items() if name not in ("$skip", "$skiptoken")}
-    query = urllib.parse.urlencode(kept | {"$skiptoken": skiptoken(last_instance_id)}, safe="$")
+    query = urllib.parse.urlencode(kept | {"$skiptoken": token}, safe="$")
     return f"{url}?{query}"
 
 
-def service_document(service_url: str) -> dict:
-    """Central also lists a table per repeat; this feed serves Submissions only."""
+def service_document(service_url: str, repeat_tables: list[str]) -> dict:
+    """Submissions and a table per repeat, as Central lists them."""
     return {
         "@odata.context": f"{service_url}/$metadata",
-        "value": [{"name": "Submissions", "kind": "EntitySet", "url": "Submissions"}],
+        "value": [
+            {"name": name, "kind": "EntitySet", "url": name} for name in ["Submissions", *repeat_tables]
+        ],
     }

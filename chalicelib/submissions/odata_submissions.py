@@ -20,6 +20,7 @@ from chalicelib.submissions import (
     instance_xml,
     odata_feed,
     odata_filter,
+    odata_repeats,
     odata_sql,
     submission_rules,
     submissions_sql,
@@ -145,29 +146,60 @@ def attachment_url(cur, principal: Principal, project_id: int, xml_form_id: str,
 
 
 def feed(cur, principal: Principal, project_id: int, xml_form_id: str, options: FeedOptions,
-         service_url: str, params: dict[str, str]) -> dict:  # fmt: skip
-    """The Submissions table: `service_url` is the feed's `.svc` URL, `params` the request's query."""
+         service_url: str, params: dict[str, str], table: str = "Submissions") -> dict:  # fmt: skip
+    """The Submissions table or a repeat's (`Submissions.<path>`): `service_url` is the feed's `.svc`
+    URL, `params` the request's query. A repeat table's `$filter` is on its submissions, as Central's."""
     form, query = _readable(cur, principal, project_id, xml_form_id)
+    fields = odata_feed.fields_of(form["descriptor"])
+    path = None if table == "Submissions" else odata_repeats.chain(fields, table)
+    if table != "Submissions" and path is None:
+        raise problems.not_found("table", table)
     tree = odata_filter.parse(options.filter)
     if not odata_filter.mentions(tree, "__system/deletedAt"):
         query.where(odata_sql.NOT_DELETED)
     odata_sql.compile_filter(query, tree)
+    if path is not None:
+        return _repeat_feed(cur, query, path, options, f"{service_url}/{table}", params) | {
+            "@odata.context": f"{service_url}/$metadata#{table}"}  # fmt: skip
     total = odata_sql.count(cur, query) if options.count else None
     _after_skiptoken(cur, principal, form, query, options.skiptoken)
     offset = 0 if options.skiptoken else options.skip
     rows = odata_sql.page(cur, query, offset, None if options.top is None else options.top + 1)
     more = options.top is not None and len(rows) > options.top
     rows = rows[: options.top] if options.top is not None else rows
-    fields = odata_feed.fields_of(form["descriptor"])
     body: dict = {
         "value": [_feed_row(fields, row, options.wkt) for row in rows],
         "@odata.context": f"{service_url}/$metadata#Submissions",
     }
     if more and rows:
         last = instance_id(rows[-1])
-        body["@odata.nextLink"] = odata_feed.next_link(f"{service_url}/Submissions", params, last)
+        token = odata_feed.skiptoken(last)
+        body["@odata.nextLink"] = odata_feed.next_link(f"{service_url}/Submissions", params, token)
     if total is not None:
         body["@odata.count"] = total
+    return body
+
+
+def _repeat_feed(cur, query: Query, path: tuple, options: FeedOptions, url: str, params: dict) -> dict:
+    """Central pages a repeat table over all its rows: `$skiptoken` names the last row's `__id`."""
+    every = [
+        entry
+        for row in odata_sql.page(cur, query, 0, None)
+        for entry in odata_repeats.rows(path, row["answers"], instance_id(row), options.wkt)
+    ]
+    start = options.skip
+    if options.skiptoken:
+        after = odata_feed.instance_of_skiptoken(options.skiptoken, "repeatId")
+        start = next((at + 1 for at, entry in enumerate(every) if entry["__id"] == after), None)
+        if start is None:
+            raise problems.invalid_parameter("$skiptoken", "names a repeat row this table does not have")
+    end = len(every) if options.top is None else start + options.top
+    body: dict = {"value": every[start:end]}
+    if end < len(every):
+        last = body["value"][-1]["__id"] if body["value"] else None
+        body["@odata.nextLink"] = odata_feed.next_link(url, params, odata_feed.token_of({"repeatId": last}))
+    if options.count:
+        body["@odata.count"] = len(every)
     return body
 
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from chalicelib.platform import problems
-from chalicelib.submissions import odata_feed, odata_filter, odata_sql
+from chalicelib.submissions import odata_feed, odata_filter, odata_repeats, odata_sql
 from chalicelib.submissions.submission_reads_sql import Query
 
 UTC = datetime.UTC
@@ -66,3 +66,34 @@ def test_skiptokens_are_centrals_and_foreign_ones_are_refused():
     for bad in ("02abc", "01!!!", "01" + "e30="):  # e30= is {}
         with pytest.raises(problems.Problem):
             odata_feed.instance_of_skiptoken(bad)
+
+
+def test_nested_repeat_rows_have_centrals_ids_parent_keys_and_links():
+    """Central's own doubleRepeat example (test/integration/api/odata.js): the same ids and links."""
+    toy = odata_feed.Field("toy", "repeat", (odata_feed.Field("name", "string"),))
+    child = odata_feed.Field(
+        "child", "repeat", (odata_feed.Field("name", "string"), odata_feed.Field("toys", "group", (toy,)))
+    )
+    fields = (odata_feed.Field("name", "string"), odata_feed.Field("children", "group", (child,)))
+    answers = {"name": "Vick", "children": {"child": [
+        {"name": "Alice"}, {"name": "Bob", "toys": {"toy": [{"name": "Twilight Sparkle"}]}},
+    ]}}  # fmt: skip
+    assert odata_repeats.tables(fields) == [
+        "Submissions.children.child",
+        "Submissions.children.child.toys.toy",
+    ]
+    children = odata_repeats.rows(
+        odata_repeats.chain(fields, "Submissions.children.child"), answers, "double", False
+    )
+    bob = "b6e93a81a53eed0566e65e472d4a4b9ae383ee6d"
+    assert children == [
+        {"name": "Alice", "toys": {}, "__id": "46ebf42ee83ddec5028c42b2c054402d1e700208",
+         "__Submissions-id": "double"},
+        {"name": "Bob", "__id": bob, "__Submissions-id": "double",
+         "toys": {"toy@odata.navigationLink": f"Submissions('double')/children/child('{bob}')/toys/toy"}},
+    ]  # fmt: skip
+    toy_table = odata_repeats.chain(fields, "Submissions.children.child.toys.toy")
+    toys = odata_repeats.rows(toy_table, answers, "double", False)
+    assert [(t["name"], t["__Submissions-children-child-id"]) for t in toys] == [("Twilight Sparkle", bob)]
+    assert odata_repeats.chain(fields, "Submissions.children") is None
+    assert odata_repeats.chain(fields, "Submissions.nope.child") is None

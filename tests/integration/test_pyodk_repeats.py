@@ -36,6 +36,8 @@ def test_pyodk_reads_a_repeat_group_as_its_own_table(live, tmp_path):
         f"default_project_id = {alpha.project_id}\n"
     )
     with Client(config_path=config, cache_path=tmp_path / "cache.toml") as client:
+        empty = client.submissions.get_table(form_id=FORM_ID, table_name=TABLE, count=True)
+        assert (empty["value"], empty["@odata.count"]) == ([], 0)  # a new form's table: an empty page
         client.submissions.create(xml=first, form_id=FORM_ID)
         client.submissions.create(xml=second, form_id=FORM_ID)
         service = client.get(f"projects/{alpha.project_id}/forms/{FORM_ID}.svc").json()["value"]

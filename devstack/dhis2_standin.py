@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from devstack.dhis2_datavalues import import_data_values
 from devstack.dhis2_query import (
     Index,
     QueryError,
@@ -60,6 +61,7 @@ from devstack.dhis2_query import (
     parse_filter,
     project,
 )
+from devstack.dhis2_metadata import import_metadata
 from devstack.postgres import free_port
 
 __all__ = ["Dhis2StandIn", "Fault", "Tree", "generated_tree", "load_fixture_tree", "merge"]
@@ -79,6 +81,9 @@ REASONS = {
     429: "Too Many Requests",
 }
 REASONS |= {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+REASONS |= {405: "Method Not Allowed"}
+# POST paths → answer(standin, query, payload) -> (status, body); raises ValueError for a 400.
+POSTS = {"/api/metadata": import_metadata}
 
 
 @dataclass
@@ -268,7 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def do_GET(self) -> None:
+    def _admit(self) -> tuple[str, dict[str, list[str]]] | None:
+        """The path (versioned paths normalised) and query of a request that passed the injected
+        faults and the auth check; None when it was answered already."""
         standin = self.standin
         split = urlsplit(self.path)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -277,12 +284,14 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) > 2 and parts[1] == "api" and parts[2].isdigit():
             if not 28 <= int(parts[2]) <= standin.minor:
                 self._send(404, standin.web_message(404, f"No API version {parts[2]}"))
-                return
+                return None
             path = "/".join(parts[:2] + parts[3:])
         auth = self.headers.get("Authorization")
         page = int((query.get("page") or ["1"])[0]) if (query.get("page") or ["1"])[0].isdigit() else 1
         with standin._lock:
-            standin.requests.append({"path": path, "query": query, "auth": (auth or "").split(" ")[0]})
+            standin.requests.append(
+                {"method": self.command, "path": path, "query": query, "auth": (auth or "").split(" ")[0]}
+            )
             fault = next((f for f in standin.faults if f.takes(path, page)), None)
             if fault is not None:
                 fault.fired += 1
@@ -292,19 +301,42 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
                 message = REASONS.get(fault.status, "Injected fault")
                 self._send(fault.status, standin.web_message(fault.status, message), headers)
-                return
+                return None
         if not standin.authorized(auth):
             body = standin.web_message(401, "Unauthorized")
             self._send(401, body, {"WWW-Authenticate": 'Basic realm="DHIS2"'})
+            return None
+        return path, query
+
+    def do_GET(self) -> None:
+        admitted = self._admit()
+        if admitted is None:
             return
         try:
-            status, body = standin.answer(path, query)
+            status, body = self.standin.answer(*admitted)
         except QueryError as exc:
-            status, body = 400, standin.web_message(400, str(exc))
+            status, body = 400, self.standin.web_message(400, str(exc))
         self._send(status, body)
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._send(405, self.standin.web_message(405, "The stand-in serves the read side only (for now)"))
+        """The write side: each path's answer comes from its module (POSTS); faults and auth as GET."""
+        data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        admitted = self._admit()
+        if admitted is None:
+            return
+        path, query = admitted
+        answer = POSTS.get(path)
+        if answer is None or self.command != "POST":
+            self._send(405, self.standin.web_message(405, f"The stand-in does not take {self.command} {path}"))
+            return
+        try:
+            status, body = answer(self.standin, query, json.loads(data or b"null"))
+        except ValueError as exc:  # unreadable JSON, or a request the module turns down
+            status, body = 400, self.standin.web_message(400, str(exc))
+        self._send(status, body)
 
     do_PUT = do_PATCH = do_DELETE = do_POST
+
+
+# POST path → importer(standin, query, payload) -> (status, body).
+POSTS = {"/api/dataValueSets": import_data_values}

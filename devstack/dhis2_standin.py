@@ -47,6 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from devstack.dhis2_datavalues import import_data_values
+from devstack.dhis2_metadata import import_metadata
 from devstack.dhis2_query import (
     Index,
     QueryError,
@@ -61,7 +62,6 @@ from devstack.dhis2_query import (
     parse_filter,
     project,
 )
-from devstack.dhis2_metadata import import_metadata
 from devstack.postgres import free_port
 
 __all__ = ["Dhis2StandIn", "Fault", "Tree", "generated_tree", "load_fixture_tree", "merge"]
@@ -82,8 +82,6 @@ REASONS = {
 }
 REASONS |= {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 REASONS |= {405: "Method Not Allowed"}
-# POST paths → answer(standin, query, payload) -> (status, body); raises ValueError for a 400.
-POSTS = {"/api/metadata": import_metadata}
 
 
 @dataclass
@@ -327,7 +325,8 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = admitted
         answer = POSTS.get(path)
         if answer is None or self.command != "POST":
-            self._send(405, self.standin.web_message(405, f"The stand-in does not take {self.command} {path}"))
+            message = f"The stand-in does not take {self.command} {path}"
+            self._send(405, self.standin.web_message(405, message))
             return
         try:
             status, body = answer(self.standin, query, json.loads(data or b"null"))
@@ -339,4 +338,4 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # POST path → importer(standin, query, payload) -> (status, body).
-POSTS = {"/api/dataValueSets": import_data_values}
+POSTS = {"/api/dataValueSets": import_data_values, "/api/metadata": import_metadata}

@@ -42,6 +42,7 @@ class Conflict:
     error_code: str | None
     message: str
     property: str | None = None
+    indexes: tuple[int, ...] = ()  # 2.37+: the positions of the data values it hit
 
 
 @dataclass(frozen=True)
@@ -136,4 +137,5 @@ def _conflict(raw: dict) -> Conflict:
         error_code=raw.get("errorCode"),
         message=str(value or raw.get("errorCode") or "conflict"),
         property=raw.get("property"),
+        indexes=tuple(i for i in _listed(raw.get("indexes")) if isinstance(i, int) and not isinstance(i, bool)),
     )

@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from chalicelib.handlers import form_media_api, forms_api, http
+from chalicelib.handlers import central_api, form_media_api, forms_api, http
 from chalicelib.platform import openapi
 from tests.integration.helpers import make_tenant
 from tests.integration.registrykit import build_registry
@@ -48,10 +48,13 @@ def _through_gateway(method: str, path: str, headers: dict, body: bytes) -> tupl
     return answer["statusCode"], answer["headers"], decoded
 
 
-@schemathesis.serializer(*forms_api.RAW_CONTENT_TYPES, *form_media_api.MEDIA_CONTENT_TYPES)
+@schemathesis.serializer(
+    *forms_api.RAW_CONTENT_TYPES,
+    *sorted(set(form_media_api.MEDIA_CONTENT_TYPES) | set(central_api.ATTACHMENT_TYPES)),
+)
 def _spreadsheet(ctx, value) -> bytes:
-    """An XLSForm or a form's media file is a file: whatever was generated, as bytes (the API must
-    refuse it cleanly)."""
+    """An XLSForm, a form's media file or a submission's attachment is a file: whatever was generated,
+    as bytes (the API must refuse it cleanly)."""
     return value if isinstance(value, bytes) else str(value).encode()
 
 

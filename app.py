@@ -13,6 +13,7 @@ from chalicelib.handlers import (
     change_requests_api,
     classification_api,
     collect_tokens_api,
+    dhis2_connections_api,
     form_media_api,
     forms_api,
     http,
@@ -53,6 +54,7 @@ http.mount(
     collect_tokens_api,
     central_api,
     central_odata_api,
+    dhis2_connections_api,
 )
 
 

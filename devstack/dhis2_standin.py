@@ -256,6 +256,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     standin: Dhis2StandIn
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
     server_version = "DHIS2-standin"
 
     def log_message(self, format: str, *args) -> None:  # quiet: tests read standin.requests

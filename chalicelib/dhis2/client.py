@@ -93,6 +93,7 @@ class Dhis2Client:
     ):
         self.credentials = credentials
         self.base_url = credentials.base_url.rstrip("/")
+        self.timeout_seconds = timeout_seconds
         self.timeout = urllib3.Timeout(connect=min(10.0, timeout_seconds), read=timeout_seconds)
         self.max_attempts = max(1, max_attempts)
         self.sleep = sleep
@@ -171,7 +172,9 @@ class Dhis2Client:
                 method, url, body=payload, headers=self._headers(payload), redirect=False
             )
         except urllib3.exceptions.ReadTimeoutError as exc:
-            failure = Dhis2Failure("unreachable", f"DHIS2 did not answer {path} within {self.timeout.read} s")
+            failure = Dhis2Failure(
+                "unreachable", f"DHIS2 did not answer {path} within {self.timeout_seconds} s"
+            )
             if method == "GET":
                 raise _Retry(failure) from exc
             raise failure from exc

@@ -131,11 +131,12 @@ def _object_error(error: dict, obj: dict, type_report: dict) -> ObjectError:
 
 def _conflict(raw: dict) -> Conflict:
     value = raw.get("value")
+    indexes = tuple(i for i in _listed(raw.get("indexes")) if isinstance(i, int) and not isinstance(i, bool))
     return Conflict(
         object=raw.get("object"),
         value=value,
         error_code=raw.get("errorCode"),
         message=str(value or raw.get("errorCode") or "conflict"),
         property=raw.get("property"),
-        indexes=tuple(i for i in _listed(raw.get("indexes")) if isinstance(i, int) and not isinstance(i, bool)),
+        indexes=indexes,
     )

@@ -146,6 +146,7 @@ CASES: dict[str, Case] = {
         "/api/forms/{form_id}/versions/{number}/media", parent=_version, checks={"missing": []}
     ),
     "get_projects_project_id_collect_tokens": Case("/api/projects/{project_id}/collect-tokens"),
+    "get_dhis2_connections": Case("/api/dhis2/connections"),
     # ODK Central's API, as pyodk reads it
     "get__v1_projects": Case("/v1/projects", born_with=1),
     "get__v1_projects_project_id_forms": Case("/v1/projects/{project_id}/forms"),

@@ -1,8 +1,8 @@
 """`make run`: the whole system on one machine.
 
 PostgreSQL + PostGIS under .local/pg (kept between runs), a moto server standing in for S3, SQS and
-Secrets Manager, `chalice local` serving the API, and a worker loop that feeds the local queues to
-the same handlers the SQS Lambdas run. Ctrl-C stops everything this started.
+Secrets Manager, Chalice's local server serving the API (devstack/api_server.py), and a worker loop
+that feeds the local queues to the same handlers the SQS Lambdas run. Ctrl-C stops everything this started.
 
 Ports and the state directory can be moved with GEOREGISTRY_API_PORT, GEOREGISTRY_PG_PORT,
 GEOREGISTRY_MOTO_PORT and GEOREGISTRY_LOCAL_DIR.
@@ -179,16 +179,15 @@ def migrate_and_seed() -> None:
 def start_api(log) -> subprocess.Popen:
     if port_in_use(API_PORT):
         raise RuntimeError(f"Port {API_PORT} is in use; set GEOREGISTRY_API_PORT to a free one.")
-    chalice = Path(sys.executable).with_name("chalice")
-    command = [str(chalice), "local", "--no-autoreload", "--stage", "local", "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "devstack.api_server", "--stage", "local", "--host", "127.0.0.1",
                "--port", str(API_PORT)]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     threading.Thread(target=copy_redacted, args=(process.stdout, log), daemon=True).start()
-    wait_for("chalice local", lambda: _health_answers() or process.poll() is not None)
+    wait_for("the local API", lambda: _health_answers() or process.poll() is not None)
     if process.poll() is not None:
-        raise RuntimeError(f"chalice local exited with {process.returncode}; see {LOCAL / 'api.log'}")
+        raise RuntimeError(f"the local API exited with {process.returncode}; see {LOCAL / 'api.log'}")
     return process
 
 

@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     classification_api,
     collect_tokens_api,
     dhis2_connections_api,
+    dhis2_sync_api,
     form_media_api,
     forms_api,
     http,
@@ -55,6 +56,7 @@ http.mount(
     central_api,
     central_odata_api,
     dhis2_connections_api,
+    dhis2_sync_api,
 )
 
 
@@ -76,6 +78,11 @@ def task_dead_letter(event):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def task_housekeeping(event):
     workers.housekeeping(event)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def dhis2_schedules(event):
+    workers.fire_dhis2_schedules(event)
 
 
 @app.lambda_function(name="migrate")

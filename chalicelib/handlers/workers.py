@@ -1,5 +1,5 @@
-"""Event handlers: the tasks queue, its dead-letter queue, the ingestion queue and the housekeeping
-schedule.
+"""Event handlers: the tasks queue, its dead-letter queue, the ingestion queue, the housekeeping
+schedule and the DHIS2 sync schedules' minute trigger.
 
 The task queues are read one message at a time: raising fails exactly that message, which SQS then
 redelivers. Ingestion reads batches of 10 and returns `batchItemFailures`, which Lambda honours only
@@ -9,6 +9,7 @@ because infra/app.yaml adds `ReportBatchItemFailures` to its event source (Chali
 import json
 import urllib.parse
 
+from chalicelib.dhis2 import schedules
 from chalicelib.handlers import task_kinds  # noqa: F401 (task_kinds registers)
 from chalicelib.platform import aws, config  # noqa: F401 (task_kinds registers)
 from chalicelib.platform.observability import logger
@@ -82,6 +83,11 @@ def _created_objects(body: str) -> list[tuple[str, str, int | None]]:
 def housekeeping(event) -> None:
     sweeper.sweep()
     sweeper.purge()
+
+
+def fire_dhis2_schedules(event) -> None:
+    """Every minute: a sync queued for each DHIS2 schedule that is due (dhis2/schedules.py)."""
+    schedules.fire_due()
 
 
 def _fresh_log_context(record) -> None:

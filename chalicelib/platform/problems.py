@@ -156,6 +156,12 @@ CONSTRAINTS = {
     "dhis2_connections_basic_has_username": lambda: invalid_field(
         "username", "is required for Basic authentication"
     ),
+    "dhis2_schedules_connection_source_key": lambda: conflict(
+        "dhis2_schedule.exists", "This connection already has a schedule for this data source; change it."
+    ),
+    "dhis2_schedules_expression_form": lambda: invalid_field("expression", "must be rate(…) or cron(…)"),
+    "dhis2_runs_kind_known": lambda: invalid_field("kind", "is not 'import' or 'sync'"),
+    "dhis2_runs_status_known": lambda: invalid_field("status", "is not a known run status"),
     "forms_period_type_known": lambda: invalid_field("period_type", "is not a known period type"),
     "forms_single_needs_period": lambda: invalid_field("single_per_period", "needs a period_type"),
     "form_projects_project_id_account_id_fkey": lambda: invalid_field(

@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     classification_api,
     collect_tokens_api,
     dhis2_connections_api,
+    dhis2_push_api,
     dhis2_sync_api,
     form_media_api,
     forms_api,
@@ -57,6 +58,7 @@ http.mount(
     central_odata_api,
     dhis2_connections_api,
     dhis2_sync_api,
+    dhis2_push_api,
 )
 
 

@@ -6,7 +6,7 @@ of organisation units (issue 17, first building block).
     standin.url  # http://127.0.0.1:PORT; GET {url}/api/organisationUnits?fields=id,parent[id]&page=2
     standin.stop()
 
-Served: /api/system/info, /api/organisationUnits[/{uid}], /api/organisationUnitLevels[/{uid}],
+Served: /api/system/info, /api/me, /api/organisationUnits[/{uid}], /api/organisationUnitLevels[/{uid}],
 /api/organisationUnitGroups[/{uid}], /api/organisationUnitGroupSets[/{uid}], also as /api/{NN}/… (NN
 up to the server's own minor version) and with a `.json` suffix. Lists page as DHIS2 does
 (`pager: {page, pageCount, total, pageSize, nextPage, prevPage}`, `pageSize` 50 by default,
@@ -14,7 +14,10 @@ up to the server's own minor version) and with a `.json` suffix. Lists page as D
 (nested `parent[id,name]`, `:all`, `!prop`; lists default to `id,displayName`, one object to all its
 fields) and `filter=prop:op:value` (eq, !eq, ieq, in:[a,b], !in, gt/ge/lt/le (ISO dates compare as
 strings), like, ilike and their variants, null, !null; dotted paths like parent.id; repeated filters
-ANDed, `rootJunction=OR` to OR them); organisationUnits also takes `level=`.
+ANDed, `rootJunction=OR` to OR them); organisationUnits also takes `level=`. The write side:
+POST /api/metadata (devstack/dhis2_metadata.py) and POST /api/dataValueSets
+(devstack/dhis2_datavalues.py). Paths outside /api are DHIS2's web apps: a redirect to the login
+page, which is HTML (what a base URL missing its context path meets).
 
 Auth: Basic with the configured user and password, or `Authorization: ApiToken <token>` (DHIS2's
 personal access tokens, 2.37 and later only); anything else is 401 with DHIS2's JSON WebMessage.
@@ -31,9 +34,7 @@ real response, one with only a delay answers late. `repeat_across_pages = True` 
 the first start again with the last item of the page before (the unstable ordering real DHIS2 shows
 on large trees), so a client that does not deduplicate counts it twice. `requests` records what came.
 
-NOT YET (the next building blocks of issue 17): POST /api/metadata (organisation unit import and its
-importReport), POST /api/dataValueSets (the import summaries in tests/fixtures; 2.36 bare vs 2.38
-wrapped), the `.geojson` endpoints, /api/me, and write auth (authorities).
+Not modelled: the `.geojson` endpoints, sessions and cookies, and authorities (the user may do all).
 """
 
 import base64
@@ -82,6 +83,7 @@ REASONS = {
 }
 REASONS |= {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 REASONS |= {405: "Method Not Allowed"}
+LOGIN_PAGE = "/dhis-web-commons/security/login.action"
 
 
 @dataclass
@@ -195,9 +197,19 @@ class Dhis2StandIn:
             "systemName": "DHIS2 stand-in",
         }
 
+    def me(self) -> dict:
+        """The signed-in user; `userCredentials` is where 2.36 keeps the username, 2.38 has both."""
+        roots = [{"id": u["id"]} for u in self.tree.units if not u.get("parent")]
+        me = {"id": "M5zQapPyTZI", "name": "Stand-in Admin", "displayName": "Stand-in Admin"}
+        me |= {"userCredentials": {"username": self.username}, "organisationUnits": roots}
+        me |= {"authorities": ["ALL"]}
+        return me | ({"username": self.username} if self.minor >= 38 else {})
+
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict]:
         if path == "/api/system/info":
             return 200, self.system_info()
+        if path == "/api/me":
+            return 200, self.me()
         parts = path.removeprefix("/api/").split("/")
         if parts[0] not in RESOURCES or len(parts) > 2:
             return 404, self.web_message(404, f"No endpoint {path}")
@@ -307,7 +319,27 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return path, query
 
+    def _web_app(self) -> bool:
+        """Outside /api: DHIS2's web apps send a visitor without a session to the login page (HTML)."""
+        path = urlsplit(self.path).path
+        if path == "/api" or path.startswith("/api/"):
+            return False
+        if path == LOGIN_PAGE:
+            data = b"<!DOCTYPE html><html><head><title>DHIS 2</title></head><body>Sign in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html;charset=UTF-8")
+        else:
+            data = b""
+            self.send_response(302)
+            self.send_header("Location", self.standin.url + LOGIN_PAGE)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def do_GET(self) -> None:
+        if self._web_app():
+            return
         admitted = self._admit()
         if admitted is None:
             return

@@ -249,3 +249,19 @@ def test_dhis2_client_is_refused_with_wrong_credentials_and_sees_the_repeat(dhis
         c.close()
     assert len(fetched) == len(TREE.units) + 2  # the client does not deduplicate: pages 2 and 3 repeat one
     assert {u["id"] for u in fetched} == {u["id"] for u in TREE.units}
+
+
+def test_me_names_the_user_as_each_version_does(dhis2):
+    me = get(dhis2, "/api/me").json()
+    assert me["username"] == USER and me["userCredentials"]["username"] == USER
+    assert me["organisationUnits"] and me["authorities"] == ["ALL"]
+    with Dhis2StandIn(*TREE, version="2.36.13", username=USER, password=PASSWORD) as old:
+        me = get(old, "/api/me").json()
+        assert "username" not in me and me["userCredentials"]["username"] == USER
+
+
+def test_outside_the_api_is_the_web_apps_login_page(dhis2):
+    answer = requests.get(dhis2.url + "/dhis-web-dashboard/", allow_redirects=False, timeout=10)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/security/login.action")
+    page = requests.get(dhis2.url + "/dhis-web-dashboard/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")

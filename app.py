@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     classification_api,
     collect_tokens_api,
     dhis2_connections_api,
+    dhis2_data_api,
     dhis2_push_api,
     dhis2_sync_api,
     form_media_api,
@@ -59,6 +60,7 @@ http.mount(
     dhis2_connections_api,
     dhis2_sync_api,
     dhis2_push_api,
+    dhis2_data_api,
 )
 
 

@@ -162,6 +162,17 @@ CONSTRAINTS = {
     "dhis2_schedules_expression_form": lambda: invalid_field("expression", "must be rate(…) or cron(…)"),
     "dhis2_runs_kind_known": lambda: invalid_field("kind", "is not 'import' or 'sync'"),
     "dhis2_runs_status_known": lambda: invalid_field("status", "is not a known run status"),
+    "dhis2_connections_id_account_key": lambda: conflict("dhis2_connection.taken", "This connection exists."),
+    "dhis2_data_mappings_name_key": lambda: conflict(
+        "dhis2_data_mapping.name_taken", "A DHIS2 data-value mapping of this account has this name."
+    ),
+    "dhis2_data_mappings_name_not_blank": _not_blank("name"),
+    "dhis2_data_mappings_data_set_uid": lambda: invalid_field("data_set", "must be a DHIS2 uid"),
+    "dhis2_data_mappings_aoc_uid": lambda: invalid_field("attribute_option_combo", "must be a DHIS2 uid"),
+    "dhis2_data_mappings_elements_list": lambda: invalid_field("elements", "must map at least one question"),
+    "dhis2_data_exports_status_known": lambda: invalid_field(
+        "status", "is not exported, conflict or skipped"
+    ),
     "forms_period_type_known": lambda: invalid_field("period_type", "is not a known period type"),
     "forms_single_needs_period": lambda: invalid_field("single_per_period", "needs a period_type"),
     "form_projects_project_id_account_id_fkey": lambda: invalid_field(

@@ -96,6 +96,28 @@ def _collect_token(client, tenant: Tenant, request=None) -> dict:
     return {"key": post(client, tenant.tokens["admin"], path, {"name": "Phones"})["token"]}
 
 
+def _data_mapping(client, tenant: Tenant, request=None) -> dict:
+    """A DHIS2 data-value mapping never run: its connection, form and version written directly."""
+    descriptor = {"type": "survey", "name": "data", "children": [{"type": "integer", "name": "n"}]}
+    with db.transaction() as cur:
+        ids = db.one(
+            cur,
+            """WITH c AS (INSERT INTO dhis2_connections (account_id, name, base_url, auth_kind,
+                                                         secret_arn)
+                          VALUES (%(a)s, 'HMIS', 'https://dhis2.example.org', 'token', 'arn:none')
+                          RETURNING id),
+                    f AS (INSERT INTO forms (account_id, name) VALUES (%(a)s, 'Monthly') RETURNING id),
+                    v AS (INSERT INTO form_versions (account_id, form_id, number, version, xlsform_key,
+                                                     xform_key, xform_md5, descriptor)
+                          SELECT %(a)s, f.id, 1, '1', 'x', 'x', 'md5', %(d)s FROM f RETURNING form_id)
+               INSERT INTO dhis2_data_mappings (account_id, connection_id, form_id, name, data_set, elements)
+               SELECT %(a)s, c.id, v.form_id, 'Monthly', 'dsMonthly01', %(e)s FROM c, v RETURNING id""",
+            {"a": tenant.account_id, "d": json.dumps(descriptor),
+             "e": json.dumps([{"question": "n", "data_element": "deCases0001"}])},
+        )  # fmt: skip
+    return {"mapping_id": ids["id"]}
+
+
 def _xforms(body: str) -> int:
     return len(ET.fromstring(body).findall("{http://openrosa.org/xforms/xformsList}xform"))
 
@@ -147,6 +169,13 @@ CASES: dict[str, Case] = {
     ),
     "get_projects_project_id_collect_tokens": Case("/api/projects/{project_id}/collect-tokens"),
     "get_dhis2_connections": Case("/api/dhis2/connections"),
+    "get_dhis2_data_mappings": Case("/api/dhis2/data-mappings"),
+    "get_dhis2_data_mappings_mapping_id_runs": Case(
+        "/api/dhis2/data-mappings/{mapping_id}/runs", parent=_data_mapping
+    ),
+    "get_dhis2_data_mappings_mapping_id_exports": Case(
+        "/api/dhis2/data-mappings/{mapping_id}/exports", parent=_data_mapping
+    ),
     # ODK Central's API, as pyodk reads it
     "get__v1_projects": Case("/v1/projects", born_with=1),
     "get__v1_projects_project_id_forms": Case("/v1/projects/{project_id}/forms"),

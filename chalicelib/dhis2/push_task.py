@@ -86,7 +86,8 @@ def push(ctx: TaskContext):
         sender = _Sender(client, p["dry_run"], report)
         plan = push_sql.plan_rows(ctx.cur, connection_id, version_id, mirror_id)
         for number, batch in enumerate(_unit_batches(plan, p["batch_size"], sender)):
-            if number < cursor["batch"]:
+            if number < cursor["batch"]:  # sent by an earlier invocation
+                sender.remember(batch)
                 continue
             sender.send("organisationUnits", batch)
             ctx.progress(number + 1, None, f"sent {report.totals['objects']} units in {number + 1} batches")
@@ -169,8 +170,11 @@ class _Sender:
     def send(self, key: str, batch: list[tuple]) -> None:
         objects = [entry[0] for entry in batch]
         outcome = read_import_report(self.client.post("/api/metadata", {key: objects}, self.params))
-        self.planned_new.update(entry[0]["id"] for entry in batch if entry[2] == "create")
+        self.remember(batch)
         self.report.batch(key, batch, outcome, self._deferrable if self.dry_run else None)
+
+    def remember(self, batch: list[tuple]) -> None:
+        self.planned_new.update(entry[0]["id"] for entry in batch if entry[2] == "create")
 
     def send_groups(self, groups: list[dict]) -> None:
         self.send("organisationUnitGroups", [(g, ["organisationUnits"], "update", None) for g in groups])

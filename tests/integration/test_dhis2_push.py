@@ -15,6 +15,7 @@ from chalicelib.dhis2.uids import is_uid
 from chalicelib.platform import db
 from devstack.dhis2_query import generated_tree
 from devstack.dhis2_standin import Dhis2StandIn, Fault
+from devstack.worker import LocalContext
 from tests.integration.helpers import call, make_tenant
 from tests.integration.taskkit import BUCKET, drain, row
 
@@ -153,6 +154,12 @@ def test_dry_run_changes_nothing_then_commit_creates_and_updates_the_diff(client
             "New Clinic Annex": "would_create", "Badly Named": "invalid", "Urban": "would_update",
         }  # fmt: skip
         assert dry_report["totals"]["deferred"] == 1  # the annex's parent, created by an earlier batch
+        # Near its Lambda's deadline after every batch, a push goes on in new invocations, report in parts.
+        parted = push(client, token, connection, edits["version"], mirror["version"], True)
+        drain(task_aws, context_factory=lambda name: LocalContext(name, 30))  # 30 s left: under the margin
+        assert row(parted["id"])["result"] == dry_report["totals"] and dhis2.tree == before
+        names = [a["name"] for a in row(parted["id"])["artifacts"]]
+        assert names == ["push-report.json"] + [f"push-report-{n}.json" for n in (2, 3, 4)], names
 
         done = push(client, token, connection, edits["version"], mirror["version"], False)
         drain(task_aws)
@@ -190,18 +197,32 @@ def test_dry_run_changes_nothing_then_commit_creates_and_updates_the_diff(client
         dhis2.stop()
 
 
+def imported(client, task_aws, token: str, connection: int) -> dict:
+    """The mirror as the connection's own import makes it (chalicelib/dhis2/tree_import.py)."""
+    source = api(client, token, "POST", "/api/data-sources", {"name": "DHIS2"}, 201)
+    path = f"/api/dhis2/connections/{connection}/imports"
+    api(client, token, "POST", path, {"data_source_id": source["id"]}, 201)
+    drain(task_aws)
+    runs = api(client, token, "GET", f"/api/dhis2/connections/{connection}/runs")["results"]
+    assert runs[0]["version_id"], runs
+    return {"version": runs[0]["version_id"], "source": source["id"]}
+
+
 def test_a_retry_after_a_fault_mid_push_creates_nothing_twice_on_2_36(client, alpha, task_aws):
     dhis2 = standin("2.36.13")
     try:
         token = alpha.tokens["admin"]
-        mirror = mirror_of(client, token, dhis2)
-        edits = edited_copy(client, task_aws, token, dhis2, mirror)
         connection = connect(client, token, dhis2)
+        mirror = imported(client, task_aws, token, connection)
+        edits = edited_copy(client, task_aws, token, dhis2, mirror)
         count = len(dhis2.tree.units)
         # The 3rd POST (the batch holding the new clinic's annex, after the clinic's) fails with a 500,
         # which the client does not retry: the task is tried again, and sends every batch again.
         dhis2.faults.append(NthPost(3, 500))
-        done = push(client, token, connection, edits["version"], mirror["version"], False)
+        body = {"version_id": edits["version"], "batch_size": 2}  # the mirror: the import's version
+        path = f"/api/dhis2/connections/{connection}/pushes"
+        done = api(client, token, "POST", path, body, 201)
+        assert done["params"]["mirror_version_id"] == mirror["version"]
         drain(task_aws)
         result = row(done["id"])
         assert result["status"] == "SUCCESS" and result["attempts"] == 2, result

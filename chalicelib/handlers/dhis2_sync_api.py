@@ -54,6 +54,7 @@ class Dhis2ScheduleUpdate(Body):
 
 class Dhis2Schedule(Wire):
     id: int
+    account_id: int
     connection_id: int
     data_source_id: int
     expression: str

@@ -118,6 +118,18 @@ def _data_mapping(client, tenant: Tenant, request=None) -> dict:
     return {"mapping_id": ids["id"]}
 
 
+def _dhis2_connection(client, tenant: Tenant, request=None) -> dict:
+    """A DHIS2 connection never imported from, nor scheduled (its row written directly)."""
+    with db.transaction() as cur:
+        row = db.one(
+            cur,
+            """INSERT INTO dhis2_connections (account_id, name, base_url, auth_kind, secret_arn)
+               VALUES (%(a)s, 'Ministry', 'https://dhis2.example.org', 'token', 'arn:none') RETURNING id""",
+            {"a": tenant.account_id},
+        )
+    return {"connection_id": row["id"]}
+
+
 def _xforms(body: str) -> int:
     return len(ET.fromstring(body).findall("{http://openrosa.org/xforms/xformsList}xform"))
 
@@ -169,6 +181,12 @@ CASES: dict[str, Case] = {
     ),
     "get_projects_project_id_collect_tokens": Case("/api/projects/{project_id}/collect-tokens"),
     "get_dhis2_connections": Case("/api/dhis2/connections"),
+    "get_dhis2_connections_connection_id_runs": Case(
+        "/api/dhis2/connections/{connection_id}/runs", parent=_dhis2_connection
+    ),
+    "get_dhis2_connections_connection_id_schedules": Case(
+        "/api/dhis2/connections/{connection_id}/schedules", parent=_dhis2_connection
+    ),
     "get_dhis2_data_mappings": Case("/api/dhis2/data-mappings"),
     "get_dhis2_data_mappings_mapping_id_runs": Case(
         "/api/dhis2/data-mappings/{mapping_id}/runs", parent=_data_mapping

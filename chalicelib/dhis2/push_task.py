@@ -7,7 +7,8 @@ Units new to DHIS2 get their uid before anything is sent, committed on a side co
 (dhis2_unit_uids): a batch sent again, by a retried task or after an answer lost on the way, updates
 what the first try created and never creates it twice. Batches go parents first (by depth); then the
 groups whose members changed, each with all its members. atomicMode=NONE: every valid change lands,
-every refused one is reported. Units deleted here are not deleted in DHIS2 (counted in the report).
+every refused one is reported. Units deleted here are not deleted in DHIS2, and groups DHIS2 does not
+know (no uid for source_ref) are not created there: both are counted in the report.
 
 The artifact push-report.json lists every object sent: its uid, the fields that changed, what DHIS2
 made of it (created, updated, ignored; would_create, would_update or invalid in a dry run) and each
@@ -23,7 +24,7 @@ from contextlib import contextmanager
 from chalicelib.dhis2 import connections, push_payload, push_sql, uids_sql
 from chalicelib.dhis2.client import Dhis2Client, Dhis2Failure
 from chalicelib.dhis2.reports import ImportOutcome, read_import_report
-from chalicelib.dhis2.uids import new_uid
+from chalicelib.dhis2.uids import is_uid, new_uid
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
 from chalicelib.platform import db, problems
@@ -82,7 +83,7 @@ def push(ctx: TaskContext):
     cursor = ctx.cursor or {"batch": 0, "part": 0, "totals": _Report.empty_totals()}
     part = cursor["part"]
     name = REPORT_NAME if part == 0 else f"push-report-{part + 1}.json"
-    with _Report(ctx, name, cursor["totals"]) as report, _explained():
+    with _Report(ctx, name, cursor["totals"]) as report, _explained(report):
         sender = _Sender(client, p["dry_run"], report)
         plan = push_sql.plan_rows(ctx.cur, connection_id, version_id, mirror_id)
         for number, batch in enumerate(_unit_batches(plan, p["batch_size"], sender)):
@@ -96,6 +97,7 @@ def push(ctx: TaskContext):
                 return Continue({"batch": number + 1, "part": part + 1, "totals": report.totals})
         groups = push_sql.group_rows(ctx.cur, connection_id, version_id, mirror_id)
         changed = [push_payload.group_object(g) for g in groups if push_payload.group_changed(g)]
+        report.totals["groups_not_in_dhis2"] = sum(not is_uid(g["source_ref"]) for g in groups)
         for start in range(0, len(changed), GROUP_BATCH_SIZE):
             sender.send_groups(changed[start : start + GROUP_BATCH_SIZE])
         report.totals["units_unchanged"] = sender.unchanged  # this invocation walked the whole plan
@@ -115,13 +117,16 @@ def _client(ctx: TaskContext) -> Dhis2Client:
 
 
 @contextmanager
-def _explained():
-    """Wrong credentials, not a DHIS2, a refusal: ERRORED in words. Unreachable: tried again later."""
+def _explained(report: "_Report"):
+    """Wrong credentials, not a DHIS2, a refusal: ERRORED in words, with the report of the batches
+    DHIS2 took before (they stay applied there). Unreachable: the push is tried again later."""
     try:
         yield
     except Dhis2Failure as failure:
         if failure.kind == "unreachable":
             raise
+        report.totals["stopped_by"] = failure.message
+        report.close_part(continued=False)
         raise TaskInputError(f"DHIS2: {failure.message}") from failure
 
 

@@ -244,6 +244,15 @@ def test_a_retry_after_a_fault_mid_push_creates_nothing_twice_on_2_36(client, al
         assert [e["error_code"] for e in bad["errors"]] == ["E4001"]  # read from 2.36's bare report
         posts = [r for r in dhis2.requests if r["path"] == "/api/metadata"]
         assert all(r["query"]["importStrategy"] == ["CREATE_AND_UPDATE"] for r in posts)
+        assert PASSWORD not in json.dumps(result, default=str) + json.dumps(pushed)
+        # DHIS2 turning the credentials down mid-push: ERRORED in words, the report of what it took kept.
+        dhis2.faults.append(NthPost(2, 401))
+        again = api(client, token, "POST", path, body, 201)
+        drain(task_aws)
+        failed = row(again["id"])
+        assert failed["status"] == "ERRORED" and "wrong credentials" in failed["error_message"], failed
+        stopped = report(task_aws, alpha.account_id, again["id"])
+        assert stopped["totals"]["batches"] == 1 and "wrong credentials" in stopped["totals"]["stopped_by"]
     finally:
         dhis2.stop()
 
@@ -297,6 +306,19 @@ def test_the_standin_applies_nothing_of_a_batch_with_an_error_under_atomic_all(v
         outcome = read_import_report(body)
         assert outcome.status == "ERROR" and outcome.stats["ignored"] == 3 and outcome.stats["created"] == 0
         assert sorted(e.error_code for e in outcome.errors) == ["E4014", "E5002"]
+        again = http.request(
+            "POST",
+            f"{dhis2.url}/api/metadata?importStrategy=CREATE",
+            body=json.dumps(
+                {
+                    "organisationUnits": [
+                        {"id": root, "name": "Root", "shortName": "Root", "openingDate": "2020-01-01"}
+                    ]
+                }
+            ),
+            headers=headers,
+        )
+        assert [e.error_code for e in read_import_report(json.loads(again.data)).errors] == ["E5000"]
         assert "Good" not in {u["name"] for u in dhis2.tree.units}
         answer = http.request("POST", f"{dhis2.url}/api/metadata?atomicMode=NONE", body=sent, headers=headers)
         assert read_import_report(json.loads(answer.data)).stats["created"] == 1

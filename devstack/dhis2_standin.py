@@ -65,7 +65,7 @@ from devstack.dhis2_query import (
 )
 from devstack.postgres import free_port
 
-__all__ = ["Dhis2StandIn", "Fault", "Tree", "generated_tree", "load_fixture_tree", "merge"]
+__all__ = ["Dhis2StandIn", "Fault", "Tree", "demo_standin", "generated_tree", "load_fixture_tree", "merge"]
 
 # Path under /api → (the tree's attribute, the key of the list in DHIS2's answer, the object's type).
 RESOURCES = {
@@ -84,6 +84,8 @@ REASONS = {
 REASONS |= {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 REASONS |= {405: "Method Not Allowed"}
 LOGIN_PAGE = "/dhis-web-commons/security/login.action"
+DEMO_UNITS = 500
+DEMO_TOKEN = "d2pat_DemoStandInToken000000000000000000001"
 
 
 @dataclass
@@ -133,14 +135,15 @@ class Dhis2StandIn:
     def minor(self) -> int:
         return int(self.version.split(".")[1])
 
-    def start(self) -> "Dhis2StandIn":
+    def start(self, port: int | None = None) -> "Dhis2StandIn":
+        """On `port` (make run's fixed one), or a free port."""
         standin = self
 
         class Handler(_Handler):
             pass
 
         Handler.standin = standin
-        self._server = _Server(("127.0.0.1", free_port()), Handler)
+        self._server = _Server(("127.0.0.1", port or free_port()), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="dhis2-standin", daemon=True)
@@ -252,6 +255,13 @@ class Dhis2StandIn:
         if page > 1:
             pager["prevPage"] = link(page - 1)
         return 200, {"pager": pager, key: [project(o, fields, self.index) for o in items]}
+
+
+def demo_standin(units: int = DEMO_UNITS) -> Dhis2StandIn:
+    """`make run`'s DHIS2: Iaso's real units (strange geometries included) beside a generated
+    country, DHIS2's demo user (admin / district) and a fixed personal access token."""
+    tree = merge(load_fixture_tree(), generated_tree(units))
+    return Dhis2StandIn(*tree, username="admin", password="district", token=DEMO_TOKEN)
 
 
 def _flat(query: dict[str, list[str]]) -> dict[str, list[str] | str]:

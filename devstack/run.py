@@ -2,10 +2,12 @@
 
 PostgreSQL + PostGIS under .local/pg (kept between runs), a moto server standing in for S3, SQS and
 Secrets Manager, Chalice's local server serving the API (devstack/api_server.py), and a worker loop
-that feeds the local queues to the same handlers the SQS Lambdas run. Ctrl-C stops everything this started.
+that feeds the local queues to the same handlers the SQS Lambdas run; beside them a DHIS2 stand-in
+(devstack/dhis2_standin.py) with demo units, to connect to and import from. Ctrl-C stops everything
+this started.
 
 Ports and the state directory can be moved with GEOREGISTRY_API_PORT, GEOREGISTRY_PG_PORT,
-GEOREGISTRY_MOTO_PORT and GEOREGISTRY_LOCAL_DIR.
+GEOREGISTRY_MOTO_PORT, GEOREGISTRY_DHIS2_PORT and GEOREGISTRY_LOCAL_DIR.
 """
 
 import json
@@ -24,6 +26,7 @@ from pathlib import Path
 import boto3
 import psycopg2
 
+from devstack.dhis2_standin import Dhis2StandIn, demo_standin
 from devstack.postgres import Cluster, port_in_use
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,8 +34,11 @@ LOCAL = Path(os.environ.get("GEOREGISTRY_LOCAL_DIR", ROOT / ".local")).absolute(
 API_PORT = int(os.environ.get("GEOREGISTRY_API_PORT", "8000"))
 PG_PORT = int(os.environ.get("GEOREGISTRY_PG_PORT", "54329"))
 MOTO_PORT = int(os.environ.get("GEOREGISTRY_MOTO_PORT", "5005"))
+DHIS2_PORT = int(os.environ.get("GEOREGISTRY_DHIS2_PORT", "8081"))
 REGION = "eu-west-1"
 COLLECT_KEY_IN_PATH = re.compile(rb"/key/[^/\s]+/")
+JSON_HEADER = "-H 'Content-Type: application/json'"
+READ_ID = "python3 -c 'import sys, json; print(json.load(sys.stdin)[\"id\"])'"
 
 DEMO_ACCOUNT = "Demo"
 DEMO_EMAIL = "demo@georegistry.local"
@@ -226,7 +232,33 @@ def operator_environment() -> str:
     return f'export STAGE=local DATABASE_URL={database} TOKEN_SECRET="$(cat {secret})"'
 
 
-def banner(cluster: Cluster) -> None:
+def start_dhis2() -> Dhis2StandIn:
+    """On its port, or (that port taken) on any free one: the banner says where; it is only a demo."""
+    if not port_in_use(DHIS2_PORT):
+        return demo_standin().start(DHIS2_PORT)
+    say(f"port {DHIS2_PORT} is in use: the DHIS2 stand-in takes a free one (GEOREGISTRY_DHIS2_PORT sets it)")
+    return demo_standin().start()
+
+
+def dhis2_banner(dhis2: Dhis2StandIn) -> str:
+    """How to connect the demo account to the stand-in and import its tree, as commands to paste."""
+    url, auth, json_in = f"http://127.0.0.1:{API_PORT}", '-H "Authorization: Bearer $TOKEN"', JSON_HEADER
+    connection = {"name": "DHIS2 stand-in", "base_url": dhis2.url, "auth_kind": "basic"}
+    connection |= {"username": dhis2.username, "password": dhis2.password}
+    return f"""
+  DHIS2        stand-in {dhis2.url}/api (DHIS2 {dhis2.version}, {len(dhis2.tree.units)} units)
+               user {dhis2.username} / {dhis2.password}, or the token {dhis2.token}
+  connect it   CONN=$(curl -s -X POST {url}/api/dhis2/connections {auth} {json_in} \\
+                 -d '{json.dumps(connection)}' | {READ_ID})
+               curl -s -X POST {url}/api/dhis2/connections/$CONN/check {auth}
+  import       SOURCE=$(curl -s -X POST {url}/api/data-sources {auth} {json_in} \\
+                 -d '{{"name": "From DHIS2"}}' | {READ_ID})
+               curl -s -X POST {url}/api/dhis2/connections/$CONN/imports {auth} {json_in} \\
+                 -d '{{"data_source_id": '$SOURCE'}}'
+               curl -s {url}/api/dhis2/connections/$CONN/runs {auth}"""
+
+
+def banner(cluster: Cluster, dhis2: Dhis2StandIn) -> None:
     url = f"http://127.0.0.1:{API_PORT}"
     print(
         f"""
@@ -237,7 +269,7 @@ georegistry is running.
   try          TOKEN=$(curl -s -X POST {url}/api/auth/login -H 'Content-Type: application/json' \\
                  -d '{{"email": "{DEMO_EMAIL}", "password": "{DEMO_PASSWORD}"}}' \\
                  | python3 -c 'import sys, json; print(json.load(sys.stdin)["token"])')
-               curl -s {url}/api/me -H "Authorization: Bearer $TOKEN"
+               curl -s {url}/api/me -H "Authorization: Bearer $TOKEN"{dhis2_banner(dhis2)}
   operator CLI {operator_environment()}
                .venv/bin/python -m chalicelib.cli --help   (or: eval "$(make -s operator-env)")
   logs         {LOCAL}/api.log, {LOCAL}/moto.log, {cluster.log_file}
@@ -253,7 +285,7 @@ def main() -> int:
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    cluster = moto = api = worker = None
+    cluster = moto = api = worker = dhis2 = None
     with open(LOCAL / "moto.log", "ab") as moto_log, open(LOCAL / "api.log", "ab") as api_log:
         try:
             cluster, dsn = start_postgres()
@@ -263,7 +295,8 @@ def main() -> int:
             migrate_and_seed()
             api = start_api(api_log)
             worker = start_worker()
-            banner(cluster)
+            dhis2 = start_dhis2()
+            banner(cluster, dhis2)
             while not stopping.wait(0.5):
                 pass
         except Exception as error:
@@ -273,6 +306,8 @@ def main() -> int:
             say("stopping")
             if worker:
                 worker.stop()
+            if dhis2:
+                dhis2.stop()
             stop_process(api, "API")
             stop_process(moto, "moto")
             if cluster:

@@ -10,7 +10,15 @@ import requests
 from dhis2_client import DHIS2Client
 from dhis2_client.errors import DHIS2HTTPError
 
-from devstack.dhis2_standin import Dhis2StandIn, Fault, generated_tree, load_fixture_tree, merge
+from devstack.dhis2_standin import (
+    DEMO_TOKEN,
+    Dhis2StandIn,
+    Fault,
+    demo_standin,
+    generated_tree,
+    load_fixture_tree,
+    merge,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "dhis2"
 USER, PASSWORD, TOKEN = "admin", "district", "d2pat_5xVA12xyUbWNedQxy4ohH77WlxRGVvZZ1151814092"
@@ -265,3 +273,13 @@ def test_outside_the_api_is_the_web_apps_login_page(dhis2):
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/security/login.action")
     page = requests.get(dhis2.url + "/dhis-web-dashboard/", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+
+
+def test_make_runs_demo_serves_iaso_units_and_a_generated_country_to_both_auths():
+    with demo_standin(units=20) as demo:
+        info = get(demo, "/api/system/info", auth=("admin", "district")).json()
+        assert info["version"] == demo.version
+        headers = {"Authorization": f"ApiToken {DEMO_TOKEN}"}
+        body = get(demo, "/api/organisationUnits", auth=None, headers=headers, paging="false").json()
+        ids = {unit["id"] for unit in body["organisationUnits"]}
+        assert ids == {unit["id"] for unit in demo.tree.units} and ids >= {u["id"] for u in TREE.units[:3]}

@@ -57,7 +57,8 @@ def group_changed(row: dict) -> bool:
 
 
 def group_object(row: dict) -> dict:
-    """The group with all its members: DHIS2 owns membership on the group's side."""
+    """The group with all its members: DHIS2 owns membership on the group's side. The registry keeps
+    no short name for groups: DHIS2 gets the name's first 50 characters in place of its own."""
     members = [{"id": uid} for uid in row["members"]]
     name = row["name"]
     short = name[:SHORT_NAME_MAX].rstrip()

@@ -133,13 +133,18 @@ def _explained(report: "_Report"):
 def _assign_uids(ctx: TaskContext, connection_id: int, version_id: int, mirror_id: int) -> None:
     """Uids for the units DHIS2 has not seen, committed at once on the side connection: whatever
     happens to this task later, the next try sends the same uids."""
+    given = 0
     with db.side_cursor() as side:
-        missing = uids_sql.units_without_uid(side, connection_id, version_id, mirror_id)
-        for start in range(0, len(missing), UID_CHUNK):
-            chunk = missing[start : start + UID_CHUNK]
-            uids_sql.store(side, connection_id, ctx.task["account_id"], chunk, [new_uid() for _ in chunk])
-    if missing:
-        ctx.log(f"gave DHIS2 uids to {len(missing)} units new to DHIS2")
+        for _ in range(3):  # a uid drawn twice (1 in 62^10) is skipped by the insert: draw again
+            missing = uids_sql.units_without_uid(side, connection_id, version_id, mirror_id)
+            if not missing:
+                break
+            for start in range(0, len(missing), UID_CHUNK):
+                chunk = missing[start : start + UID_CHUNK]
+                uids = [new_uid() for _ in chunk]
+                given += uids_sql.store(side, connection_id, ctx.task["account_id"], chunk, uids)
+    if given:
+        ctx.log(f"gave DHIS2 uids to {given} units new to DHIS2")
 
 
 def _unit_batches(plan, size: int, sender: "_Sender"):

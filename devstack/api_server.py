@@ -1,4 +1,5 @@
-"""`make run`'s API: what `chalice local --no-autoreload` serves, reading chunked request bodies too.
+"""`make run`'s API: what `chalice local --no-autoreload` serves, reading chunked request bodies too,
+and the web console's built files under /console/ on the same origin (devstack/console.py).
 
 pyodk streams submission attachments with `Transfer-Encoding: chunked`, which API Gateway joins
 before the Lambda sees them but Chalice's local server leaves unread; devstack/chunked_requests.py
@@ -16,7 +17,7 @@ from pathlib import Path
 from chalice.cli import validate_routes
 from chalice.cli.factory import CLIFactory
 
-from devstack.chunked_requests import ChunkedRequestHandler
+from devstack.console import ConsoleRequestHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     app = config.chalice_app  # imports app.py with the stage's environment variables set
     validate_routes(app.routes)
     server = factory.create_local_server(app, config, args.host, args.port)
-    handler = functools.partial(ChunkedRequestHandler, app_object=app, config=config)
+    handler = functools.partial(ConsoleRequestHandler, app_object=app, config=config)
     server.server.RequestHandlerClass = handler
     server.serve_forever()
 

@@ -2,7 +2,9 @@
 # Prepares this machine for georegistry, idempotently:
 #   - a Python 3.12 virtualenv in .venv with requirements-dev.txt (re-installed when it changes);
 #   - PostgreSQL 15 server binaries, PostGIS 3, GDAL's tools and a Java runtime (Debian/Ubuntu packages)
-#     when missing.
+#     when missing;
+#   - Node.js with npm, and Chromium for the browser tests (Debian/Ubuntu packages) when missing;
+#   - the web console's npm packages (npm ci in console/, again when package-lock.json changes).
 # Python 3.12 is the Lambda runtime and `chalice package` must run on it, so no other version will do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,5 +74,36 @@ ensure_postgis() {
     have_postgis || { echo "PostGIS still missing after apt-get install." >&2; exit 1; }
 }
 
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "$1 is needed and this is not a Debian/Ubuntu machine: install it, then retry." >&2
+        exit 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "==> installing $1 (apt-get)"
+    shift
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_browser_tools() {
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+        apt_install "Node.js and npm (the console's build)" nodejs npm
+    # The browser tests drive Debian's Chromium through Playwright's executable_path: no browser download.
+    [ -x /usr/bin/chromium ] || apt_install "Chromium (the browser tests)" chromium
+}
+
+ensure_console_packages() {
+    local stamp=console/node_modules/.package-lock.sha256 wanted
+    wanted=$(sha256sum console/package-lock.json | cut -d' ' -f1)
+    [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ] && return 0
+    echo "==> the console's npm packages (npm ci, pinned by console/package-lock.json)"
+    (cd console && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$wanted" > "$stamp"
+}
+
 ensure_venv
 ensure_postgis
+ensure_browser_tools
+ensure_console_packages

@@ -1,0 +1,63 @@
+// Builds the console into dist/: one JS and one CSS file with content hashes in their names (so a
+// CDN may cache them for ever) and an index.html naming them. No network: everything comes from
+// node_modules. `node build.mjs --check` exits 1 when dist/ is older than its sources.
+import * as esbuild from "esbuild";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+
+const here = new URL(".", import.meta.url).pathname;
+const dist = join(here, "dist");
+const STAMP = join(dist, ".sources.sha256");
+
+function files(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+export function sourcesHash() {
+  const hash = createHash("sha256");
+  const inputs = [...files(join(here, "src")), join(here, "build.mjs"), join(here, "package-lock.json")];
+  for (const path of inputs.sort()) hash.update(path.slice(here.length)).update(readFileSync(path));
+  return hash.digest("hex");
+}
+
+async function build() {
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: { app: join(here, "src/main.jsx") },
+    bundle: true,
+    minify: true,
+    format: "esm",
+    target: ["chrome110", "firefox110", "safari16"],
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    entryNames: "[name]-[hash]",
+    outdir: join(dist, "assets"),
+    metafile: true,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  const outputs = Object.keys(result.metafile.outputs).map((path) => basename(path));
+  const script = outputs.find((name) => name.endsWith(".js"));
+  const style = outputs.find((name) => name.endsWith(".css"));
+  const page = readFileSync(join(here, "src/index.html"), "utf8")
+    .replace("{{script}}", `assets/${script}`)
+    .replace("{{style}}", `assets/${style}`);
+  writeFileSync(join(dist, "index.html"), page);
+  writeFileSync(STAMP, sourcesHash());
+}
+
+function upToDate() {
+  try {
+    return readFileSync(STAMP, "utf8") === sourcesHash();
+  } catch {
+    return false;
+  }
+}
+
+if (process.argv.includes("--check")) process.exit(upToDate() ? 0 : 1);
+await build();

@@ -1,0 +1,72 @@
+import { useEffect, useState } from "preact/hooks";
+import { page } from "../api.js";
+import { t } from "../strings.js";
+import { ErrorMessage } from "./ErrorMessage.jsx";
+
+// A table over one of the API's paged lists. The cursors already walked are kept so that
+// "Previous" goes back; a change of `query` or `refresh` reloads from the current page.
+export function PagedList({ path, query = {}, columns, caption, refresh, limit = 25, rowKey = (row) => row.id }) {
+  const [cursors, setCursors] = useState([null]);
+  const [state, setState] = useState({ rows: null, next: null, error: null });
+  const queryKey = JSON.stringify(query);
+
+  useEffect(() => setCursors([null]), [path, queryKey]);
+
+  useEffect(() => {
+    let live = true;
+    page(path, query, cursors[cursors.length - 1], limit).then(
+      (answer) => live && setState({ rows: answer.results, next: answer.next_cursor, error: null }),
+      (error) => live && setState({ rows: [], next: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [path, queryKey, cursors, refresh]);
+
+  const { rows, next, error } = state;
+  return (
+    <div class="paged-list">
+      <ErrorMessage error={error} />
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column.label}>
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody aria-busy={rows === null ? "true" : "false"}>
+          {rows === null && (
+            <tr>
+              <td colSpan={columns.length}>{t("list.loading")}</td>
+            </tr>
+          )}
+          {rows?.length === 0 && !error && (
+            <tr>
+              <td colSpan={columns.length}>{t("list.empty")}</td>
+            </tr>
+          )}
+          {rows?.map((row) => (
+            <tr key={rowKey(row)}>
+              {columns.map((column) => (
+                <td key={column.label}>{column.render(row)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <nav class="pager" aria-label={caption}>
+        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          {t("list.previous")}
+        </button>
+        <span>{t("list.page", { n: cursors.length })}</span>
+        <button type="button" disabled={!next} onClick={() => setCursors([...cursors, next])}>
+          {t("list.next")}
+        </button>
+      </nav>
+    </div>
+  );
+}

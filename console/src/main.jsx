@@ -1,0 +1,112 @@
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api } from "./api.js";
+import { ErrorMessage } from "./components/ErrorMessage.jsx";
+import { Home } from "./pages/Home.jsx";
+import { Login } from "./pages/Login.jsx";
+import { TaskPage } from "./pages/TaskPage.jsx";
+import { Tasks } from "./pages/Tasks.jsx";
+import { Link, useRoute } from "./router.jsx";
+import { currentToken, endSession, onSessionChange, tokenExpiresAt } from "./session.js";
+import { t } from "./strings.js";
+import "./styles.css";
+
+const NOTICES = { expired: "login.expired", logout: "login.loggedOut" };
+
+function NotFound() {
+  return (
+    <main id="main">
+      <h1>{t("notFound.title")}</h1>
+      <p>{t("notFound.body")}</p>
+    </main>
+  );
+}
+
+function Page({ route, me }) {
+  const { path, params } = route;
+  if (path === "/") return <Home me={me} />;
+  if (path === "/tasks") return <Tasks me={me} params={params} />;
+  const task = path.match(/^\/tasks\/(\d+)$/);
+  if (task) return <TaskPage key={task[1]} id={Number(task[1])} />;
+  return <NotFound />;
+}
+
+function Shell({ me, children }) {
+  const { path } = useRoute();
+  const current = (prefix) => (path === prefix || (prefix !== "/" && path.startsWith(prefix)) ? "page" : undefined);
+  return (
+    <>
+      <a class="skip" href="#main">
+        {t("app.skip")}
+      </a>
+      <header class="top">
+        <span class="brand">{t("app.name")}</span>
+        <nav aria-label={t("nav.label")}>
+          <Link to="/" aria-current={current("/")}>
+            {t("nav.home")}
+          </Link>
+          <Link to="/tasks" aria-current={current("/tasks")}>
+            {t("nav.tasks")}
+          </Link>
+        </nav>
+        <span class="who" data-testid="who">
+          {t("nav.signedInAs", { name: me.full_name || me.email })} · {me.account.name}
+        </span>
+        <button type="button" class="link" onClick={() => endSession("logout")}>
+          {t("nav.logout")}
+        </button>
+      </header>
+      {children}
+    </>
+  );
+}
+
+// Logs out when the token expires, rather than at the next failing request.
+function useExpiry(token) {
+  useEffect(() => {
+    const at = token && tokenExpiresAt();
+    if (!at) return undefined;
+    const timer = setTimeout(() => endSession("expired"), Math.min(at - Date.now(), 2 ** 31 - 1));
+    return () => clearTimeout(timer);
+  }, [token]);
+}
+
+function App() {
+  const route = useRoute();
+  const [token, setToken] = useState(currentToken);
+  const [notice, setNotice] = useState(null);
+  const [me, setMe] = useState(null);
+  const [error, setError] = useState(null);
+  useExpiry(token);
+  useEffect(
+    () =>
+      onSessionChange((reason) => {
+        setToken(currentToken());
+        setMe(null);
+        setNotice(NOTICES[reason] ? t(NOTICES[reason]) : null);
+      }),
+    [],
+  );
+  useEffect(() => {
+    if (!token) return;
+    setError(null);
+    api("GET", "/api/me").then(setMe, setError);
+  }, [token]);
+
+  if (!token) return <Login notice={notice} />;
+  if (!me) {
+    return (
+      <main id="main" aria-busy={error ? "false" : "true"}>
+        <h1>{t("app.name")}</h1>
+        {error ? <ErrorMessage error={error} /> : <p>{t("list.loading")}</p>}
+      </main>
+    );
+  }
+  return (
+    <Shell me={me}>
+      <Page route={route} me={me} />
+    </Shell>
+  );
+}
+
+render(<App />, document.getElementById("app"));

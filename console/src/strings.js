@@ -1,0 +1,141 @@
+// Every text the console shows, in one place so that a French table can sit beside the English one.
+// `t("key", {name: value})` fills {name} placeholders; a missing key shows itself, to be noticed.
+
+const en = {
+  "app.name": "georegistry",
+  "app.skip": "Skip to content",
+  "nav.label": "Main",
+  "nav.home": "Account",
+  "nav.tasks": "Tasks",
+  "nav.logout": "Log out",
+  "nav.signedInAs": "Signed in as {name}",
+
+  "login.title": "Log in",
+  "login.intro": "Log in with your georegistry email and password.",
+  "login.email": "Email",
+  "login.password": "Password",
+  "login.submit": "Log in",
+  "login.busy": "Logging in…",
+  "login.expired": "Your session has ended. Please log in again.",
+  "login.loggedOut": "You are logged out.",
+
+  "home.title": "Your account",
+  "home.user": "You",
+  "home.account": "Account",
+  "home.role": "Role",
+  "home.email": "Email",
+  "home.permissions": "Permissions",
+  "home.projects": "Projects",
+  "home.projectsNone": "No projects yet.",
+  "home.projectName": "Name",
+  "home.projectId": "Id",
+  "home.projectAppId": "App id",
+
+  "list.previous": "Previous page",
+  "list.next": "Next page",
+  "list.loading": "Loading…",
+  "list.empty": "Nothing here yet.",
+  "list.page": "Page {n}",
+
+  "tasks.title": "Tasks",
+  "tasks.filters": "Filters",
+  "tasks.scope": "Whose tasks",
+  "tasks.scope.mine": "Mine",
+  "tasks.scope.account": "The account's",
+  "tasks.status": "Status",
+  "tasks.status.any": "Any status",
+  "tasks.kind": "Kind",
+  "tasks.kind.hint": "e.g. demo.count",
+  "tasks.col.id": "Task",
+  "tasks.col.kind": "Kind",
+  "tasks.col.status": "Status",
+  "tasks.col.progress": "Progress",
+  "tasks.col.created": "Created",
+  "tasks.col.ended": "Ended",
+  "tasks.caption": "Tasks, newest first",
+  "tasks.demo.title": "Try a demo task",
+  "tasks.demo.intro": "The demo task counts to a number, slowly, so you can watch its progress (local stacks only).",
+  "tasks.demo.n": "Count to",
+  "tasks.demo.sleep": "Seconds per step",
+  "tasks.demo.start": "Start demo task",
+
+  "status.QUEUED": "Queued",
+  "status.RUNNING": "Running",
+  "status.SUCCESS": "Done",
+  "status.ERRORED": "Failed",
+  "status.KILLED": "Killed",
+
+  "task.title": "Task {id}",
+  "task.kind": "Kind",
+  "task.status": "Status",
+  "task.progress": "Progress",
+  "task.progressOf": "{value} of {end}",
+  "task.progressCount": "{value} so far",
+  "task.elapsed": "Elapsed",
+  "task.left": "Time left (estimate)",
+  "task.leftUnknown": "not known yet",
+  "task.created": "Created",
+  "task.started": "Started",
+  "task.ended": "Ended",
+  "task.attempts": "Attempts",
+  "task.params": "Parameters",
+  "task.result": "Result",
+  "task.error": "Error",
+  "task.artifacts": "Downloads",
+  "task.artifactsNone": "No files.",
+  "task.logs": "Log",
+  "task.logs.caption": "Log lines, oldest first",
+  "task.logs.time": "Time",
+  "task.logs.level": "Level",
+  "task.logs.message": "Message",
+  "task.kill": "Kill task",
+  "task.killRequested": "Kill requested; the task stops at its next step.",
+  "task.relaunch": "Run again",
+  "task.back": "All tasks",
+  "task.notFound": "There is no task {id}, or it is not yours to see.",
+
+  "duration.s": "{s} s",
+  "duration.ms": "{m} min {s} s",
+  "duration.hm": "{h} h {m} min",
+
+  "error.network": "The API could not be reached. Check your connection and try again.",
+  "error.unexpected": "The API answered {status} without an explanation.",
+  "error.title": "Something went wrong",
+  "notFound.title": "Page not found",
+  "notFound.body": "There is no page here.",
+};
+
+const tables = { en };
+let current = en;
+
+export function setLanguage(code) {
+  current = tables[code] ?? en;
+  document.documentElement.lang = tables[code] ? code : "en";
+}
+
+export function t(key, params = {}) {
+  const text = current[key] ?? en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+export function formatTime(iso) {
+  return iso ? new Date(iso).toLocaleString(document.documentElement.lang) : "—";
+}
+
+export function formatDuration(seconds) {
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole < 60) return t("duration.s", { s: whole });
+  if (whole < 3600) return t("duration.ms", { m: Math.floor(whole / 60), s: whole % 60 });
+  return t("duration.hm", { h: Math.floor(whole / 3600), m: Math.floor((whole % 3600) / 60) });
+}
+
+export function formatBytes(size) {
+  const units = ["B", "KB", "MB", "GB"];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+}

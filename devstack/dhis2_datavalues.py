@@ -10,10 +10,11 @@ kept in memory, so that tests can read what arrived, with DHIS2's import summari
 Checks, in dhis2-core's order (DataValueSetImportValidator, 2.38; DefaultDataValueSetService, 2.36):
 a named data set or org unit that does not exist aborts the import (status ERROR); then per value an
 unknown data element (E7610), an invalid period (E7611), an unknown org unit (E7612), an unknown
-category option combo (E7613), a missing value (E7618), a value its element's value type refuses
-(E7619), a period after the latest open future period (E7641) and a locked period (E7643) make a
-conflict and the value is ignored; the others are imported (new), updated (existing) or ignored
-(importStrategy CREATE/UPDATE), or deleted (DELETE). `dryRun=true` counts without storing.
+category option combo (E7613) or attribute option combo (E7615), a missing value (E7618), a value its
+element's value type refuses (E7619), a period after the latest open future period (E7641) and a
+locked period (E7643) make a conflict and the value is ignored; the others are imported (new),
+updated (existing) or ignored (importStrategy CREATE/UPDATE), or deleted (DELETE). `dryRun=true`
+counts without storing.
 
 Shapes: before 2.37 a conflict is `{object, value}` (Java's ImportConflict of 2.36, deduplicated as
 a Set); from 2.37 `{object, objects, value, errorCode, property, indexes}`, merged per error and
@@ -193,6 +194,11 @@ class DataValueStore:
             return Problem(
                 "E7613", {"categoryOptionCombo": combo}, "categoryOptionCombo", text, (combo, _legacy(text))
             )
+        attribute = value.get("attributeOptionCombo") or DEFAULT_COMBO
+        if attribute not in self.category_option_combos:
+            text = f"Attribute option combo not found or not accessible for writing data: `{attribute}`"
+            objects = {"categoryOptionCombo": attribute}
+            return Problem("E7615", objects, "attributeOptionCombo", text, (attribute, _legacy(text)))
         if strategy != "DELETE":
             problem = self._content_problem(element, value.get("value"))
             if problem is not None:

@@ -10,6 +10,7 @@ when they do not fit). A run that fails half way sends its batches again when re
 the values it already has (importStrategy CREATE_AND_UPDATE), so nothing is counted twice there.
 """
 
+import copy
 import json
 
 from chalicelib.dhis2 import connections, data_sql, mapping_rules, mapping_sql
@@ -73,7 +74,8 @@ class Run:
     def __init__(self, ctx: TaskContext, mapping: dict, period_type: str | None, client: Dhis2Client, state):
         self.ctx, self.mapping, self.period_type, self.client = ctx, mapping, period_type, client
         self.dry_run, self.force = bool(ctx.params.get("dry_run")), bool(ctx.params.get("force"))
-        self.state = state or {
+        # A copy: the engine compares the cursor it gave with the one returned, to see progress.
+        self.state = copy.deepcopy(state) if state else {
             "after": 0, "done": 0, "requests": 0, "conflicts": [],
             "submissions": dict.fromkeys(("exported", "conflict", "skipped", "unchanged"), 0),
             "import_count": dict.fromkeys(COUNT_KEYS, 0),

@@ -10,9 +10,11 @@ import pytest
 from pyxform import builder
 
 from chalicelib.dhis2 import data_export
+from chalicelib.dhis2.data_periods import PeriodProblem, dhis2_period
 from chalicelib.platform import db
 from devstack.dhis2_datavalues import DEFAULT_COMBO, store_of
 from devstack.dhis2_standin import Dhis2StandIn, load_fixture_tree
+from devstack.worker import LocalContext
 from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, drain, row
@@ -148,11 +150,17 @@ def submit(
         )["id"]  # fmt: skip
 
 
-def run(client, task_aws, tenant, mapping: dict, role: str = "form_manager", **options) -> dict:
+def run(
+    client, task_aws, tenant, mapping: dict, role="form_manager", context=LocalContext, **options
+) -> dict:
     status, task, _ = call(client, "POST", f"{MAPPINGS}/{mapping['id']}/runs", tenant.tokens[role], options)
     assert status == 201, task
-    drain(task_aws)
+    drain(task_aws, context)
     return row(task["id"])
+
+
+def near_deadline(function_name: str) -> LocalContext:
+    return LocalContext(function_name, timeout_seconds=0)  # every read of submissions ends an invocation
 
 
 def exports(client, tenant, mapping: dict, role: str = "viewer") -> dict[int, dict]:
@@ -165,6 +173,22 @@ def exports(client, tenant, mapping: dict, role: str = "viewer") -> dict[int, di
 
 def counts(name="cases", deaths=None, remarks=None) -> dict:
     return {"counts": {"cases": name, "deaths": deaths}, "remarks": remarks}
+
+
+@pytest.mark.parametrize(
+    ("raw", "period_type", "expected"),
+    [("202401", "MONTH", "202401"), ("2024-01", None, "202401"), ("2024W05", "WEEK", "2024W5"),
+     ("2024-W5", None, "2024W5"), ("2024Q3", "QUARTER", "2024Q3"), ("2024S2", None, "2024S2"),
+     ("2024", "YEAR", "2024"), ("2024-02-29", "DAY", "20240229"), ("20230229", None, "not a real day"),
+     ("2024W54", None, "not a real week"), ("202413", None, "not a real month"),
+     ("2024Q1", "MONTH", "QUARTER"), ("", None, "has no period"),
+     ("Jan 2024", None, "not a period DHIS2 knows")],
+)  # fmt: skip
+def test_periods_become_dhis2_iso_periods(raw, period_type, expected):
+    try:
+        assert dhis2_period(raw, period_type) == expected
+    except PeriodProblem as problem:
+        assert expected in str(problem)
 
 
 def test_a_mapping_is_checked_against_its_form(client, alpha, world):
@@ -217,7 +241,7 @@ def test_submissions_reach_dhis2_as_data_values_and_a_second_run_sends_nothing(
     rejected = submit(alpha, world, "Kenema", "202406", counts("8"), "REJECTED")
 
     task = run(client, task_aws, alpha, mapping)
-    assert task["status"] == "SUCCESS", task["error"]
+    assert task["status"] == "SUCCESS", task
     default = DEFAULT_COMBO
     assert store.values == {
         (CASES, "202402", KAIMA, default, default): "12",
@@ -248,6 +272,7 @@ def test_submissions_reach_dhis2_as_data_values_and_a_second_run_sends_nothing(
     assert "has no DHIS2 uid" in reasons[no_uid] and reasons[no_unit] == "the submission has no org unit"
     assert "QUARTER period" in reasons[quarter] and reasons[empty] == "no mapped question is answered"
 
+    assert PASSWORD not in json.dumps(task, default=str)  # the task row: params, result, progress
     posted = len(store.received)
     again = run(client, task_aws, alpha, mapping)["result"]
     assert len(store.received) == posted and again["requests"] == 0  # nothing new: nothing sent
@@ -270,6 +295,7 @@ def test_2_36_answers_at_the_root_and_conflicts_without_indexes(
 ):
     dhis2.version = "2.36.13"
     monkeypatch.setattr(data_export, "VALUES_PER_REQUEST", 3)  # batches of at most 3 values
+    monkeypatch.setattr(data_export, "SUBMISSIONS_PER_READ", 2)  # and a new invocation after each read
     store, mapping = store_of(dhis2), world["mapping"]
     ok = submit(alpha, world, "Kaima", "202402", counts("1", "2"))
     closed = submit(alpha, world, "Kenema", "202401", counts("3"))
@@ -281,8 +307,9 @@ def test_2_36_answers_at_the_root_and_conflicts_without_indexes(
     assert store.values == {} and exports(client, alpha, mapping) == {}  # DHIS2 and our statuses untouched
     assert all(r["query"]["dryRun"] == ["true"] for r in store.received)
 
-    task = run(client, task_aws, alpha, mapping)
+    task = run(client, task_aws, alpha, mapping, context=near_deadline)
     result = task["result"]
+    assert task["status"] == "SUCCESS", task
     assert result["requests"] == 2 and [len(r["body"]["dataValues"]) for r in store.received[-2:]] == [3, 2]
     assert set(store.values) == {(CASES, "202402", KAIMA, DEFAULT_COMBO, DEFAULT_COMBO),
                                  (DEATHS, "202402", KAIMA, UNDER_5, DEFAULT_COMBO)}  # fmt: skip

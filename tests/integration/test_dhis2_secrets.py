@@ -5,7 +5,8 @@ The test is generic on purpose, so that it covers what lands after it: it reads 
 schema whole (each row as text), every S3 object of the task buckets, every log record (formatted
 as the Lambdas write them, extras included), every answer it received. It creates, patches, checks
 (right and wrong credentials) and lists connections, runs every DHIS2 task it finds mounted that a
-connection and a data source are enough to start (a tree import, then a sync), and reads every
+connection and a data source are enough to start (a tree import, then a sync), pushes a renamed
+unit back if pushes are mounted, and reads every
 mounted GET under /api/dhis2 that needs at most a connection id. A self-check proves the needles are
 findable: Secrets Manager holds them."""
 
@@ -126,6 +127,17 @@ def test_no_dhis2_secret_is_stored_logged_answered_or_written(client, task_aws, 
             )
             drain(task_aws)
             ran.append(what)
+    _, runs = api("GET", f"/api/dhis2/connections/{by_token['id']}/runs", admin)
+    made = [r["version_id"] for r in (runs or {}).get("results", []) if r.get("version_id")]
+    if mounted("POST", "pushes") and made:  # a renamed unit pushed back: the push task and its report
+        _, copied = api("POST", f"/api/versions/{min(made)}/copy", admin, {"description": "edits"}, 201)
+        drain(task_aws)
+        version = copied["version"]["id"]
+        _, units = api("GET", f"/api/orgunits?version={version}&limit=1", admin, None, 200)
+        api("PATCH", f"/api/orgunits/{units['results'][0]['id']}", admin, {"name": "Renamed, to push"}, 200)
+        api("POST", f"/api/dhis2/connections/{by_token['id']}/pushes", editor, {"version_id": version}, 201)
+        drain(task_aws)
+        ran.append("pushes")
     for op in MOUNTED:
         if op.method == "GET" and op.path.startswith("/api/dhis2") and set(op.path_ids) <= {"connection_id"}:
             api("GET", op.path.replace("{connection_id}", str(by_token["id"])), admin, None, 200)
@@ -140,6 +152,7 @@ def test_no_dhis2_secret_is_stored_logged_answered_or_written(client, task_aws, 
     assert found == {"tables": [], "artifacts": [], "logs": [], "answers": []}
     assert records.lines and len(api.answers) >= 9 and (not mounted("POST", "imports") or "imports" in ran)
     assert _tasks_ran() >= len(ran)
+    assert "pushes" not in ran or any(r["method"] == "POST" for r in standin.requests)
     assert _in_secrets_manager() == {PASSWORD, TOKEN}  # the needles are findable where they belong
 
 

@@ -27,6 +27,7 @@ import boto3
 import psycopg2
 
 from devstack.dhis2_standin import Dhis2StandIn, demo_standin
+from devstack.console import prepare as prepare_console
 from devstack.postgres import Cluster, port_in_use
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -264,6 +265,7 @@ def banner(cluster: Cluster, dhis2: Dhis2StandIn) -> None:
         f"""
 georegistry is running.
   API          {url}/api   (OpenAPI: {url}/api/openapi.json)
+  console      {url}/console/   ({prepare_console()}; log in as the demo user below)
   health       curl {url}/api/health
   demo login   {DEMO_EMAIL} / {DEMO_PASSWORD}
   try          TOKEN=$(curl -s -X POST {url}/api/auth/login -H 'Content-Type: application/json' \\

@@ -31,6 +31,7 @@ from chalicelib.handlers import (
     submissions_api,
     system_api,
     tasks_api,
+    tiles_api,
     workers,
 )
 from chalicelib.platform import config, observability
@@ -45,6 +46,7 @@ http.mount(
     sources_api,
     classification_api,
     orgunits_api,
+    tiles_api,
     imports_api,
     change_requests_api,
     mobile_api,

@@ -50,6 +50,7 @@ def mount(app: Chalice, *modules) -> None:
             _route(app, op)
             MOUNTED.append(op)
     raw_types = {kind for op in MOUNTED for kind in op.raw} - TEXT_ANSWERS
+    raw_types |= {op.produces for op in MOUNTED} - TEXT_ANSWERS - {JSON}  # answers in bytes (tiles)
     # API Gateway passes these bodies untouched (base64) only if the API lists them as binary.
     app.api.binary_types.extend(sorted(raw_types - set(app.api.binary_types)))
     app.register_middleware(_chalice_errors_in_our_shape, "http")

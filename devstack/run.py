@@ -26,8 +26,8 @@ from pathlib import Path
 import boto3
 import psycopg2
 
-from devstack.dhis2_standin import Dhis2StandIn, demo_standin
 from devstack.console import prepare as prepare_console
+from devstack.dhis2_standin import Dhis2StandIn, demo_standin
 from devstack.postgres import Cluster, port_in_use
 
 ROOT = Path(__file__).resolve().parents[1]

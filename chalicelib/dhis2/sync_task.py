@@ -12,7 +12,7 @@ sync leaves no version. Without an earlier run, a sync is a whole import.
 """
 
 from chalicelib.dhis2 import sync_diff, sync_sql, tree_fetch, tree_import
-from chalicelib.dhis2.tree_units import feature, record
+from chalicelib.dhis2.tree_units import feature, namespace_of, record
 from chalicelib.identity import authentication
 from chalicelib.imports import import_task, tree_plan, unit_loader_sql
 from chalicelib.imports.unit_model import Package, ProblemList
@@ -94,8 +94,10 @@ def _changed_units(ctx: TaskContext, client, ref: tree_fetch.Reference, base: in
         for page in tree_fetch.unit_pages(client, filters=(f"id:in:[{ids}]",)):
             records |= {r[0]: r for r in map(record, page.items)}
     problems: list = []
+    namespace = namespace_of(client.base_url)  # a new unit's uuid, as a whole import would give it
     features = [
-        feature(row, r, ref.type_names, ref.groups, problems) for row, r in enumerate(records.values(), 1)
+        feature(row, r, ref.type_names, ref.groups, problems, namespace)
+        for row, r in enumerate(records.values(), 1)
     ]
     for problem in problems:
         ctx.log(f"{problem.ref}: {problem.field} {problem.message}", "WARNING")

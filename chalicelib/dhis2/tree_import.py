@@ -107,7 +107,8 @@ def run_import(ctx: TaskContext) -> dict | Continue:
             if going_on is not None:
                 return going_on
             ref = tree_fetch.reference(client)
-        result = write_tree(ctx, spool, ref, cursor["server_started"])
+        namespace = tree_fetch.tree_units.namespace_of(client.base_url)
+        result = write_tree(ctx, spool, ref, cursor["server_started"], namespace)
     finally:
         spool.close()
     sync_sql.drop_pages(ctx.cur, ctx.task["id"])
@@ -126,7 +127,9 @@ def _fetch(ctx: TaskContext, client, spool: Spool, cursor: dict) -> Continue | N
     return None
 
 
-def write_tree(ctx: TaskContext, spool: Spool, ref: tree_fetch.Reference, server_started: str) -> dict:
+def write_tree(
+    ctx: TaskContext, spool: Spool, ref: tree_fetch.Reference, server_started: str, namespace: bytes
+) -> dict:
     """The spooled units into a new version (import_writer), with groups and group sets."""
     account_id, params = ctx.task["account_id"], ctx.params
     principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
@@ -139,7 +142,7 @@ def write_tree(ctx: TaskContext, spool: Spool, ref: tree_fetch.Reference, server
         package,
         levels,
         spool.count,
-        lambda: spool.features(keep, ref.type_names, ref.groups, package.problems),
+        lambda: spool.features(keep, ref.type_names, ref.groups, package.problems, namespace),
         frozenset(spool.parents),
         streamed=True,
     )

@@ -82,16 +82,20 @@ class Spool:
         return keep
 
     def features(
-        self, keep: numpy.ndarray, type_names: dict[int, str], groups: dict[str, str], problems: list
+        self,
+        keep: numpy.ndarray,
+        type_names: dict[int, str],
+        groups: dict[str, str],
+        problems: list,
+        namespace: bytes,
     ) -> Iterator[Feature]:
         """The spooled units as Features (repeats skipped), read again from the file."""
         self._file.seek(0)
         row = 0
         for records in _file_frames(self._file):
-            for fields in records:
-                row += 1
-                if keep[row - 1]:
-                    yield tree_units.feature(row, tuple(fields), type_names, groups, problems)
+            kept = [(row + n, fields) for n, fields in enumerate(records, 1) if keep[row + n - 1]]
+            row += len(records)
+            yield from tree_units.features(kept, type_names, groups, problems, namespace)
 
 
 def _frames(data: memoryview) -> Iterator[list]:

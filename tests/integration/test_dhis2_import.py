@@ -3,6 +3,7 @@ exact) and generated units, in pages that repeat an item, 2.36 and 2.38 shapes, 
 a task continued across invocations; 429/503 retried; a DHIS2 that dies mid-import leaves nothing."""
 
 import json
+import uuid
 
 import pytest
 
@@ -139,6 +140,13 @@ def test_a_tree_imports_whole_with_its_levels_groups_sets_and_strange_geometries
             cur, "SELECT description FROM source_versions WHERE id = %(v)s", {"v": result["version_id"]}
         )
         assert version["description"].startswith("DHIS2 import (")
+        chp_uuid = db.one(
+            cur,
+            "SELECT uuid::text FROM org_units WHERE version_id = %(v)s AND source_ref = %(r)s",
+            {"v": result["version_id"], "r": "LOpWauwwghf"},
+        )["uuid"]
+    # the same uuid in every import of this DHIS2: a name-based uuid of its URL and the uid
+    assert chp_uuid == str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, dhis2.url), "LOpWauwwghf"))
     status, runs, _ = call(
         client,
         "GET",

@@ -198,7 +198,7 @@ def _read(response, path: str, is_post: bool) -> tuple[int, dict]:
         raise _Retry(failure, _retry_after(response.headers.get("Retry-After")) if status == 429 else None)
     if status == 401:
         raise Dhis2Failure("wrong_credentials", "DHIS2 refused the credentials (wrong credentials)", 401)
-    if status == 404 or (body is None and status < 500):
+    if status == 404 or (body is None and status < 400):  # a web page or a proxy's, not DHIS2's API
         what = "answered 404" if status == 404 else "did not answer JSON"
         raise Dhis2Failure("not_dhis2", f"{path} {what}: not a DHIS2 URL", status)
     if status >= 500:

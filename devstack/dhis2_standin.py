@@ -257,11 +257,11 @@ class Dhis2StandIn:
         return 200, {"pager": pager, key: [project(o, fields, self.index) for o in items]}
 
 
-def demo_standin(units: int = DEMO_UNITS) -> Dhis2StandIn:
+def demo_standin(units: int = DEMO_UNITS, version: str = "2.38.4") -> Dhis2StandIn:
     """`make run`'s DHIS2: Iaso's real units (strange geometries included) beside a generated
     country, DHIS2's demo user (admin / district) and a fixed personal access token."""
     tree = merge(load_fixture_tree(), generated_tree(units))
-    return Dhis2StandIn(*tree, username="admin", password="district", token=DEMO_TOKEN)
+    return Dhis2StandIn(*tree, version=version, username="admin", password="district", token=DEMO_TOKEN)
 
 
 def _flat(query: dict[str, list[str]]) -> dict[str, list[str] | str]:

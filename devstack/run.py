@@ -7,7 +7,8 @@ that feeds the local queues to the same handlers the SQS Lambdas run; beside the
 this started.
 
 Ports and the state directory can be moved with GEOREGISTRY_API_PORT, GEOREGISTRY_PG_PORT,
-GEOREGISTRY_MOTO_PORT, GEOREGISTRY_DHIS2_PORT and GEOREGISTRY_LOCAL_DIR.
+GEOREGISTRY_MOTO_PORT, GEOREGISTRY_DHIS2_PORT and GEOREGISTRY_LOCAL_DIR; GEOREGISTRY_DHIS2_VERSION
+picks the stand-in's DHIS2 version (2.38.4; 2.36.13 for the older answer shapes).
 """
 
 import json
@@ -36,6 +37,7 @@ API_PORT = int(os.environ.get("GEOREGISTRY_API_PORT", "8000"))
 PG_PORT = int(os.environ.get("GEOREGISTRY_PG_PORT", "54329"))
 MOTO_PORT = int(os.environ.get("GEOREGISTRY_MOTO_PORT", "5005"))
 DHIS2_PORT = int(os.environ.get("GEOREGISTRY_DHIS2_PORT", "8081"))
+DHIS2_VERSION = os.environ.get("GEOREGISTRY_DHIS2_VERSION", "2.38.4")  # 2.36.x: the older answer shapes
 REGION = "eu-west-1"
 COLLECT_KEY_IN_PATH = re.compile(rb"/key/[^/\s]+/")
 JSON_HEADER = "-H 'Content-Type: application/json'"
@@ -236,9 +238,9 @@ def operator_environment() -> str:
 def start_dhis2() -> Dhis2StandIn:
     """On its port, or (that port taken) on any free one: the banner says where; it is only a demo."""
     if not port_in_use(DHIS2_PORT):
-        return demo_standin().start(DHIS2_PORT)
+        return demo_standin(version=DHIS2_VERSION).start(DHIS2_PORT)
     say(f"port {DHIS2_PORT} is in use: the DHIS2 stand-in takes a free one (GEOREGISTRY_DHIS2_PORT sets it)")
-    return demo_standin().start()
+    return demo_standin(version=DHIS2_VERSION).start()
 
 
 def dhis2_banner(dhis2: Dhis2StandIn) -> str:
@@ -246,9 +248,10 @@ def dhis2_banner(dhis2: Dhis2StandIn) -> str:
     url, auth, json_in = f"http://127.0.0.1:{API_PORT}", '-H "Authorization: Bearer $TOKEN"', JSON_HEADER
     connection = {"name": "DHIS2 stand-in", "base_url": dhis2.url, "auth_kind": "basic"}
     connection |= {"username": dhis2.username, "password": dhis2.password}
+    token = f", or the token {dhis2.token}" if dhis2.minor >= 37 else " (no tokens before DHIS2 2.37)"
     return f"""
   DHIS2        stand-in {dhis2.url}/api (DHIS2 {dhis2.version}, {len(dhis2.tree.units)} units)
-               user {dhis2.username} / {dhis2.password}, or the token {dhis2.token}
+               user {dhis2.username} / {dhis2.password}{token}
   connect it   CONN=$(curl -s -X POST {url}/api/dhis2/connections {auth} {json_in} \\
                  -d '{json.dumps(connection)}' | {READ_ID})
                curl -s -X POST {url}/api/dhis2/connections/$CONN/check {auth}

@@ -146,7 +146,9 @@ class Dhis2StandIn:
         self._server = _Server(("127.0.0.1", port or free_port()), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="dhis2-standin", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="dhis2-standin", daemon=True
+        )  # a short poll: stop() waits for it, and tests start and stop many stand-ins
         self._thread.start()
         return self
 

@@ -6,6 +6,7 @@ console/dist, and index.html for any other path there (the console routes in the
 other request goes to the API as before, so the console and the API share one origin.
 """
 
+import fcntl
 import mimetypes
 import shutil
 import subprocess
@@ -40,9 +41,13 @@ def ensure_built(dist: Path = DIST) -> str:
     if not (CONSOLE / "node_modules" / "esbuild").exists():
         raise ConsoleUnavailable("console/node_modules is missing (`make setup` runs npm ci)")
     build = [node, str(CONSOLE / "build.mjs")]
-    if (dist / "index.html").exists() and subprocess.run([*build, "--check"], cwd=CONSOLE).returncode == 0:
-        return "up to date"
-    done = subprocess.run(build, cwd=CONSOLE, capture_output=True, text=True)
+    # One build at a time: the test workers each ask, and a build empties dist/ first.
+    with open(CONSOLE / "node_modules" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = subprocess.run([*build, "--check"], cwd=CONSOLE).returncode == 0
+        if current and (dist / "index.html").exists():
+            return "up to date"
+        done = subprocess.run(build, cwd=CONSOLE, capture_output=True, text=True)
     if done.returncode != 0:
         raise ConsoleUnavailable(f"its build failed: {done.stderr.strip()[-2000:]}")
     return "built"

@@ -1,0 +1,38 @@
+"""How the local stack serves the console beside the API (devstack/console.py): no browser needed."""
+
+import http.client
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.e2e, pytest.mark.commits]
+
+
+def test_the_console_is_served_beside_the_api_with_its_headers(console):
+    page = requests.get(f"{console.url}/console/", timeout=10)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.headers["Cache-Control"] == "no-cache"  # so that a new build is found at once
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    script = re.search(r'src="(assets/app-[^"]+\.js)"', page.text).group(1)
+
+    asset = requests.get(f"{console.url}/console/{script}", timeout=10)
+    assert asset.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert "immutable" in asset.headers["Cache-Control"]  # its name changes with its content
+
+    for route in ("/console", "/console/tasks/12", "/console/assets/missing.js"):
+        assert requests.get(f"{console.url}{route}", timeout=10).text == page.text  # routed in the browser
+    assert raw_get(console.url, "/console/../../app.py") == page.text  # not a file outside dist/
+    assert requests.get(f"{console.url}/api/health", timeout=10).json()["status"] == "ok"
+
+
+def raw_get(url: str, path: str) -> str:
+    """GET with the path as given: requests would resolve its ../ before sending it."""
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()

@@ -227,3 +227,16 @@ def test_make_targets_run_the_infra_scripts_for_the_stage(target, script):
     result = subprocess.run(["make", "-n", target, "STAGE=prod"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"{script} prod" in result.stdout.splitlines()
+
+
+def test_the_lambdas_reach_dhis2_through_a_nat_gateway_unless_egress_is_turned_off(base):
+    egress = {"InternetGateway", "PublicSubnet", "NatGateway", "PrivateDefaultRoute", "LambdaHttpEgress"}
+    for name in egress:
+        assert base["Resources"][name]["Condition"] == "HasInternetEgress", name
+    route = base["Resources"]["PrivateDefaultRoute"]["Properties"]
+    assert (
+        route["RouteTableId"] == {"Ref": "PrivateRouteTable"} and route["DestinationCidrBlock"] == "0.0.0.0/0"
+    )
+    assert route["NatGatewayId"] == {"Ref": "NatGateway"}
+    assert base["Resources"]["NatGateway"]["Properties"]["SubnetId"] == {"Ref": "PublicSubnet"}
+    assert base["Parameters"]["InternetEgress"]["AllowedValues"] == ["true", "false"]

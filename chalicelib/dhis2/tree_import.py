@@ -1,10 +1,11 @@
 """Importing a DHIS2 org-unit tree into a new version of a data source, as a task.
 
-The units come page by page (a page is a unit of progress) into a local spool (tree_spool: memory
-stays flat); near the Lambda's deadline the pages fetched so far are stored with the task's cursor
-(dhis2_fetched_pages, committed with the Continue) and the next invocation goes on from the next
-page. Once every page is in, the registry's own import writer (imports.import_writer) places each
-unit as soon as its parent is placed and copies the units into the new version's partition, in the
+The units come level by level, page by page (a page is a unit of progress), into a local spool
+(tree_spool: memory stays flat); near the Lambda's deadline the pages fetched so far are stored with
+the task's cursor (dhis2_fetched_pages, committed with the Continue) and the next invocation goes on
+from the next page. Parents come before their children this way (a unit is placed through its `path`
+whatever the order). Once every page is in, the registry's own import writer (imports.import_writer)
+places each unit as soon as its parent is placed and copies the units into the new version's partition, in the
 task's one transaction, together with its types, groups and group sets: a failed or killed import
 leaves no version, and a retried one starts again from its last committed page, duplicating nothing.
 """
@@ -26,6 +27,7 @@ from chalicelib.tasks.engine import Continue, TaskContext, TaskInputError, task
 
 KIND = "dhis2.import"
 REPORTED = 20
+MAX_LEVELS = 50  # DHIS2 trees have a handful; more means a server that ignores the level filter
 
 
 def check_launch(cur, principal: Principal, connection_id: int, data_source_id: int) -> dict:
@@ -98,7 +100,12 @@ def run_import(ctx: TaskContext) -> dict | Continue:
     spool = Spool()
     try:
         with tree_fetch.failures_explained():
-            cursor = ctx.cursor or {"page": 1, "stored": 0, "server_started": tree_fetch.server_time(client)}
+            cursor = ctx.cursor or {
+                "level": 1,
+                "page": 1,
+                "stored": 0,
+                "server_started": tree_fetch.server_time(client),
+            }
             if ctx.cursor is None:
                 sync_sql.drop_abandoned_pages(ctx.cur, ctx.task["account_id"])
             for chunk in sync_sql.stored_pages(ctx.cur, ctx.task["id"]):
@@ -117,14 +124,24 @@ def run_import(ctx: TaskContext) -> dict | Continue:
 
 
 def _fetch(ctx: TaskContext, client, spool: Spool, cursor: dict) -> Continue | None:
-    """Every page from the cursor's; near the deadline, the new pages stored and a Continue."""
-    for page in tree_fetch.unit_pages(client, cursor["page"]):
-        spool.add_page(page.items)
-        ctx.progress(page.number, page.page_count + 1, f"page {page.number} of {page.page_count}")
-        if page.number < page.page_count and ctx.deadline_near():
-            sync_sql.store_pages(ctx.cur, ctx.task["id"], cursor["stored"], spool.take_new())
-            return Continue(cursor | {"page": page.number + 1, "stored": cursor["stored"] + 1})
-    return None
+    """Every level from the cursor's, each page by page (parents before children: the writer then
+    holds no unit back waiting for its parent); near the deadline, the new pages stored and a Continue."""
+    level, number = cursor["level"], cursor["page"]
+    while level <= MAX_LEVELS:
+        page = None
+        for page in tree_fetch.unit_pages(client, number, (f"level:eq:{level}",)):
+            spool.add_page(page.items)
+            ctx.progress(spool.count, None, f"level {level}, page {page.number} of {page.page_count}")
+            if page.total and ctx.deadline_near():
+                going_on = (level, page.number + 1) if page.number < page.page_count else (level + 1, 1)
+                sync_sql.store_pages(ctx.cur, ctx.task["id"], cursor["stored"], spool.take_new())
+                return Continue(
+                    cursor | {"level": going_on[0], "page": going_on[1], "stored": cursor["stored"] + 1}
+                )
+        if page is None or not page.total:
+            return None  # the first empty level: the tree ends above it
+        level, number = level + 1, 1
+    raise TaskInputError(f"DHIS2 answered units at every level up to {MAX_LEVELS}: it ignores `filter`?")
 
 
 def write_tree(

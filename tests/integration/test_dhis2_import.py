@@ -19,7 +19,9 @@ pytestmark = pytest.mark.commits  # tasks report progress on a second connection
 
 USER, PASSWORD, TOKEN = "admin", "district-Import-1", "d2pat_ImportTestToken00000000000000000001"
 TREE = merge(load_fixture_tree(), generated_tree(240))
-PAGE = 50  # several pages of the 258 units
+PAGE = 50  # several pages of the 261 units
+LEVELS = [sum(u["level"] == level for u in TREE.units) for level in (1, 2, 3, 4)]
+PAGES = [-(-count // PAGE) for count in LEVELS]  # pages of each level: fetched level by level
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +102,7 @@ def test_a_tree_imports_whole_with_its_levels_groups_sets_and_strange_geometries
     done = run(client, task_aws, alpha, connect(client, alpha, dhis2.url), source)
     assert done["status"] == "SUCCESS", done["error_message"]
     result = done["result"]
-    assert result["created"] == len(TREE.units) and result["repeated"] == -(-len(TREE.units) // PAGE) - 1
+    assert result["created"] == len(TREE.units) and result["repeated"] == sum(PAGES) - len(PAGES)
     assert (result["errors"], result["groups"], result["group_sets"]) == (0, 7, 2)
     got = units(result["version_id"])
     assert len(got) == len(TREE.units)
@@ -169,11 +171,18 @@ def test_2_36_with_basic_auth_near_the_deadline_continues_from_its_page(client, 
 
     done = run(client, task_aws, alpha, connect(client, alpha, dhis2.url, "basic"), source, short_lived)
     assert done["status"] == "SUCCESS", done["error_message"]
-    pages = -(-len(TREE.units) // PAGE)
-    assert done["result"]["created"] == len(TREE.units) and done["attempts"] == pages  # an invocation a page
-    assert done["result"]["repeated"] == pages - 1  # repeats across invocations found too
-    asked = [r for r in dhis2.requests if r["path"] == "/api/organisationUnits" and "page" in r["query"]]
-    assert [int(r["query"]["page"][0]) for r in asked[-pages:]] == list(range(1, pages + 1))  # each once
+    # an invocation a page, and one that finds level 5 empty and writes
+    assert done["result"]["created"] == len(TREE.units) and done["attempts"] == sum(PAGES) + 1
+    assert done["result"]["repeated"] == sum(PAGES) - len(PAGES)  # repeats across invocations found too
+    asked = [
+        (r["query"]["filter"][0], int(r["query"]["page"][0]))
+        for r in dhis2.requests
+        if r["path"] == "/api/organisationUnits" and "page" in r["query"]
+    ]
+    wanted = [
+        (f"level:eq:{level}", n) for level, pages in enumerate([*PAGES, 1], 1) for n in range(1, pages + 1)
+    ]
+    assert asked[-len(wanted) :] == wanted  # each page once, level by level
     assert {r["auth"] for r in dhis2.requests[-5:]} == {"Basic"}
     assert counts("dhis2_fetched_pages") == 0  # the writing invocation deleted them
     assert len(units(done["result"]["version_id"])) == len(TREE.units)

@@ -25,6 +25,15 @@ def test_login_survives_a_reload_until_logout(page, console):
     page.reload()
     page.get_by_test_id("who").get_by_text("· shell").wait_for()
 
+    # A token the API no longer takes (revoked, say) ends the session with a word why.
+    page.evaluate("""() => {
+        const saved = JSON.parse(localStorage.getItem("georegistry.session"));
+        localStorage.setItem("georegistry.session", JSON.stringify({...saved, token: "revoked"}));
+    }""")
+    page.reload()
+    page.get_by_role("status").get_by_text("Your session has ended").wait_for()
+    log_in(page, tenant.admin_email)
+
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("status").get_by_text("You are logged out.").wait_for()
     page.reload()

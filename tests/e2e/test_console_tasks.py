@@ -32,21 +32,21 @@ def test_the_task_list_filters_by_whose_status_and_kind_and_pages(page, console)
     log_in(page, tenant.admin_email)
     page.get_by_role("link", name="Tasks").click()
     rows = page.locator("tbody tr")
-    page.get_by_role("link", name=f"#{mine[-1]['id']}").wait_for()
+    page.get_by_role("link", name=f"#{mine[-1]['id']}", exact=True).wait_for()
     assert rows.count() == 25
-    assert page.get_by_role("link", name=f"#{theirs['id']}").count() == 0
+    assert page.get_by_role("link", name=f"#{theirs['id']}", exact=True).count() == 0
     check_accessibility(page)
 
     page.get_by_role("button", name="Next page").click()
-    page.get_by_role("link", name=f"#{mine[0]['id']}").wait_for()
+    page.get_by_role("link", name=f"#{mine[0]['id']}", exact=True).wait_for()
     assert rows.count() == 1
     page.get_by_role("button", name="Previous page").click()
-    page.get_by_role("link", name=f"#{mine[-1]['id']}").wait_for()
+    page.get_by_role("link", name=f"#{mine[-1]['id']}", exact=True).wait_for()
 
     page.get_by_label("The account's").check()
-    page.get_by_role("link", name=f"#{theirs['id']}").wait_for()
+    page.get_by_role("link", name=f"#{theirs['id']}", exact=True).wait_for()
     page.get_by_label("Status").select_option("KILLED")
-    page.get_by_role("link", name=f"#{mine[-1]['id']}").wait_for(state="detached")
+    page.get_by_role("link", name=f"#{mine[-1]['id']}", exact=True).wait_for(state="detached")
     assert [link.inner_text() for link in page.locator("tbody a").all()] == [f"#{mine[0]['id']}"]
     assert "status=KILLED" in page.url  # the filtered list can be bookmarked
 
@@ -60,6 +60,12 @@ def test_a_demo_task_moves_to_done_on_its_page_without_a_reload(page, console, t
     tenant = console.tenant("watcher")
     log_in(page, tenant.admin_email)
     page.goto("/console/tasks")
+    page.get_by_label("Count to").fill("2000000")
+    page.get_by_role("button", name="Start demo task").click()
+    field_error = page.locator("#demo-n-error")  # the API's message, on the field it names
+    field_error.get_by_text("Field 'n'").wait_for()
+    assert page.get_by_label("Count to").get_attribute("aria-describedby") == "demo-n-error"
+    check_accessibility(page)
     page.get_by_label("Count to").fill("12")
     page.get_by_label("Seconds per step").fill("0.25")
     page.get_by_role("button", name="Start demo task").click()

@@ -1,35 +1,13 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
+import { Field, formLevel } from "../components/Field.jsx";
 import { saveToken } from "../session.js";
 import { t } from "../strings.js";
-
-function Field({ name, label, error, ...input }) {
-  const mine = error?.field === name;
-  return (
-    <div class="field">
-      <label for={`login-${name}`}>{label}</label>
-      <input
-        id={`login-${name}`}
-        name={name}
-        required
-        aria-invalid={mine ? "true" : undefined}
-        aria-describedby={mine ? `login-${name}-error` : undefined}
-        {...input}
-      />
-      {mine && (
-        <p class="field-error" id={`login-${name}-error`}>
-          {error.message}
-        </p>
-      )}
-    </div>
-  );
-}
 
 export function Login({ notice }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const heading = useRef(null);
   useEffect(() => {
     document.title = `${t("login.title")} · ${t("app.name")}`;
   }, []);
@@ -52,14 +30,24 @@ export function Login({ notice }) {
 
   return (
     <main id="main" class="login">
-      <h1 ref={heading}>{t("login.title")}</h1>
+      <h1>{t("login.title")}</h1>
       {notice && <p class="notice" role="status">{notice}</p>}
       <p>{t("login.intro")}</p>
-      {error && !error.field && <ErrorMessage error={error} />}
-      <form onSubmit={submit} noValidate={false}>
-        <Field name="email" label={t("login.email")} type="email" autoComplete="username" error={error} />
+      <ErrorMessage error={formLevel(error)} />
+      <form onSubmit={submit}>
         <Field
+          id="login-email"
+          name="email"
+          label={t("login.email")}
+          type="email"
+          autoComplete="username"
+          required
+          error={error}
+        />
+        <Field
+          id="login-password"
           name="password"
+          required
           label={t("login.password")}
           type="password"
           autoComplete="current-password"

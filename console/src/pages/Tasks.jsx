@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
+import { Field, formLevel } from "../components/Field.jsx";
 import { PagedList } from "../components/PagedList.jsx";
 import { Link, navigate, ROOT } from "../router.jsx";
 import { formatTime, t } from "../strings.js";
@@ -76,7 +77,7 @@ function DemoLauncher() {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     try {
-      const body = { n: Number(form.get("n")), sleep_seconds: Number(form.get("sleep")) };
+      const body = { n: Number(form.get("n")), sleep_seconds: Number(form.get("sleep_seconds")) };
       const task = await api("POST", "/api/tasks/demo", { body });
       navigate(`/tasks/${task.id}`);
     } catch (failure) {
@@ -87,16 +88,20 @@ function DemoLauncher() {
     <section class="demo" aria-labelledby="demo-title">
       <h2 id="demo-title">{t("tasks.demo.title")}</h2>
       <p>{t("tasks.demo.intro")}</p>
-      <ErrorMessage error={error} />
+      <ErrorMessage error={formLevel(error)} />
       <form onSubmit={start} class="inline-form">
-        <div class="field">
-          <label for="demo-n">{t("tasks.demo.n")}</label>
-          <input id="demo-n" name="n" type="number" min="1" max="1000000" defaultValue="20" />
-        </div>
-        <div class="field">
-          <label for="demo-sleep">{t("tasks.demo.sleep")}</label>
-          <input id="demo-sleep" name="sleep" type="number" min="0" max="10" step="0.05" defaultValue="0.2" />
-        </div>
+        {/* No max here: the API's own limit, and its message on the field, are the ones that count. */}
+        <Field id="demo-n" name="n" label={t("tasks.demo.n")} type="number" min="1" defaultValue="20" error={error} />
+        <Field
+          id="demo-sleep"
+          name="sleep_seconds"
+          label={t("tasks.demo.sleep")}
+          type="number"
+          min="0"
+          step="0.05"
+          defaultValue="0.2"
+          error={error}
+        />
         <button type="submit">{t("tasks.demo.start")}</button>
       </form>
     </section>

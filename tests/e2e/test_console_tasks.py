@@ -1,5 +1,6 @@
 """Tasks in the console, in a real browser: the list with its filters and pages, a demo task's
-progress bar moving to done without a reload, and killing a running task from its page."""
+progress bar moving to done without a reload, killing a running task from its page and running it
+again, and the list following its tasks until they end."""
 
 import os
 import re
@@ -120,11 +121,14 @@ def keep_screenshot(page) -> None:
         shutil.copyfile(ARTIFACTS / "console-task.png", README_SCREENSHOT)
 
 
-def test_a_running_task_is_killed_from_its_page(page, console, task_runner):
+def test_a_running_task_is_killed_from_its_page_and_run_again(page, console, task_runner):
     tenant = console.tenant("killer")
     task = console.api("POST", "/api/tasks/demo", tenant.tokens["admin"], {"n": 1000, "sleep_seconds": 0.05})
     log_in(page, tenant.admin_email)
-    page.goto(f"/console/tasks/{task['id']}")
+    page.goto("/console/tasks")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"#{task['id']}", exact=True))
+    row.get_by_text("Running").wait_for()
+    row.get_by_role("link").click()
     wait_for_status(page, "RUNNING")
     page.wait_for_function("Number(document.querySelector('[data-testid=progress-bar]').value) > 0")
     check_accessibility(page)
@@ -135,3 +139,13 @@ def test_a_running_task_is_killed_from_its_page(page, console, task_runner):
     page.get_by_role("button", name="Run again").wait_for()
     assert page.locator("main").get_attribute("data-polling") == "false"
     check_accessibility(page)
+
+    page.get_by_role("button", name="Run again").click()  # a new task, the same parameters
+    page.wait_for_url(re.compile(rf"/console/tasks/(?!{task['id']}$)\d+$"))
+    wait_for_status(page, "RUNNING")
+    again = int(page.url.rsplit("/", 1)[1])
+    page.get_by_role("link", name="All tasks").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"#{again}", exact=True))
+    row.get_by_text("Running").wait_for()
+    console.api("POST", f"/api/tasks/{again}/kill", tenant.tokens["admin"])  # elsewhere: a script
+    row.get_by_text("Killed").wait_for()  # the list reloads itself while a task on it runs

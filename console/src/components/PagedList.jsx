@@ -4,10 +4,21 @@ import { t } from "../strings.js";
 import { ErrorMessage } from "./ErrorMessage.jsx";
 
 // A table over one of the API's paged lists. The cursors already walked are kept so that
-// "Previous" goes back; a change of `query` or `refresh` reloads from the current page.
-export function PagedList({ path, query = {}, columns, caption, refresh, limit = 25, rowKey = (row) => row.id }) {
+// "Previous" goes back; a change of `query` or `refresh` reloads from the current page, and so
+// does `reloadAfter(rows)` milliseconds when it gives a number (rows still changing, say).
+export function PagedList({
+  path,
+  query = {},
+  columns,
+  caption,
+  refresh,
+  reloadAfter = () => null,
+  limit = 25,
+  rowKey = (row) => row.id,
+}) {
   const [cursors, setCursors] = useState([null]);
   const [state, setState] = useState({ rows: null, next: null, error: null });
+  const [round, setRound] = useState(0);
   const queryKey = JSON.stringify(query);
 
   useEffect(() => setCursors([null]), [path, queryKey]);
@@ -21,7 +32,14 @@ export function PagedList({ path, query = {}, columns, caption, refresh, limit =
     return () => {
       live = false;
     };
-  }, [path, queryKey, cursors, refresh]);
+  }, [path, queryKey, cursors, refresh, round]);
+
+  const delay = state.rows && !state.error ? reloadAfter(state.rows) : null;
+  useEffect(() => {
+    if (delay === null) return undefined;
+    const timer = setTimeout(() => setRound((n) => n + 1), delay);
+    return () => clearTimeout(timer);
+  }, [state, delay]);
 
   const { rows, next, error } = state;
   return (

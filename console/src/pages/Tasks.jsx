@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../api.js";
+import { api, TERMINAL } from "../api.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../components/Field.jsx";
 import { PagedList } from "../components/PagedList.jsx";
@@ -7,6 +7,7 @@ import { Link, navigate, ROOT } from "../router.jsx";
 import { formatTime, t } from "../strings.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "ERRORED", "KILLED"];
+const LIST_RELOAD_MS = 3000; // while a task on the page has not ended
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 export function StatusBadge({ status }) {
@@ -133,7 +134,13 @@ export function Tasks({ me, params }) {
     <main id="main">
       <h1>{t("tasks.title")}</h1>
       <Filters filters={filters} change={change} />
-      <PagedList path="/api/tasks" query={query} columns={columns} caption={t("tasks.caption")} />
+      <PagedList
+        path="/api/tasks"
+        query={query}
+        columns={columns}
+        caption={t("tasks.caption")}
+        reloadAfter={(tasks) => (tasks.some((task) => !TERMINAL.has(task.status)) ? LIST_RELOAD_MS : null)}
+      />
       {LOCAL_HOSTS.has(window.location.hostname) && <DemoLauncher />}
     </main>
   );

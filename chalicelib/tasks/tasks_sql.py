@@ -90,7 +90,7 @@ UPDATE tasks SET
     end_value = coalesce(%(end)s, end_value),
     progress_message = coalesce(%(message)s, progress_message),
     cursor = NULL, lease_until = NULL, error_message = NULL, error_traceback = NULL,
-    ended_at = now(), updated_at = now()
+    ended_at = clock_timestamp(), updated_at = clock_timestamp()  -- now() is when the work began
 WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s AND NOT should_be_killed
 RETURNING id
 """
@@ -114,7 +114,7 @@ UPDATE tasks SET
     error_message = %(message)s,
     error_traceback = %(traceback)s,
     artifacts = artifacts || %(artifacts)s,
-    lease_until = NULL, ended_at = now(), updated_at = now()
+    lease_until = NULL, ended_at = clock_timestamp(), updated_at = clock_timestamp()
 WHERE id = %(id)s AND status = 'RUNNING' AND attempts = %(attempt)s
 RETURNING id
 """

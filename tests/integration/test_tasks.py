@@ -3,6 +3,7 @@
 import dataclasses
 import functools
 import threading
+from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -54,6 +55,14 @@ def test_enqueue_run_and_read_the_result_artifact_and_logs(client, alpha, task_a
     assert artifact["size"] == 12 and artifact["content_type"] == "text/csv"
     _, logs, _ = call(client, "GET", f"/api/tasks/{created['id']}/logs", alpha.tokens["admin"])
     assert [line["message"] for line in logs["results"]] == ["counted to 5"]
+
+
+def test_a_tasks_end_is_when_it_ended_not_when_its_work_began(client, alpha, task_aws):
+    created = _launch_demo(client, alpha, n=2, sleep_seconds=0.3)
+    drain(task_aws)
+    _, shown, _ = call(client, "GET", f"/api/tasks/{created['id']}", alpha.tokens["admin"])
+    started, ended = (datetime.fromisoformat(shown[name]) for name in ("started_at", "ended_at"))
+    assert (ended - started).total_seconds() >= 0.5, shown  # two counts of 0.3 s each
 
 
 def test_artifact_links_are_presigned_expire_and_stay_in_the_accounts_prefix(client, alpha, task_aws):

@@ -87,6 +87,21 @@ def unit_pages(client: Dhis2Client, start_page: int = 1, filters: tuple[str, ...
     return client.pages("/api/organisationUnits", "organisationUnits", params, PAGE_SIZE, start_page)
 
 
+def tree_pages(client: Dhis2Client, level: int = 1, start_page: int = 1, max_levels: int = 50):
+    """(level, page) of the whole tree, level by level from `level` (parents before children), each
+    page by page; ends at the first empty level."""
+    while level <= max_levels:
+        page = None
+        for page in unit_pages(client, start_page, (f"level:eq:{level}",)):
+            yield level, page
+        if page is None or not page.total:
+            return
+        level, start_page = level + 1, 1
+    raise Dhis2Failure(
+        "refused", f"DHIS2 answered units at every level up to {max_levels}: it ignores `filter`?"
+    )
+
+
 def all_uids(client: Dhis2Client) -> set[str]:
     """Every unit's uid (one request, `paging=false`): what is not there was deleted."""
     body = client.get("/api/organisationUnits", {"fields": "id", "paging": "false"})

@@ -27,7 +27,6 @@ from chalicelib.tasks.engine import Continue, TaskContext, TaskInputError, task
 
 KIND = "dhis2.import"
 REPORTED = 20
-MAX_LEVELS = 50  # DHIS2 trees have a handful; more means a server that ignores the level filter
 
 
 def check_launch(cur, principal: Principal, connection_id: int, data_source_id: int) -> dict:
@@ -126,22 +125,16 @@ def run_import(ctx: TaskContext) -> dict | Continue:
 def _fetch(ctx: TaskContext, client, spool: Spool, cursor: dict) -> Continue | None:
     """Every level from the cursor's, each page by page (parents before children: the writer then
     holds no unit back waiting for its parent); near the deadline, the new pages stored and a Continue."""
-    level, number = cursor["level"], cursor["page"]
-    while level <= MAX_LEVELS:
-        page = None
-        for page in tree_fetch.unit_pages(client, number, (f"level:eq:{level}",)):
-            spool.add_page(page.items)
-            ctx.progress(spool.count, None, f"level {level}, page {page.number} of {page.page_count}")
-            if page.total and ctx.deadline_near():
-                going_on = (level, page.number + 1) if page.number < page.page_count else (level + 1, 1)
-                sync_sql.store_pages(ctx.cur, ctx.task["id"], cursor["stored"], spool.take_new())
-                return Continue(
-                    cursor | {"level": going_on[0], "page": going_on[1], "stored": cursor["stored"] + 1}
-                )
-        if page is None or not page.total:
-            return None  # the first empty level: the tree ends above it
-        level, number = level + 1, 1
-    raise TaskInputError(f"DHIS2 answered units at every level up to {MAX_LEVELS}: it ignores `filter`?")
+    for level, page in tree_fetch.tree_pages(client, cursor["level"], cursor["page"]):
+        spool.add_page(page.items)
+        ctx.progress(spool.count, None, f"level {level}, page {page.number} of {page.page_count}")
+        if page.total and ctx.deadline_near():
+            going_on = (level, page.number + 1) if page.number < page.page_count else (level + 1, 1)
+            sync_sql.store_pages(ctx.cur, ctx.task["id"], cursor["stored"], spool.take_new())
+            return Continue(
+                cursor | {"level": going_on[0], "page": going_on[1], "stored": cursor["stored"] + 1}
+            )
+    return None
 
 
 def write_tree(

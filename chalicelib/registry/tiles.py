@@ -90,18 +90,31 @@ def tile(cur, principal: Principal, at: Address, params: dict[str, str]) -> byte
 def settings(at: Address) -> dict:
     """The statement's tile parameters: where, and the sizes that follow from the zoom."""
     unit = 360 / (2**at.z * EXTENT)  # degrees of longitude per tile unit
-    # Mercator stretches latitude by 1/cos(lat): a unit measured in degrees of latitude shrinks by
-    # cos(lat), so the tolerance taken at the tile's centre keeps the error within a unit there.
-    n = math.pi * (1 - 2 * (at.y + 0.5) / 2**at.z)
-    latitude = math.atan(math.sinh(n))
+    margin = BUFFER / EXTENT
     return {
         "z": at.z,
         "x": at.x,
         "y": at.y,
-        "margin": BUFFER / EXTENT,
+        "west": _longitude(at.x - margin, at.z),
+        "east": _longitude(at.x + 1 + margin, at.z),
+        "north": _latitude(at.y - margin, at.z),
+        "south": _latitude(at.y + 1 + margin, at.z),
+        "centre_x": _longitude(at.x + 0.5, at.z),
+        "centre_y": _latitude(at.y + 0.5, at.z),
         "extent": EXTENT,
         "buffer": BUFFER,
-        "tolerance": unit * math.cos(latitude),
+        # Mercator stretches latitude by 1/cos(lat): a unit in degrees of latitude is cos(lat) of one
+        # in longitude, so the tolerance taken at the tile's centre keeps the error within a unit.
+        "tolerance": unit * math.cos(math.radians(_latitude(at.y + 0.5, at.z))),
         "min_size": unit * EXTENT / 256 * MIN_PIXELS,
         "points_max": POINTS_MAX,
     }
+
+
+def _longitude(x: float, z: int) -> float:
+    return x / 2**z * 360 - 180
+
+
+def _latitude(y: float, z: int) -> float:
+    """Of a row boundary of the zoom's grid (Web Mercator's inverse), in degrees."""
+    return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / 2**z))))

@@ -52,7 +52,7 @@ def get_tile(call: Call, query: tiles.TileFilters, z: Zoom, x: Column, y: Row) -
         "Cache-Control": f"private, max-age={MAX_AGE_SECONDS}",
         "Vary": "Authorization, Accept",
     }
-    if etag in _etags(call.request.headers.get("if-none-match")):
+    if _etags(call.request.headers.get("if-none-match")) & {etag, "*"}:
         return Response(body="", status_code=304, headers=headers)
     if not mvt:
         return Response(body="", status_code=204, headers=headers)

@@ -19,7 +19,7 @@ EXTENT = 4096  # tile units across a tile, the MVT default
 BUFFER = 64  # units drawn beyond each edge, so that lines and point symbols meet across tiles
 POINTS_MAX = 4_000  # more in one tile: an `overflow` feature instead (~60 bytes a point: ~240 KB)
 PRECOMPUTED_UNTIL = 7  # up to this zoom simplified_geom (0.0005°) is finer than one tile unit
-MIN_PIXELS = 1  # territories under a pixel (of a 256-pixel tile) across are left out
+MIN_PIXELS = 8  # territories under 8 pixels (of a 256-pixel tile) across are left out
 TILE_MAX_BYTES = 4 * 1024 * 1024  # base64 in Lambda's 6 MB response: 4 MiB is 5.6 MB
 
 

@@ -10,7 +10,10 @@ Territories are clipped in degrees to the tile (with its buffer) before anything
 country's outline costs the vertices inside the tile, not all of them; then simplified to one tile
 unit (the tolerance tippecanoe uses), projected, and encoded. At low zooms they start from
 `simplified_geom` (0.0005°, kept beside each territory): finer than a tile unit there, and far
-smaller. Territories under `min_size` degrees across are left out: invisible at this zoom.
+smaller. Territories under `min_size` degrees across (8 pixels, tiles.MIN_PIXELS) are left out:
+barely a shape at this zoom, they appear a zoom or two later, as maps show lower administrative
+levels from higher zooms (at zoom 6 over bench_registry's data, 1,576 health areas of 7 pixels made
+the tile 89 KB and 10 ms of work; without them it is 10 KB and 3 ms).
 """
 
 from chalicelib.platform.db import one

@@ -74,6 +74,8 @@ def test_a_tile_holds_the_territories_and_points_of_the_selection(client, alpha,
     # The list's filters select the same units on the map.
     regions = f"?type={tree['Region']},{tree['Country']}"
     assert unit_ids(client, token, tile_of(*DAKAR, 9), regions) == {tree["Sénégal"], tree["Dakar"]}
+    public = f"?group={tree['public']}"
+    assert unit_ids(client, token, tile_of(*DAKAR, 9), public) == {tree["Centre de Santé Pikine"]}
     below_dakar = f"?descendants_of={tree['Dakar']}&validation_status=VALID"
     assert unit_ids(client, token, tile_of(*DAKAR, 9), below_dakar) == {tree["Centre de Santé Pikine"]}
     # Far from any unit, and for a filter that matches nothing: an empty tile.
@@ -83,9 +85,11 @@ def test_a_tile_holds_the_territories_and_points_of_the_selection(client, alpha,
 
 def test_territories_are_simplified_and_small_ones_left_out_at_low_zoom(client, alpha, tree):
     token = alpha.tokens["admin"]
-    low = features(get_tile(client, token, tile_of(*DAKAR, 3))[1])
-    assert set(low["territories"]) == {"Sénégal", "Dakar", "Kédougou"}  # Pikine's 0.1°: under a pixel
+    # At zoom 5 a pixel is 0.044°: Pikine (0.1°) is under 8 of them, Dakar (0.5°) and Kédougou are not.
+    low = features(get_tile(client, token, tile_of(*DAKAR, 5))[1])
+    assert set(low["territories"]) == {"Sénégal", "Dakar", "Kédougou"}
     assert set(low["points"]) == {"Centre de Santé Pikine", "Poste de Santé Saraya"}
+    assert "Pikine" in features(get_tile(client, token, tile_of(*DAKAR, 7))[1])["territories"]
     decoded = mapbox_vector_tile.decode(get_tile(client, token, tile_of(*DAKAR, 3))[1])
     senegal = next(f for f in decoded["territories"]["features"] if f["properties"]["name"] == "Sénégal")
     assert senegal["geometry"]["type"] == "Polygon"
@@ -109,7 +113,7 @@ def test_tiles_are_cached_privately_with_a_strong_etag(client, alpha, tree):
 
 def test_a_crowded_tile_says_so_instead_of_its_points(client, alpha, tree, monkeypatch):
     monkeypatch.setattr(tiles, "POINTS_MAX", 1)
-    layers = features(get_tile(client, alpha.tokens["viewer"], tile_of(*DAKAR, 3))[1])
+    layers = features(get_tile(client, alpha.tokens["viewer"], tile_of(*DAKAR, 5))[1])
     assert "points" not in layers and "Sénégal" in layers["territories"]
     assert [f["properties"] for f in layers["overflow"]] == [{"layer": "points", "at_least": 2}]
 
@@ -133,7 +137,7 @@ def test_no_tile_holds_another_accounts_or_another_subtrees_units(client, alpha,
     restrict(client, alpha, "viewer", tree["Kédougou"])
     viewer = alpha.tokens["viewer"]
     assert unit_ids(client, viewer, tile_of(*DAKAR, 9)) == set()  # Dakar, and Sénégal above it, hidden
-    assert unit_ids(client, viewer, tile_of(*KEDOUGOU, 3)) == {
+    assert unit_ids(client, viewer, tile_of(*KEDOUGOU, 5)) == {
         tree["Kédougou"],
         tree["Poste de Santé Saraya"],
     }

@@ -15,7 +15,7 @@ from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, drain, row
 
-pytestmark = pytest.mark.commits  # tasks report progress on a second connection; imports COPY and ATTACH
+# Import tests are marked `commits`: tasks report progress on a second connection; imports COPY, ATTACH.
 
 USER, PASSWORD, TOKEN = "admin", "district-Import-1", "d2pat_ImportTestToken00000000000000000001"
 TREE = merge(load_fixture_tree(), generated_tree(240))
@@ -95,6 +95,7 @@ def artifact(task_aws, task: dict, name: str) -> dict:
     return json.loads(task_aws.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
 
 
+@pytest.mark.commits
 def test_a_tree_imports_whole_with_its_levels_groups_sets_and_strange_geometries(
     client, alpha, task_aws, dhis2
 ):
@@ -162,6 +163,7 @@ def test_a_tree_imports_whole_with_its_levels_groups_sets_and_strange_geometries
     )
 
 
+@pytest.mark.commits
 def test_2_36_with_basic_auth_near_the_deadline_continues_from_its_page(client, alpha, task_aws, dhis2):
     dhis2.version = "2.36.13"
     source = post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Old DHIS2"})
@@ -188,6 +190,7 @@ def test_2_36_with_basic_auth_near_the_deadline_continues_from_its_page(client, 
     assert len(units(done["result"]["version_id"])) == len(TREE.units)
 
 
+@pytest.mark.commits
 def test_429_and_503_are_retried_and_a_dhis2_that_dies_mid_import_leaves_nothing(
     client, alpha, task_aws, dhis2, monkeypatch
 ):
@@ -208,6 +211,7 @@ def test_429_and_503_are_retried_and_a_dhis2_that_dies_mid_import_leaves_nothing
     assert counts("dhis2_fetched_pages") == 0
 
 
+@pytest.mark.commits
 def test_a_wrong_credential_ends_errored_and_tenancy_holds(client, alpha, task_aws, dhis2):
     connection = connect(client, alpha, dhis2.url, "token")
     source = post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Tenancy"})
@@ -226,3 +230,78 @@ def test_a_wrong_credential_ends_errored_and_tenancy_holds(client, alpha, task_a
     finally:
         dhis2.token = TOKEN
     assert done["status"] == "ERRORED" and "wrong credentials" in done["error_message"]
+
+
+def test_what_a_unit_becomes_and_what_is_reported():
+    from chalicelib.dhis2.tree_units import features, namespace_of, record
+
+    units = [
+        {
+            "id": "pt",
+            "name": "Point",
+            "path": "/root/pt",
+            "level": 2,
+            "geometry": {"type": "Point", "coordinates": [1, 2]},
+            "openingDate": "2020-05-01T00:00:00.000",
+            "closedDate": "2019-01-01T00:00:00.000",
+        },
+        {
+            "id": "far",
+            "name": "Far",
+            "path": "/root/far",
+            "level": 2,
+            "geometry": {"type": "Point", "coordinates": [200, 2]},
+        },
+        {
+            "id": "line",
+            "name": "Line",
+            "path": "/root/line",
+            "level": 2,
+            "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]},
+        },
+        {
+            "id": "none",
+            "name": "",
+            "shortName": "No geometry",
+            "path": "/root/none",
+            "level": 2,
+            "featureType": "NONE",
+            "geometry": {"type": "Point", "coordinates": [1, 2]},
+            "openingDate": "not a date",
+        },
+        {
+            "id": "bow",
+            "name": "Bow tie",
+            "path": "/root/bow",
+            "level": 2,
+            "organisationUnitGroups": [{"id": "g1"}, {"id": "gone"}],
+            "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+        },
+    ]
+    problems: list = []
+    made = features(
+        [(n, list(record(u))) for n, u in enumerate(units, 1)],
+        {2: "District"},
+        {"g1": "G"},
+        problems,
+        namespace_of("https://dhis2.example.org/"),
+    )
+    point, far, line, none, bow = made
+    assert (point.parent_ref, point.depth, point.type_name, point.location.coords[0]) == (
+        "root",
+        1,
+        "District",
+        (1, 2),
+    )
+    assert point.opening_date is None and str(point.closed_date) == "2019-01-01"  # closing wins, reported
+    assert far.location is None and line.location is None and line.territory is None
+    assert none.location is None and none.name == "No geometry" and none.opening_date is None
+    assert bow.territory.is_valid and bow.territory.area == pytest.approx(0.5) and bow.group_refs == ["g1"]
+    assert {(p.ref, p.field, p.fatal) for p in problems} == {
+        ("pt", "openingDate", False),
+        ("far", "geometry", False),
+        ("line", "geometry", False),
+        ("none", "openingDate", False),
+        ("bow", "geometry", False),
+    }
+    assert point.uuid == str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, "https://dhis2.example.org"), "pt"))

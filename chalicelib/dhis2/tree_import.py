@@ -114,7 +114,7 @@ def run_import(ctx: TaskContext) -> dict | Continue:
                 return going_on
             ref = tree_fetch.reference(client)
         namespace = tree_fetch.tree_units.namespace_of(client.base_url)
-        result = write_tree(ctx, spool, ref, cursor["server_started"], namespace)
+        result = write_tree(ctx, spool, ref, cursor, namespace)
     finally:
         spool.close()
     sync_sql.drop_pages(ctx.cur, ctx.task["id"])
@@ -127,6 +127,8 @@ def _fetch(ctx: TaskContext, client, spool: Spool, cursor: dict) -> Continue | N
     holds no unit back waiting for its parent); near the deadline, the new pages stored and a Continue."""
     for level, page in tree_fetch.tree_pages(client, cursor["level"], cursor["page"]):
         spool.add_page(page.items)
+        if page.number == 1:  # what DHIS2 says the level holds, to check the pages against
+            cursor["expected"] = cursor.get("expected", 0) + page.total
         ctx.progress(spool.count, None, f"level {level}, page {page.number} of {page.page_count}")
         if page.total and ctx.deadline_near():
             going_on = (level, page.number + 1) if page.number < page.page_count else (level + 1, 1)
@@ -138,10 +140,10 @@ def _fetch(ctx: TaskContext, client, spool: Spool, cursor: dict) -> Continue | N
 
 
 def write_tree(
-    ctx: TaskContext, spool: Spool, ref: tree_fetch.Reference, server_started: str, namespace: bytes
+    ctx: TaskContext, spool: Spool, ref: tree_fetch.Reference, cursor: dict, namespace: bytes
 ) -> dict:
     """The spooled units into a new version (import_writer), with groups and group sets."""
-    account_id, params = ctx.task["account_id"], ctx.params
+    account_id, params, server_started = ctx.task["account_id"], ctx.params, cursor["server_started"]
     principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
     package = Package(groups=ref.groups, problems=ProblemList())
     keep = spool.first_of_each_uid()
@@ -168,6 +170,10 @@ def write_tree(
     found = package.problems + found
     errors = [p for p in found if p.fatal]
     report = {"errors": [_shown(p) for p in errors], "warnings": [_shown(p) for p in found if not p.fatal]}
+    missed = max(0, cursor.get("expected", 0) - int(keep.sum()))
+    if missed:  # DHIS2's paging can skip items as it repeats others, or the tree changed meanwhile
+        message = f"DHIS2 counted {cursor['expected']} units, its pages held {int(keep.sum())}: run a sync"
+        report["warnings"].append({"uid": None, "row": None, "field": "pager.total", "message": message})
     if errors and not params.get("skip_invalid"):
         ctx.save_artifact("report.json", dumps(report), "application/json")
         raise TaskInputError(
@@ -185,6 +191,7 @@ def write_tree(
         "version_id": version_id,
         "created": counts["created"],
         "repeated": spool.count - int(keep.sum()),
+        "missed": missed,
         "errors": len(errors),
         "warnings": len(report["warnings"]),
         "groups": len(ref.groups),

@@ -15,6 +15,7 @@ import app as app_module
 from chalicelib.dhis2 import schedules_cron, tree_fetch
 from chalicelib.platform import db
 from devstack.dhis2_standin import Dhis2StandIn, generated_tree
+from devstack.worker import scheduled_event
 from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, drain, row
@@ -205,22 +206,8 @@ def test_a_sync_applies_exactly_dhis2s_changes_and_an_empty_delta_creates_nothin
     ]
 
 
-# What EventBridge sends a scheduled Lambda (a rule's event), as the app's trigger receives it.
-SCHEDULED_EVENT = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-12-07T17:46:00Z",
-    "region": "eu-west-1",
-    "resources": ["arn:aws:events:eu-west-1:123456789012:rule/georegistry-test-dhis2_schedules"],
-    "detail": {},
-}
-
-
 def fire() -> None:
-    app_module.dhis2_schedules(SCHEDULED_EVENT, None)
+    app_module.dhis2_schedules(scheduled_event("dhis2_schedules"), None)  # as EventBridge sends it
     db.close()  # a trigger's thread ends here: its connection with it
 
 

@@ -138,6 +138,13 @@ def test_a_tree_imports_whole_with_its_levels_groups_sets_and_strange_geometries
         == 5
     )
     report = artifact(task_aws, done, "report.json")
+    with db.transaction() as cur:  # the token is in Secrets Manager only: not in the task, its log, the run
+        kept = db.all_rows(
+            cur,
+            "SELECT t.*, l.message AS logged, r.* FROM tasks t LEFT JOIN task_logs l"
+            " ON l.task_id = t.id LEFT JOIN dhis2_runs r ON r.task_id = t.id",
+        )
+    assert TOKEN not in json.dumps([kept, report], default=str)
     assert report["errors"] == [] and report["result"]["version_id"] == result["version_id"]
     with db.transaction() as cur:
         version = db.one(

@@ -8,7 +8,8 @@ dry run): nothing to change → the run is recorded UNCHANGED and nothing is cre
 version is copied (registry/version_data_sql), the changes written by the import writer for existing
 versions (field by field, audited; moves recompute paths), the deleted units deleted, and the
 difference between the two versions is the diff artifact (sync_diff). One transaction: a failed
-sync leaves no version. Without an earlier run, a sync is a whole import.
+sync leaves no version. Without an earlier run, a sync is a whole import; with a delta over
+WHOLE_IMPORT_ABOVE units, too, followed by the same diff.
 """
 
 from chalicelib.dhis2 import sync_diff, sync_sql, tree_fetch, tree_import
@@ -24,17 +25,27 @@ from chalicelib.tasks.engine import TaskContext, TaskInputError, task
 
 KIND = "dhis2.sync"
 IDS_PER_REQUEST = 100
+# A delta this big is fetched as a whole import (which continues across invocations near the Lambda's
+# deadline), then compared with the version it would have changed; a smaller one fits one invocation.
+WHOLE_IMPORT_ABOVE = 20_000
 
 
 @task(KIND)
 def run_sync(ctx: TaskContext):
     params = ctx.params
     last = sync_sql.last_done(ctx.cur, params["connection_id"], params["data_source_id"])
-    if last is None or last["mirror_version_id"] is None or not last["server_started"]:
-        return tree_import.run_import(ctx)  # nothing to apply changes to: the whole tree
+    if (
+        ctx.cursor is not None
+        or last is None
+        or last["mirror_version_id"] is None
+        or not last["server_started"]
+    ):
+        return tree_import.run_import(ctx)  # nothing to apply changes to (or going on): the whole tree
     client = tree_fetch.client_of(ctx)
     base = last["mirror_version_id"]
     with tree_fetch.failures_explained():
+        if tree_fetch.changed_count(client, last["server_started"]) > WHOLE_IMPORT_ABOVE:
+            return tree_import.run_import(ctx, diff_against=base)
         started = tree_fetch.server_time(client)
         ref = tree_fetch.reference(client)
         changed = _changed_units(ctx, client, ref, base, last["server_started"])

@@ -102,6 +102,17 @@ def tree_pages(client: Dhis2Client, level: int = 1, start_page: int = 1, max_lev
     )
 
 
+def changed_count(client: Dhis2Client, since: str) -> int:
+    """How many units DHIS2 changed since `since` (one request for one id: the pager's total)."""
+    body = client.get(
+        "/api/organisationUnits", {"fields": "id", "filter": f"lastUpdated:ge:{since}", "pageSize": 1}
+    )
+    pager = body.get("pager") if isinstance(body, dict) else None
+    return (
+        int(pager.get("total") or 0) if isinstance(pager, dict) else len(body.get("organisationUnits") or ())
+    )
+
+
 def all_uids(client: Dhis2Client) -> set[str]:
     """Every unit's uid (one request, `paging=false`): what is not there was deleted."""
     body = client.get("/api/organisationUnits", {"fields": "id", "paging": "false"})

@@ -10,7 +10,7 @@ task's one transaction, together with its types, groups and group sets: a failed
 leaves no version, and a retried one starts again from its last committed page, duplicating nothing.
 """
 
-from chalicelib.dhis2 import sync_sql, tree_fetch
+from chalicelib.dhis2 import sync_diff, sync_sql, tree_fetch
 from chalicelib.dhis2.tree_spool import Spool
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
@@ -94,7 +94,9 @@ def queue_run(
 
 
 @task(KIND)
-def run_import(ctx: TaskContext) -> dict | Continue:
+def run_import(ctx: TaskContext, diff_against: int | None = None) -> dict | Continue:
+    """The whole tree into a new version; for a sync whose delta is too big for one invocation, with
+    the diff against the version it would have changed (`diff_against`, kept in the cursor)."""
     client = tree_fetch.client_of(ctx)
     spool = Spool()
     try:
@@ -104,6 +106,7 @@ def run_import(ctx: TaskContext) -> dict | Continue:
                 "page": 1,
                 "stored": 0,
                 "server_started": tree_fetch.server_time(client),
+                "diff_against": diff_against,
             }
             if ctx.cursor is None:
                 sync_sql.drop_abandoned_pages(ctx.cur, ctx.task["account_id"])
@@ -117,6 +120,12 @@ def run_import(ctx: TaskContext) -> dict | Continue:
         result = write_tree(ctx, spool, ref, cursor, namespace)
     finally:
         spool.close()
+    if cursor.get("diff_against"):
+        ctx.progress(3, 4, "comparing the versions")
+        result |= {
+            "base_version_id": cursor["diff_against"],
+            "diff": sync_diff.write(ctx, cursor["diff_against"], result["version_id"]),
+        }
     sync_sql.drop_pages(ctx.cur, ctx.task["id"])
     sync_sql.finish_run(ctx.cur, ctx.task["id"], "SUCCESS", result)
     return result

@@ -12,10 +12,10 @@ import threading
 import pytest
 
 import app as app_module
-from chalicelib.dhis2 import schedules_cron, tree_fetch
+from chalicelib.dhis2 import schedules_cron, sync_task, tree_fetch
 from chalicelib.platform import db
 from devstack.dhis2_standin import Dhis2StandIn, generated_tree
-from devstack.worker import scheduled_event
+from devstack.worker import LocalContext, scheduled_event
 from tests.integration.helpers import call, make_tenant
 from tests.integration.registrykit import post
 from tests.integration.taskkit import BUCKET, drain, row
@@ -44,13 +44,15 @@ def pair(client, alpha, dhis2):
     return connect(client, alpha, dhis2.url), source
 
 
-def sync(client, task_aws, tenant, connection, source, what: str = "syncs") -> dict:
+def sync(
+    client, task_aws, tenant, connection, source, what: str = "syncs", context_factory=LocalContext
+) -> dict:
     path = f"/api/dhis2/connections/{connection['id']}/{what}"
     status, run, _ = call(
         client, "POST", path, tenant.tokens["registry_editor"], {"data_source_id": source["id"]}
     )
     assert status == 201, run
-    drain(task_aws)
+    drain(task_aws, context_factory)
     done = row(run["task_id"])
     assert done["status"] == "SUCCESS", done["error_message"]
     return done
@@ -204,6 +206,29 @@ def test_a_sync_applies_exactly_dhis2s_changes_and_an_empty_delta_creates_nothin
         "SUCCESS",
         "UNCHANGED",
     ]
+
+
+@pytest.mark.commits
+def test_a_big_delta_is_a_whole_import_across_invocations_with_the_same_diff(
+    client, alpha, task_aws, dhis2, pair, monkeypatch
+):
+    connection, source = pair
+    imported = sync(client, task_aws, alpha, connection, source, "imports")["result"]
+    edits = Edits(dhis2)
+    edits.touch(edits.named("District 2.2"), name="District Two-Two")
+    edits.delete(edits.named("Facility 00007"))
+    monkeypatch.setattr(sync_task, "WHOLE_IMPORT_ABOVE", 0)  # any delta is "big"
+
+    def short_lived(function_name: str) -> LocalContext:
+        return LocalContext(function_name, timeout_seconds=0)  # near the deadline at every page
+
+    done = sync(client, task_aws, alpha, connection, source, context_factory=short_lived)
+    result = done["result"]
+    assert done["attempts"] > 2 and result["base_version_id"] == imported["version_id"]
+    assert result["diff"] == {"created": 0, "updated": 1, "moved": 0, "closed": 0, "deleted": 1, "groups": 0}
+    diff = json.loads(artifact(task_aws, done, "diff.json"))
+    assert diff["updated"][0]["fields"] == {"name": ["District 2.2", "District Two-Two"]}
+    assert [r["status"] for r in runs(client, alpha, connection)] == ["SUCCESS", "SUCCESS"]
 
 
 def fire() -> None:

@@ -28,6 +28,15 @@ AREA = "ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)"
 # whose workers take 30-40 ms to start and whose compiling took 24 ms, more than a whole tile.
 PLAIN_PLAN = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
 
+# `located` tells whether the tile holds more than points_max points without reading them all. With
+# no filter, nearest the centre first: the planner can walk the location index and stop at
+# points_max + 1 (5 ms at zoom 6 over a million units, where collecting the tile's 270,000 matches
+# first took 18, and walking another index in the hope of meeting enough, 120). A filter or a
+# subtree may leave few points near the centre, and the walk would pass them all (40 ms for a
+# region's): the planner then combines indexes (22 ms). The area is written out, not taken from
+# `tile`, so that the planner knows how many points it holds.
+NEAREST_FIRST = "ORDER BY ou.location <-> ST_SetSRID(ST_MakePoint(%(centre_x)s, %(centre_y)s), 4326)"
+
 _TILE = """
 WITH tile AS MATERIALIZED (
     SELECT ST_TileEnvelope(%(z)s, %(x)s, %(y)s) AS bounds, {area} AS area
@@ -48,16 +57,11 @@ territories AS (
       AND greatest(ST_XMax(box2d(ou.{column})) - ST_XMin(box2d(ou.{column})),
                    ST_YMax(box2d(ou.{column})) - ST_YMin(box2d(ou.{column}))) >= %(min_size)s
 ),
--- Whether the tile holds more than points_max points, without reading them all: nearest the centre
--- first, the planner can walk the location index and stop at points_max + 1 (5 ms at zoom 6 over a
--- million units, where collecting the tile's 270,000 matches first took 18, and walking another
--- index in the hope of meeting enough, 120). The area is written out, not taken from `tile`, so
--- that the planner knows how many points it holds and picks that walk only when it pays.
 located AS MATERIALIZED (
     SELECT ou.id, ou.name, ou.org_unit_type_id, ou.validation_status, ou.depth, ou.location
     FROM org_units ou
     WHERE {where} AND ou.location && {area}
-    ORDER BY ou.location <-> ST_SetSRID(ST_MakePoint(%(centre_x)s, %(centre_y)s), 4326)
+    {order}
     LIMIT %(points_max)s + 1
 ),
 points AS (
@@ -85,7 +89,8 @@ def tile_statement(query: Query, column: str) -> tuple[str, dict]:
     """The tile's SQL and the Query's parameters (the caller adds the tile's own)."""
     if column not in TERRITORY_COLUMNS:
         raise ValueError(f"no territory column {column!r}")
-    sql = _TILE.format(where=query.sql_where(), column=column, area=AREA)
+    order = NEAREST_FIRST if not query.clauses else ""
+    sql = _TILE.format(where=query.sql_where(), column=column, area=AREA, order=order)
     return sql, query.params | {"version_id": query.version_id}
 
 

@@ -95,7 +95,11 @@ def last_done(cur, connection_id: int, data_source_id: int) -> dict | None:
 def list_runs(cur, account_id: int, connection_id: int, after: int | None, limit: int) -> list[dict]:
     return all_rows(
         cur,
-        f"""SELECT {RUN_COLUMNS}, t.status AS task_status, t.error_message
+        f"""SELECT {RUN_COLUMNS.replace("r.status, ", "")}, t.status AS task_status, t.error_message,
+                   -- a run still QUEUED says what its task is doing: RUNNING, or how it failed
+                   CASE WHEN r.status = 'QUEUED' AND t.status IN ('RUNNING', 'ERRORED', 'KILLED')
+                        THEN t.status
+                        ELSE r.status END AS status
             FROM dhis2_runs r LEFT JOIN tasks t ON t.id = r.task_id
             WHERE r.account_id = %(a)s AND r.connection_id = %(c)s AND r.id > %(after)s
             ORDER BY r.id LIMIT %(limit)s""",

@@ -28,7 +28,8 @@ class Dhis2Run(Wire):
     data_source_id: int
     schedule_id: int | None
     kind: str  # import | sync
-    status: str  # QUEUED (see the task), SUCCESS, UNCHANGED (nothing created), SKIPPED (another was live)
+    # QUEUED, RUNNING, SUCCESS, UNCHANGED (nothing created), SKIPPED (another was live), ERRORED, KILLED
+    status: str
     task_id: int | None
     base_version_id: int | None  # a sync: the version the changes were applied to
     version_id: int | None  # the version made

@@ -254,12 +254,14 @@ def test_every_schedule_of_the_app_is_an_eventbridge_schedule(resources):
     schedules = [
         source for source in app_module.app.event_sources if isinstance(source, ScheduledEventConfig)
     ]
-    assert [source.name for source in schedules] == ["task_housekeeping"]
+    assert [source.name for source in schedules] == ["task_housekeeping", "dhis2_schedules"]
     for source in schedules:
         (event,) = resources[cfn_name(source.name)]["Properties"]["Events"].values()
         assert event["Type"] == "Schedule"
     housekeeping = resources["TaskHousekeeping"]["Properties"]["Events"]["TaskHousekeepingEvent"]
     assert housekeeping["Properties"]["Schedule"] == "rate(5 minutes)"
+    dhis2 = resources["Dhis2Schedules"]["Properties"]["Events"]["Dhis2SchedulesEvent"]
+    assert dhis2["Properties"]["Schedule"] == "rate(1 minute)"  # due DHIS2 syncs are queued each minute
 
 
 # Permissions and logs

@@ -53,3 +53,4 @@ CREATE TABLE dhis2_data_exports (
 CREATE INDEX dhis2_data_exports_mapping_status_idx ON dhis2_data_exports (mapping_id, status, submission_id);
 CREATE INDEX dhis2_data_exports_submission_idx ON dhis2_data_exports (submission_id, account_id);
 CREATE INDEX dhis2_data_exports_task_idx ON dhis2_data_exports (task_id);
+CREATE INDEX dhis2_data_exports_mapping_idx ON dhis2_data_exports (mapping_id, account_id); -- the foreign key

@@ -5,6 +5,7 @@ import math
 
 import mapbox_vector_tile
 import pytest
+import requests
 
 from chalicelib.registry import tiles
 from tests.integration.helpers import call, make_tenant, restrict
@@ -172,3 +173,16 @@ def test_unknown_filters_and_unacceptable_types_are_refused(client, alpha):
     browser = {"Authorization": f"Bearer {token}", "Accept": "text/html,*/*;q=0.8"}
     assert client.http.request("GET", "/api/tiles/2/1/1", headers=browser).status_code == 204
     assert client.http.request("GET", "/api/tiles/2/1/1", headers={"Accept": MVT}).status_code == 401
+
+
+@pytest.mark.commits
+def test_the_local_server_answers_bytes_to_the_tile_type_and_to_a_browsers_accept(live):
+    """Over real HTTP, as `make run` serves the console: the body is the tile itself, not base64."""
+    tenant = live.tenant("alpha")
+    ids = build_registry(live.client, tenant.tokens["admin"])
+    url = f"{live.url}/api/tiles/{tile_of(*DAKAR, 9)}.mvt"
+    for accept in (MVT, "*/*"):
+        headers = {"Authorization": f"Bearer {tenant.tokens['admin']}", "Accept": accept}
+        response = requests.get(url, headers=headers, timeout=10)
+        assert response.status_code == 200 and response.headers["Content-Type"] == MVT
+        assert ids["Pikine"] in {props["id"] for props in features(response.content)["territories"].values()}

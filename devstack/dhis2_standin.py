@@ -92,7 +92,8 @@ DEMO_TOKEN = "d2pat_DemoStandInToken000000000000000000001"
 class Fault:
     """Answer requests whose path (versioned paths normalised to /api/…) starts with `path` — and, if
     `page` is set, that ask for that page — with `status` (None: the real answer, after `delay`
-    seconds). `times` is how many requests it takes (None: all); `fired` counts them."""
+    seconds). `times` is how many requests it takes (None: all); `fired` counts them. `drop` closes the
+    connection without an answer, as a server that went away mid-request."""
 
     path: str = "/api/"
     status: int | None = 500
@@ -100,6 +101,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     page: int | None = None
+    drop: bool = False
     fired: int = field(default=0)
 
     def takes(self, path: str, page: int) -> bool:
@@ -320,6 +322,9 @@ class _Handler(BaseHTTPRequestHandler):
                 fault.fired += 1
         if fault is not None:
             time.sleep(fault.delay)
+            if fault.drop:
+                self.close_connection = True
+                return None
             if fault.status is not None:
                 headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
                 message = REASONS.get(fault.status, "Injected fault")

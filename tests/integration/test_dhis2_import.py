@@ -225,6 +225,33 @@ def test_429_and_503_are_retried_and_a_dhis2_that_dies_mid_import_leaves_nothing
 
 
 @pytest.mark.commits
+def test_a_dhis2_that_goes_away_mid_import_leaves_nothing_and_a_later_attempt_imports_once(
+    client, alpha, task_aws, dhis2, monkeypatch
+):
+    connection = connect(client, alpha, dhis2.url)
+    source = post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Gone"})
+    versions = counts("source_versions")
+    monkeypatch.setattr("chalicelib.dhis2.client.BACKOFF_FIRST_SECONDS", 0.01)
+    # Gone for good: every attempt finds the connection closed on page 2, until the queue gives up
+    dhis2.faults[:] = [Fault("/api/organisationUnits", None, times=None, page=2, drop=True)]
+    gone = run(client, task_aws, alpha, connection, source)
+    assert gone["status"] == "ERRORED" and "Could not reach" in gone["error_message"], gone
+    assert counts("source_versions") == versions and counts("dhis2_fetched_pages") == 0
+    # Gone for one attempt (every try of its client): the task's next attempt imports each unit once
+    dhis2.faults[:] = [Fault("/api/organisationUnits", None, times=client_tries(), page=2, drop=True)]
+    back = run(client, task_aws, alpha, connection, source)
+    assert back["status"] == "SUCCESS" and back["attempts"] == 2, back
+    assert counts("source_versions") == versions + 1
+    assert len(units(back["result"]["version_id"])) == len({unit["id"] for unit in TREE[0]})
+
+
+def client_tries() -> int:
+    from chalicelib.dhis2 import client as dhis2_client
+
+    return dhis2_client.DEFAULT_MAX_ATTEMPTS
+
+
+@pytest.mark.commits
 def test_a_wrong_credential_ends_errored_and_tenancy_holds(client, alpha, task_aws, dhis2):
     connection = connect(client, alpha, dhis2.url, "token")
     source = post(client, alpha.tokens["admin"], "/api/data-sources", {"name": "Tenancy"})

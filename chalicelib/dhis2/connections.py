@@ -18,9 +18,11 @@ from botocore.exceptions import ClientError
 
 from chalicelib.dhis2 import connections_sql
 from chalicelib.dhis2.client import Credentials, Dhis2Client, Dhis2Failure
+from chalicelib.identity import authentication
 from chalicelib.identity.permissions import Principal
 from chalicelib.platform import aws, config, db, problems
 from chalicelib.platform.observability import logger
+from chalicelib.tasks.engine import TaskContext, TaskInputError
 
 BASE_URL_MAX_LENGTH = 500
 # A check answers within API Gateway's 29 s: two tries of at most 8 s each, and a short backoff.
@@ -91,6 +93,16 @@ def delete(cur, principal: Principal, connection_id: int) -> None:
 def client_for(cur, principal: Principal, connection_id: int, **options) -> Dhis2Client:
     """A client signed in as the connection says (options: timeout_seconds, max_attempts, sleep)."""
     return Dhis2Client(credentials_of(get(cur, principal, connection_id)), **options)
+
+
+def task_client(ctx: TaskContext) -> Dhis2Client:
+    """The client of a task's connection, as the user who launched it (another account's: 404, which
+    a retry cannot cure)."""
+    try:
+        principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
+        return client_for(ctx.cur, principal, ctx.params["connection_id"])
+    except problems.Problem as problem:
+        raise TaskInputError(problem.message) from problem
 
 
 def credentials_of(row: dict) -> Credentials:

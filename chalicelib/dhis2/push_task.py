@@ -25,7 +25,6 @@ from chalicelib.dhis2 import connections, push_payload, push_sql, uids_sql
 from chalicelib.dhis2.client import Dhis2Client, Dhis2Failure
 from chalicelib.dhis2.reports import ImportOutcome, read_import_report
 from chalicelib.dhis2.uids import is_uid, new_uid
-from chalicelib.identity import authentication
 from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
 from chalicelib.platform import db, problems
 from chalicelib.registry import reference_data
@@ -77,7 +76,7 @@ def launch(cur, principal: Principal, connection_id: int, fields: dict) -> dict:
 @task(PUSH)
 def push(ctx: TaskContext):
     p = ctx.params
-    client = _client(ctx)
+    client = connections.task_client(ctx)
     connection_id, version_id, mirror_id = p["connection_id"], p["version_id"], p["mirror_version_id"]
     _assign_uids(ctx, connection_id, version_id, mirror_id)
     cursor = ctx.cursor or {"batch": 0, "part": 0, "totals": _Report.empty_totals()}
@@ -105,15 +104,6 @@ def push(ctx: TaskContext):
         report.close_part(continued=False)
     ctx.log(f"push {'dry run' if p['dry_run'] else 'commit'}: {json.dumps(report.totals)}")
     return report.totals
-
-
-def _client(ctx: TaskContext) -> Dhis2Client:
-    """The connection's client, as the user who launched the push (another account's: 404)."""
-    try:
-        principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
-        return connections.client_for(ctx.cur, principal, ctx.params["connection_id"])
-    except problems.Problem as problem:
-        raise TaskInputError(problem.message) from problem
 
 
 @contextmanager

@@ -12,7 +12,7 @@ sync leaves no version. Without an earlier run, a sync is a whole import; with a
 WHOLE_IMPORT_ABOVE units, too, followed by the same diff.
 """
 
-from chalicelib.dhis2 import sync_diff, sync_sql, tree_fetch, tree_import
+from chalicelib.dhis2 import connections, sync_diff, sync_sql, tree_fetch, tree_import
 from chalicelib.dhis2.tree_units import feature, namespace_of, record
 from chalicelib.identity import authentication
 from chalicelib.imports import import_task, tree_plan, unit_loader_sql
@@ -41,7 +41,7 @@ def run_sync(ctx: TaskContext):
         or not last["server_started"]
     ):
         return tree_import.run_import(ctx)  # nothing to apply changes to (or going on): the whole tree
-    client = tree_fetch.client_of(ctx)
+    client = connections.task_client(ctx)
     base = last["mirror_version_id"]
     with tree_fetch.failures_explained():
         if tree_fetch.changed_count(client, last["server_started"]) > WHOLE_IMPORT_ABOVE:

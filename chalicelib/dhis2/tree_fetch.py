@@ -5,11 +5,9 @@ import datetime
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from chalicelib.dhis2 import connections, tree_units
+from chalicelib.dhis2 import tree_units
 from chalicelib.dhis2.client import Dhis2Client, Dhis2Failure
-from chalicelib.identity import authentication
-from chalicelib.platform import problems
-from chalicelib.tasks.engine import TaskContext, TaskInputError
+from chalicelib.tasks.engine import TaskInputError
 
 PAGE_SIZE = 1000
 
@@ -21,15 +19,6 @@ class Reference:
     type_names: dict[int, str]
     groups: dict[str, str]
     group_sets: dict[str, list[str]]
-
-
-def client_of(ctx: TaskContext) -> Dhis2Client:
-    """The client of the task's connection, as the user who launched it (another account's: 404)."""
-    try:
-        principal = authentication.principal_of_launcher(ctx.cur, ctx.task["launcher_id"])
-        return connections.client_for(ctx.cur, principal, ctx.params["connection_id"])
-    except problems.Problem as problem:
-        raise TaskInputError(problem.message) from problem
 
 
 @contextmanager

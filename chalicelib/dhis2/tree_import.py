@@ -10,7 +10,7 @@ task's one transaction, together with its types, groups and group sets: a failed
 leaves no version, and a retried one starts again from its last committed page, duplicating nothing.
 """
 
-from chalicelib.dhis2 import sync_diff, sync_sql, tree_fetch
+from chalicelib.dhis2 import connections, sync_diff, sync_sql, tree_fetch
 from chalicelib.dhis2.tree_spool import Spool
 from chalicelib.identity import authentication
 from chalicelib.identity.permissions import RUN_TASKS, WRITE_REGISTRY, Principal, require
@@ -97,7 +97,7 @@ def queue_run(
 def run_import(ctx: TaskContext, diff_against: int | None = None) -> dict | Continue:
     """The whole tree into a new version; for a sync whose delta is too big for one invocation, with
     the diff against the version it would have changed (`diff_against`, kept in the cursor)."""
-    client = tree_fetch.client_of(ctx)
+    client = connections.task_client(ctx)
     spool = Spool()
     try:
         with tree_fetch.failures_explained():

@@ -1,6 +1,7 @@
 """`make deploy STAGE=...` (infra/deploy.sh) against a stand-in `aws` command: nothing here can reach
 AWS, so this checks what the script asks of the AWS CLI, in which order, and that it stops when the
-migrations fail."""
+migrations fail. The console step builds the real console (devstack/console.py; up to date, it is not
+built again) and uploads console/dist."""
 
 import json
 import os
@@ -14,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FAKE_AWS = """\
 #!{python}
-# Records its arguments; answers describe-stacks from OUTPUTS; plays package and lambda invoke.
+# Records its arguments; answers describe-stacks from OUTPUTS and PARAMETERS; plays package and lambda invoke.
 import json, os, re, shutil, sys
 
 args = sys.argv[1:]
@@ -22,9 +23,13 @@ with open(os.environ["FAKE_AWS_LOG"], "a") as log:
     log.write(json.dumps(args) + "\\n")
 OUTPUTS = {{"ArtifactsBucketName": "georegistry-dev-artifacts-1", "DbMaxConnections": "250",
            "MigrateFunctionName": "georegistry-dev-migrate", "EndpointURL": "https://api.example/api/",
-           "DashboardUrl": "https://console.example/dashboard"}}
+           "DashboardUrl": "https://console.example/dashboard",
+           "ConsoleBucketName": "georegistry-dev-console-1", "ConsoleDistributionId": "E2EXAMPLE",
+           "ConsoleOrigin": "https://d111.cloudfront.net", "ConsoleUrl": "https://d111.cloudfront.net/console/"}}
+PARAMETERS = {{"CorsAllowedOrigins": os.environ.get("FAKE_CORS_ORIGINS", "*")}}
 if args[:2] == ["cloudformation", "describe-stacks"]:
-    print(OUTPUTS[re.search(r"OutputKey=='(\\w+)'", args[args.index("--query") + 1]).group(1)])
+    key = re.search(r"(Output|Parameter)Key=='(\\w+)'", args[args.index("--query") + 1])
+    print((OUTPUTS if key.group(1) == "Output" else PARAMETERS)[key.group(2)])
 elif args[:2] == ["cloudformation", "package"]:
     shutil.copy(args[args.index("--template-file") + 1], args[args.index("--output-template-file") + 1])
 elif args[:2] == ["lambda", "invoke"]:
@@ -91,7 +96,7 @@ def overrides(call: list[str]) -> list[str]:
     return call[start:end]
 
 
-def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path):
+def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates_then_uploads_the_console(tmp_path):
     result, calls = deploy(tmp_path, ALARM_EMAIL="ops@example.org", APP_PARAMETERS="TaskWorkerConcurrency=4")
     assert result.returncode == 0, result.stdout + result.stderr
     actions = [call for call in calls if call[1] != "describe-stacks"]
@@ -100,8 +105,13 @@ def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path
         "cloudformation package",
         "cloudformation deploy",
         "lambda invoke",
+        "s3 sync",
+        "s3 cp",
+        "cloudfront create-invalidation",
+        "s3 sync",
+        "cloudformation deploy",
     ]
-    base, package, app, migrate = actions
+    base, package, app, migrate, *_console, cors = actions
     assert value_after(base, "--stack-name") == "georegistry-dev-base"
     assert value_after(base, "--template-file") == "infra/base.yaml"
     assert overrides(base) == ["Stage=dev"]
@@ -120,6 +130,40 @@ def test_deploy_creates_the_base_stack_then_the_app_stack_then_migrates(tmp_path
     assert int(value_after(migrate, "--cli-read-timeout")) > 900
     assert '{"applied": ["0006_new.sql"]}' in result.stdout
     assert "https://api.example/api/" in result.stdout
+    # the first deploy narrows the buckets' CORS from "*" to the console's origin
+    assert value_after(cors, "--stack-name") == "georegistry-dev-base"
+    assert overrides(cors) == ["Stage=dev", "CorsAllowedOrigins=https://d111.cloudfront.net"]
+    assert "https://d111.cloudfront.net/console/" in result.stdout
+
+
+def test_deploy_uploads_the_built_console_new_files_first_then_index_html_then_invalidates_it(tmp_path):
+    result, calls = deploy(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    uploads = [call for call in calls if call[0] in ("s3", "cloudfront")]
+    assets, index, invalidation, cleanup = uploads
+    dist = ROOT / "console" / "dist"
+    assert (dist / "index.html").is_file() and list((dist / "assets").glob("app-*.js"))  # built
+    for sync in (assets, cleanup):
+        assert sync[2:4] == ["console/dist", "s3://georegistry-dev-console-1/console"]
+        assert value_after(sync, "--cache-control") == "public, max-age=31536000, immutable"
+        excluded = [sync[i + 1] for i, arg in enumerate(sync) if arg == "--exclude"]
+        assert "index.html" in excluded and ".*" in excluded  # nor the build's stamp file
+    assert "--delete" not in assets and "--delete" in cleanup  # old files go once index.html names the new
+    assert index[2:4] == ["console/dist/index.html", "s3://georegistry-dev-console-1/console/index.html"]
+    assert value_after(index, "--cache-control") == "no-cache"
+    assert value_after(index, "--content-type").startswith("text/html")
+    assert value_after(invalidation, "--distribution-id") == "E2EXAMPLE"
+    assert value_after(invalidation, "--paths") == "/console/index.html"
+
+
+def test_deploy_leaves_the_base_stack_alone_when_cors_already_names_the_console(tmp_path):
+    result, calls = deploy(tmp_path, FAKE_CORS_ORIGINS="https://d111.cloudfront.net")
+    assert result.returncode == 0, result.stdout + result.stderr
+    deploys = [call for call in calls if call[:2] == ["cloudformation", "deploy"]]
+    assert [value_after(call, "--stack-name") for call in deploys] == [
+        "georegistry-dev-base",
+        "georegistry-dev",
+    ]
 
 
 def test_deploy_fails_when_the_migrations_fail(tmp_path):

@@ -3,6 +3,7 @@ merged template is checked in tests/integration/test_packaging.py.)"""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -59,9 +60,23 @@ def test_every_bucket_is_private_encrypted_and_refuses_plain_http(base):
         (encryption,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}, name
         assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}], name
-        (deny,) = policies[name]["Statement"]
-        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert base["Resources"][name]["DeletionPolicy"] == "Retain", name
+        if name == "ConsoleBucket":  # its policy names the distribution: in the app stack (test below)
+            assert name not in policies
+            continue
+        (deny,) = policies[name]["Statement"]
+        assert deny == refuses_plain_http(deny["Resource"])
+
+
+def refuses_plain_http(resource) -> dict:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
 
 
 def lifecycle(bucket: dict) -> dict:
@@ -240,3 +255,126 @@ def test_the_lambdas_reach_dhis2_through_a_nat_gateway_unless_egress_is_turned_o
     assert route["NatGatewayId"] == {"Ref": "NatGateway"}
     assert base["Resources"]["NatGateway"]["Properties"]["SubnetId"] == {"Ref": "PublicSubnet"}
     assert base["Parameters"]["InternetEgress"]["AllowedValues"] == ["true", "false"]
+
+
+# The web console: a private bucket (base stack) behind CloudFront with the API (app stack)
+
+MANAGED_CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+MANAGED_ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+
+
+@pytest.fixture(scope="module")
+def distribution(app_template) -> dict:
+    return of_type(app_template, "AWS::CloudFront::Distribution")["ConsoleDistribution"]["DistributionConfig"]
+
+
+def test_only_the_console_distribution_reads_the_console_bucket_through_origin_access_control(
+    base, app_template, distribution
+):
+    assert "ConsoleBucket" in of_type(base, "AWS::S3::Bucket")
+    (origin,) = [origin for origin in distribution["Origins"] if "S3OriginConfig" in origin]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
+    assert imports_in(origin["DomainName"]) == {"georegistry-${Stage}-ConsoleBucketDomainName"}
+    access = of_type(app_template, "AWS::CloudFront::OriginAccessControl")["ConsoleOriginAccessControl"]
+    config = access["OriginAccessControlConfig"]
+    assert (config["OriginAccessControlOriginType"], config["SigningBehavior"]) == ("s3", "always")
+    (policy,) = of_type(app_template, "AWS::S3::BucketPolicy").values()
+    assert imports_in(policy["Bucket"]) == {"georegistry-${Stage}-ConsoleBucketName"}
+    read, deny = policy["PolicyDocument"]["Statement"]
+    assert read["Effect"] == "Allow" and read["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert read["Action"] == "s3:GetObject"  # no ListBucket: a missing file is a 403, not a listing
+    distribution_arn = (
+        "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}"
+    )
+    assert read["Condition"] == {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": distribution_arn}}}
+    assert deny == refuses_plain_http(deny["Resource"])
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = (directive.split() for directive in policy.split(";") if directive.strip())
+    return {name: sources for name, *sources in parsed}
+
+
+def test_console_responses_carry_the_local_csp_plus_the_buckets_hsts_and_no_framing(
+    app_template, distribution
+):
+    from devstack.console import SECURITY_HEADERS
+
+    headers = of_type(app_template, "AWS::CloudFront::ResponseHeadersPolicy")["ConsoleHeaders"]
+    security = headers["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp_template, variables = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    deployed = directives(csp_template)
+    local = directives(SECURITY_HEADERS["Content-Security-Policy"])
+    assert deployed.pop("connect-src") == ["'self'", "${S3}"]  # presigned uploads go to S3 itself
+    assert deployed["img-src"] == local["img-src"] + ["${S3}"]  # photos through presigned links
+    deployed["img-src"].remove("${S3}")
+    assert deployed == local and local["frame-ancestors"] == ["'none'"]
+    buckets = imports_in(variables["S3"])
+    assert buckets == {f"georegistry-${{Stage}}-{name}BucketName" for name in ("Uploads", "Forms", "Exports")}
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == SECURITY_HEADERS["Referrer-Policy"]
+    assert "ContentTypeOptions" in security  # nosniff
+    assert all(header["Override"] is True for header in security.values())
+    behaviours = [distribution["DefaultCacheBehavior"], *distribution["CacheBehaviors"]]
+    assert {behaviour["ResponseHeadersPolicyId"]["Ref"] for behaviour in behaviours} == {"ConsoleHeaders"}
+    assert {behaviour["ViewerProtocolPolicy"] for behaviour in behaviours} <= {
+        "redirect-to-https",
+        "https-only",
+    }
+
+
+def test_the_api_is_on_the_console_origin_uncached_with_every_header_but_host(distribution):
+    origins = {origin["Id"]: origin for origin in distribution["Origins"]}
+    behaviours = {behaviour["PathPattern"]: behaviour for behaviour in distribution["CacheBehaviors"]}
+    assert set(behaviours) == {"/api/*", "/v1/*"}  # every route (test_packaging checks the app's paths)
+    for behaviour in behaviours.values():
+        api = origins[behaviour["TargetOriginId"]]
+        assert api["DomainName"] == {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"}
+        assert api["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+        assert behaviour["CachePolicyId"] == MANAGED_CACHING_DISABLED
+        assert behaviour["OriginRequestPolicyId"] == MANAGED_ALL_VIEWER_EXCEPT_HOST
+        assert {"POST", "PUT", "PATCH", "DELETE"} <= set(behaviour["AllowedMethods"])
+    # the viewer's /api/health reaches the stage "api" as /api/api/health, the route Chalice serves
+    assert api["OriginPath"] == "/" + CHALICE_CONFIG["stages"]["prod"]["api_gateway_stage"]
+    assert {stage["api_gateway_stage"] for stage in CHALICE_CONFIG["stages"].values()} == {"api"}
+    assert distribution["DefaultCacheBehavior"]["TargetOriginId"] == "console"
+    # custom error responses would apply to the API's own 403s and 404s too
+    assert "CustomErrorResponses" not in distribution
+
+
+def test_console_paths_are_answered_with_index_html_and_files_as_themselves(app_template, tmp_path):
+    function = of_type(app_template, "AWS::CloudFront::Function")["ConsoleRoutes"]
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0" and function["AutoPublish"] is True
+    uris = [
+        "/",
+        "/console",
+        "/console/",
+        "/console/tasks/12",
+        "/console/assets/app-3LMPNABR.js",
+        "/favicon.ico",
+    ]
+    script = tmp_path / "routes.js"
+    calls = (
+        f"for (const uri of {json.dumps(uris)}) console.log(JSON.stringify(handler({{request: {{uri}}}})));"
+    )
+    script.write_text(function["FunctionCode"] + calls + "\n")
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is missing (make setup installs it)")
+    result = subprocess.run([node, str(script)], capture_output=True, text=True, check=True)
+    answers = dict(zip(uris, map(json.loads, result.stdout.splitlines()), strict=True))
+    for uri in ("/", "/console"):
+        assert answers[uri]["statusCode"] == 302
+        assert answers[uri]["headers"]["location"]["value"] == "/console/"
+    assert answers["/console/"]["uri"] == answers["/console/tasks/12"]["uri"] == "/console/index.html"
+    assert answers["/console/assets/app-3LMPNABR.js"]["uri"] == "/console/assets/app-3LMPNABR.js"
+    assert answers["/favicon.ico"]["uri"] == "/favicon.ico"
+
+
+def test_the_console_outputs_are_what_deploy_sh_reads(app_template):
+    deploy = (INFRA / "deploy.sh").read_text()
+    read = set(re.findall(r'stack_output "\$app_stack" (\w+)', deploy))
+    assert {"ConsoleUrl", "ConsoleOrigin", "ConsoleDistributionId"} <= read
+    assert read <= set(app_template["Outputs"]) | {"EndpointURL"}  # EndpointURL is Chalice's

@@ -27,7 +27,7 @@ format: setup
 package: setup
 	infra/package.sh $(STAGE)
 
-# For people with AWS credentials: base stack, app stack, migrations (infra/deploy.sh, README).
+# For people with AWS credentials: base stack, app stack, migrations, web console (infra/deploy.sh, README).
 deploy: setup
 	infra/deploy.sh $(STAGE)
 

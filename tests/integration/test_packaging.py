@@ -462,3 +462,20 @@ def test_openrosa_routes_keep_collects_challenge_through_the_gateway(resources):
         "message",
         "details",
     }
+
+
+@pytest.mark.slow
+def test_every_route_is_reachable_through_the_console_distribution(resources):
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    config = resources["ConsoleDistribution"]["Properties"]["DistributionConfig"]
+    prefixes = tuple(behaviour["PathPattern"].rstrip("*") for behaviour in config["CacheBehaviors"])
+    assert prefixes == ("/api/", "/v1/")
+    assert [path for path in paths if not path.startswith(prefixes)] == []
+    (api,) = [origin for origin in config["Origins"] if origin["Id"] == "api"]
+    assert api["OriginPath"] == "/" + resources["RestAPI"]["Properties"]["StageName"]
+    # the bucket policy names this template's distribution, so it is deployed with it
+    policy = resources["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]
+    assert (
+        "${ConsoleDistribution}"
+        in policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    )

@@ -27,11 +27,22 @@ def challenges(stale: bool = False) -> list[str]:
     return [http_digest.challenge(REALM, authentication.token_secret(), stale), f'Basic realm="{REALM}"']
 
 
+def sent_paths(request_context: Mapping) -> tuple[str, ...]:
+    """The paths a Digest answer may name: API Gateway's path with its stage (what a client calling the
+    API's own address signs), and without it (what a client of a CloudFront distribution signs, since
+    CloudFront adds the stage as its origin path)."""
+    path = request_context.get("path") or ""
+    stage_prefix = f"/{request_context.get('stage') or ''}"
+    if len(stage_prefix) > 1 and path.startswith(stage_prefix + "/"):
+        return path, path[len(stage_prefix) :]
+    return (path,) if path else ()
+
+
 def authenticate(
-    cur, headers: Mapping[str, str], method: str, sent_path: str | None, address: str | None = None
+    cur, headers: Mapping[str, str], method: str, sent_path: tuple[str, ...], address: str | None = None
 ) -> Principal:
     """The caller, from Digest, Basic or Bearer credentials; else a 401 Problem carrying the challenges.
-    `sent_path`: the path as the client sent it, which a Digest answer must name."""
+    `sent_path`: the paths (sent_paths) of which a Digest answer must name one; empty: no check."""
     authorization = _header(headers, "authorization")
     scheme, _, value = authorization.partition(" ")
     try:
@@ -58,11 +69,11 @@ def by_token(cur, token: str, project_id_text: str) -> Principal:
     return collect_tokens.principal_of(cur, token, int(project_id_text))
 
 
-def _digest(cur, value: str, method: str, sent_path: str | None, address: str | None) -> Principal:
+def _digest(cur, value: str, method: str, sent_path: tuple[str, ...], address: str | None) -> Principal:
     answer = http_digest.parse(value)
     if answer is None or answer.realm != REALM:
         raise problems.unauthenticated(f'The Digest answer is malformed or not for realm "{REALM}".')
-    if sent_path is not None and _path_of(answer.uri) != urllib.parse.unquote(sent_path):
+    if sent_path and _path_of(answer.uri) not in {urllib.parse.unquote(path) for path in sent_path}:
         raise problems.unauthenticated("The Digest answer's uri is not this request's.")
     if not http_digest.nonce_is_fresh(authentication.token_secret(), answer.nonce):
         # stale=true: the phone retries with the new nonce without asking its user

@@ -135,10 +135,8 @@ def _caller(op: Operation, cur, request: Request) -> Principal | None:
     if op.auth == "none":
         return None
     if op.auth == "openrosa":
-        sent_path = (request.context or {}).get("path")  # what a Digest answer names
-        return openrosa_auth.authenticate(
-            cur, request.headers, request.method, sent_path, client_address(request)
-        )
+        sent = openrosa_auth.sent_paths(request.context or {})  # what a Digest answer names
+        return openrosa_auth.authenticate(cur, request.headers, request.method, sent, client_address(request))
     if op.auth == "openrosa_key":
         params = request.uri_params or {}
         return openrosa_auth.by_token(cur, params.get(contract.KEY_SEGMENT, ""), params.get("project_id", ""))

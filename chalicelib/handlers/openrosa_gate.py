@@ -24,10 +24,10 @@ def authorize(event: dict) -> dict:
     if scheme in PASS_ON:
         return _policy(event, "Allow")
     address = (context.get("identity") or {}).get("sourceIp")
-    path = context.get("path") or event.get("path")
+    paths = openrosa_auth.sent_paths(context) or ((event.get("path"),) if event.get("path") else ())
     try:
         with db.transaction() as cur:
-            principal = openrosa_auth.authenticate(cur, headers, event.get("httpMethod", ""), path, address)
+            principal = openrosa_auth.authenticate(cur, headers, event.get("httpMethod", ""), paths, address)
     except problems.Problem as problem:
         if problem.status != 401:
             return _policy(event, "Allow")  # the API function answers it (429 with Retry-After)

@@ -43,12 +43,14 @@ def _challenge(policy: dict) -> str:
     return policy["context"]["challenge"]
 
 
-def _answer(challenge: str, path: str, password: str = PASSWORD, method: str = "GET") -> str:
+def _answer(
+    challenge: str, path: str, password: str = PASSWORD, method: str = "GET", signed_prefix: str = STAGE_PATH
+) -> str:
     [(scheme, params)] = parse_challenges([challenge])  # one header, Digest alone
     assert scheme == "digest"
     phone = CollectClient(GATEWAY, "data_collector@alpha.example.org", password)
     phone.digest = _DigestState(params["realm"], params["nonce"], params["qop"], None)
-    return phone._digest_authorization(method, f"{GATEWAY}{STAGE_PATH}{path}")
+    return phone._digest_authorization(method, f"{GATEWAY}{signed_prefix}{path}")
 
 
 def test_the_authorizer_challenges_then_lets_a_digest_answer_through(alpha):
@@ -75,3 +77,16 @@ def test_a_stale_nonce_gets_a_stale_challenge_and_basic_or_bearer_pass_on(alpha)
     for authorization in (basic_authorization("data_collector@alpha.example.org", "anything"), "Bearer x"):
         passed = openrosa_gate.authorize(_event(path, authorization=authorization))
         assert passed["policyDocument"]["Statement"][0]["Effect"] == "Allow"  # the API function checks them
+
+
+def test_a_phone_calling_through_the_console_distribution_signs_the_path_without_the_stage(alpha):
+    """CloudFront sends /api/openrosa/… on as /{stage}/api/openrosa/… (the stage is its origin path), so
+    the phone signed a path API Gateway never saw whole; it stays bound to this resource."""
+    path = f"/api/openrosa/{alpha.project_id}/formList"
+    challenge = _challenge(openrosa_gate.authorize(_event(path)))
+    through_cloudfront = _answer(challenge, path, signed_prefix="")
+    allowed = openrosa_gate.authorize(_event(path, authorization=through_cloudfront))
+    assert allowed["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    head = f"/api/openrosa/{alpha.project_id}/submission"
+    elsewhere = _answer(challenge, path, method="HEAD", signed_prefix="")
+    assert _challenge(openrosa_gate.authorize(_event(head, "HEAD", elsewhere)))

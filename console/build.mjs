@@ -1,10 +1,11 @@
-// Builds the console into dist/: one JS and one CSS file with content hashes in their names (so a
-// CDN may cache them for ever) and an index.html naming them. No network: everything comes from
+// Builds the console into dist/: the entry's JS and CSS with content hashes in their names (so a
+// CDN may cache them for ever) and an index.html naming them; code behind a dynamic import (the map,
+// MapLibre) is split into chunks/ and fetched only by the pages that need it. No network: everything comes from
 // node_modules. `node build.mjs --check` exits 1 when dist/ is older than its sources.
 import * as esbuild from "esbuild";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { join, relative, resolve } from "node:path";
 
 const here = new URL(".", import.meta.url).pathname;
 const dist = join(here, "dist");
@@ -36,17 +37,24 @@ async function build() {
     jsx: "automatic",
     jsxImportSource: "preact",
     entryNames: "[name]-[hash]",
+    chunkNames: "chunks/[name]-[hash]",
+    splitting: true,
     outdir: join(dist, "assets"),
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
   });
-  const outputs = Object.keys(result.metafile.outputs).map((path) => basename(path));
-  const script = outputs.find((name) => name.endsWith(".js"));
-  const style = outputs.find((name) => name.endsWith(".css"));
+  const outputs = Object.entries(result.metafile.outputs);
+  const [entry, output] = outputs.find(([, out]) => out.entryPoint?.endsWith("src/main.jsx"));
+  const served = (path) => relative(dist, resolve(path)); // metafile paths are the working dir's
+  // The chunks the entry imports statically are part of the first load: preloaded, not discovered late.
+  const preloads = output.imports
+    .filter((imported) => imported.kind === "import-statement")
+    .map((imported) => `<link rel="modulepreload" href="${served(imported.path)}" />`);
   const page = readFileSync(join(here, "src/index.html"), "utf8")
-    .replace("{{script}}", `assets/${script}`)
-    .replace("{{style}}", `assets/${style}`);
+    .replace("{{script}}", served(entry))
+    .replace("{{style}}", served(output.cssBundle))
+    .replace("{{preloads}}", preloads.join("\n    "));
   writeFileSync(join(dist, "index.html"), page);
   writeFileSync(STAMP, sourcesHash());
 }

@@ -19,11 +19,17 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, { body, query } = {}) {
+// The absolute URL of an API path with a query (empty values left out): for fetch, and for MapLibre.
+export function apiUrl(path, query = {}) {
   const url = new URL(BASE + path, window.location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== null && value !== undefined && value !== "") url.searchParams.set(name, value);
   }
+  return url.toString();
+}
+
+export async function api(method, path, { body, query } = {}) {
+  const url = apiUrl(path, query);
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const token = currentToken();

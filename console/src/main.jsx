@@ -4,11 +4,15 @@ import { api } from "./api.js";
 import { ErrorMessage } from "./components/ErrorMessage.jsx";
 import { Home } from "./pages/Home.jsx";
 import { Login } from "./pages/Login.jsx";
+import { Registry } from "./pages/Registry.jsx";
 import { TaskPage } from "./pages/TaskPage.jsx";
 import { Tasks } from "./pages/Tasks.jsx";
 import { Link, useRoute } from "./router.jsx";
 import { currentToken, endSession, onSessionChange, tokenExpiresAt } from "./session.js";
 import { t } from "./strings.js";
+// MapLibre's CSS (10 KB gzipped) with ours: esbuild gives a lazy chunk's CSS a file the page would
+// have to load itself, and the map's controls need it the moment the map shows.
+import "maplibre-gl/dist/maplibre-gl.css";
 import "./styles.css";
 
 const NOTICES = { expired: "login.expired", logout: "login.loggedOut" };
@@ -25,6 +29,7 @@ function NotFound() {
 function Page({ route, me }) {
   const { path, params } = route;
   if (path === "/") return <Home me={me} />;
+  if (path === "/registry") return <Registry params={params} />;
   if (path === "/tasks") return <Tasks me={me} params={params} />;
   const task = path.match(/^\/tasks\/(\d+)$/);
   if (task) return <TaskPage key={task[1]} id={Number(task[1])} />;
@@ -44,6 +49,9 @@ function Shell({ me, children }) {
         <nav aria-label={t("nav.label")}>
           <Link to="/" aria-current={current("/")}>
             {t("nav.home")}
+          </Link>
+          <Link to="/registry" aria-current={current("/registry")}>
+            {t("nav.registry")}
           </Link>
           <Link to="/tasks" aria-current={current("/tasks")}>
             {t("nav.tasks")}

@@ -35,7 +35,9 @@ CHROMIUM = "/usr/bin/chromium"
 # As root on a closed network: no sandbox, and none of the background connections Chromium tries.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]  # fmt: skip
+                 "--disable-dev-shm-usage",
+                 # WebGL for MapLibre without a GPU: SwiftShader (Chromium stops falling back to it unasked).
+                 "--enable-unsafe-swiftshader"]  # fmt: skip
 AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = ("critical", "serious")
 

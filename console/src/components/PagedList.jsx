@@ -6,6 +6,7 @@ import { ErrorMessage } from "./ErrorMessage.jsx";
 // A table over one of the API's paged lists. The cursors already walked are kept so that
 // "Previous" goes back; a change of `query` or `refresh` reloads from the current page, and so
 // does `reloadAfter(rows)` milliseconds when it gives a number (rows still changing, say).
+// `onRows(rows)` hears of each page loaded (a map fitting itself to them, say).
 export function PagedList({
   path,
   query = {},
@@ -13,6 +14,7 @@ export function PagedList({
   caption,
   refresh,
   reloadAfter = () => null,
+  onRows = () => {},
   limit = 25,
   rowKey = (row) => row.id,
 }) {
@@ -26,7 +28,11 @@ export function PagedList({
   useEffect(() => {
     let live = true;
     page(path, query, cursors[cursors.length - 1], limit).then(
-      (answer) => live && setState({ rows: answer.results, next: answer.next_cursor, error: null }),
+      (answer) => {
+        if (!live) return;
+        setState({ rows: answer.results, next: answer.next_cursor, error: null });
+        onRows(answer.results);
+      },
       (error) => live && setState({ rows: [], next: null, error }),
     );
     return () => {

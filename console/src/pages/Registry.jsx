@@ -1,0 +1,188 @@
+import { useEffect, useState } from "preact/hooks";
+import { api } from "../api.js";
+import { PagedList } from "../components/PagedList.jsx";
+import { UnitMap } from "../components/UnitMap.jsx";
+import { ROOT } from "../router.jsx";
+import { t } from "../strings.js";
+
+const STATUSES = ["NEW", "VALID", "REJECTED"];
+const FILTERS = ["search", "type", "validation_status", "parent", "descendants_of"];
+const SEARCH_PAUSE_MS = 300; // search once typing pauses, not on every key
+
+// The filters live in the URL (?search=&type=&...), so a selection can be bookmarked; the list and
+// the map's tiles take the same ones.
+function useFilters(params) {
+  const [filters, setFilters] = useState(() => Object.fromEntries(FILTERS.map((n) => [n, params.get(n) || ""])));
+  const change = (changes) => {
+    const next = { ...filters, ...changes };
+    setFilters(next);
+    const search = new URLSearchParams(Object.entries(next).filter(([, v]) => v)).toString();
+    window.history.replaceState(null, "", `${ROOT}/registry${search ? `?${search}` : ""}`);
+  };
+  return [filters, change];
+}
+
+function useTypes() {
+  const [types, setTypes] = useState([]);
+  useEffect(() => {
+    api("GET", "/api/orgunit-types", { query: { limit: 100 } }).then((answer) => setTypes(answer.results), () => {});
+  }, []);
+  return types;
+}
+
+function SearchField({ value, change }) {
+  const [text, setText] = useState(value);
+  useEffect(() => {
+    if (text === value) return undefined;
+    const timer = setTimeout(() => change({ search: text.trim() }), SEARCH_PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [text]);
+  return (
+    <div class="field">
+      <label for="filter-search">{t("registry.search")}</label>
+      <input id="filter-search" type="search" value={text} onInput={(event) => setText(event.target.value)} />
+    </div>
+  );
+}
+
+function Filters({ filters, change, types, within }) {
+  return (
+    <form class="filters" aria-label={t("registry.filters")} onSubmit={(event) => event.preventDefault()}>
+      <SearchField value={filters.search} change={change} />
+      <div class="field">
+        <label for="filter-type">{t("registry.type")}</label>
+        <select id="filter-type" value={filters.type} onChange={(event) => change({ type: event.target.value })}>
+          <option value="">{t("registry.type.any")}</option>
+          {types.map((type) => (
+            <option key={type.id} value={String(type.id)}>
+              {type.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="field">
+        <label for="filter-status">{t("registry.status")}</label>
+        <select
+          id="filter-status"
+          value={filters.validation_status}
+          onChange={(event) => change({ validation_status: event.target.value })}
+        >
+          <option value="">{t("registry.status.any")}</option>
+          {STATUSES.map((status) => (
+            <option key={status} value={status}>
+              {t(`unitStatus.${status}`)}
+            </option>
+          ))}
+        </select>
+      </div>
+      {(filters.parent || filters.descendants_of) && (
+        <p class="within" data-testid="within">
+          {t(filters.parent ? "registry.within.children" : "registry.within.below", {
+            name: within || `#${filters.parent || filters.descendants_of}`,
+          })}{" "}
+          <button type="button" class="link" onClick={() => change({ parent: "", descendants_of: "" })}>
+            {t("registry.within.clear")}
+          </button>
+        </p>
+      )}
+    </form>
+  );
+}
+
+// The unit picked in the list or on the map: what the tile or the list row knows of it.
+function UnitSummary({ unit, change }) {
+  if (!unit) return <p class="muted">{t("registry.pickHint")}</p>;
+  return (
+    <section class="unit-summary" aria-labelledby="unit-title" data-testid="unit-summary">
+      <h2 id="unit-title">{unit.name}</h2>
+      <dl class="facts">
+        <dt>{t("registry.col.type")}</dt>
+        <dd>{unit.type || "—"}</dd>
+        <dt>{t("registry.col.status")}</dt>
+        <dd>{t(`unitStatus.${unit.status}`)}</dd>
+        <dt>{t("registry.id")}</dt>
+        <dd>{unit.id}</dd>
+      </dl>
+      <div class="inline-form">
+        <button type="button" onClick={() => change({ parent: String(unit.id), descendants_of: "" })}>
+          {t("registry.showChildren")}
+        </button>
+        <button type="button" onClick={() => change({ descendants_of: String(unit.id), parent: "" })}>
+          {t("registry.showBelow")}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+// [[west, south], [east, north]] around the page's located units, for the map to show them.
+function boundsOf(rows) {
+  const points = rows.map((row) => row.location?.coordinates).filter(Boolean);
+  if (!points.length) return null;
+  const xs = points.map((p) => p[0]);
+  const ys = points.map((p) => p[1]);
+  return [
+    [Math.min(...xs), Math.min(...ys)],
+    [Math.max(...xs), Math.max(...ys)],
+  ];
+}
+
+const summaryOf = (row) => ({
+  id: row.id,
+  name: row.name,
+  type: row.org_unit_type_name,
+  status: row.validation_status,
+});
+
+export function Registry({ params }) {
+  const [filters, change] = useFilters(params);
+  const types = useTypes();
+  const [picked, setPicked] = useState(null);
+  const [bounds, setBounds] = useState(null);
+  const [within, setWithin] = useState(null);
+  useEffect(() => {
+    document.title = `${t("registry.title")} · ${t("app.name")}`;
+  }, []);
+  const query = Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
+  const narrow = (changes) => {
+    if (changes.parent || changes.descendants_of) setWithin(picked?.name);
+    change(changes);
+  };
+  const columns = [
+    {
+      label: t("registry.col.name"),
+      render: (row) => (
+        <button
+          type="button"
+          class="link"
+          aria-pressed={picked?.id === row.id}
+          onClick={() => setPicked(summaryOf(row))}
+        >
+          {row.name}
+        </button>
+      ),
+    },
+    { label: t("registry.col.type"), render: (row) => row.org_unit_type_name || "—" },
+    { label: t("registry.col.status"), render: (row) => t(`unitStatus.${row.validation_status}`) },
+    { label: t("registry.col.parent"), render: (row) => row.parent_name || "—" },
+  ];
+  return (
+    <main id="main" class="wide">
+      <h1>{t("registry.title")}</h1>
+      <Filters filters={filters} change={change} types={types} within={within} />
+      <div class="registry">
+        <div class="registry-list">
+          <PagedList
+            path="/api/orgunits"
+            query={query}
+            columns={columns}
+            caption={t("registry.caption")}
+            onRows={(rows) => setBounds(boundsOf(rows))}
+          />
+          <UnitSummary unit={picked} change={narrow} />
+        </div>
+        <UnitMap query={query} selected={picked?.id} bounds={bounds} onPick={setPicked} />
+      </div>
+    </main>
+  );
+}

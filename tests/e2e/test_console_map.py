@@ -1,0 +1,75 @@
+"""The registry page in a real browser: the org-unit list with the API's filters beside a MapLibre map
+that draws the same selection from the API's vector tiles (SwiftShader's WebGL in headless Chromium).
+The page says how many features the map drew (data-features, on MapLibre's `idle`)."""
+
+import os
+import shutil
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, check_accessibility, log_in
+from tests.integration.registrykit import build_registry
+
+pytestmark = [pytest.mark.e2e, pytest.mark.commits]
+
+README_SCREENSHOT = ROOT / "docs" / "console-map.png"
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def features_drawn(page) -> int:
+    """Once the map has settled on its current tiles: the features it drew."""
+    settled = page.locator('[data-testid="map"][data-features]')
+    settled.wait_for()
+    return int(settled.get_attribute("data-features"))
+
+
+def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console):
+    tenant = console.tenant("mapper")
+    build_registry(console.client, tenant.tokens["admin"])
+    tiles = []
+    page.on("request", lambda request: "/api/tiles/" in request.url and tiles.append(request))
+
+    log_in(page, tenant.admin_email)
+    page.get_by_role("link", name="Registry").click()
+    page.get_by_role("button", name="Sénégal", exact=True).wait_for()
+    assert features_drawn(page) > 0
+    check_accessibility(page)
+
+    tiles.clear()
+    page.get_by_label("Search by name").fill("Pikine")
+    page.get_by_role("button", name="Sénégal", exact=True).wait_for(state="detached")
+    listed = [cell.inner_text() for cell in page.locator("tbody tr td:first-child").all()]
+    assert sorted(listed) == ["Centre de Santé Pikine", "Pikine"]
+    assert "search=Pikine" in page.url  # the selection can be bookmarked
+    drawn = features_drawn(page)
+    assert drawn > 0
+    assert tiles, "the map asked for no tiles after the search"
+    asked = tiles[-1]
+    assert "search=Pikine" in asked.url
+    assert asked.headers["accept"].startswith(MVT)
+    assert asked.headers["authorization"].startswith("Bearer ")
+    assert asked.response().status in (200, 204, 304)
+
+    page.get_by_role("button", name="Pikine", exact=True).click()  # a row shows its unit
+    summary = page.get_by_test_id("unit-summary")
+    summary.get_by_role("heading", name="Pikine").wait_for()
+    assert "District" in summary.inner_text()
+
+    box = page.get_by_test_id("map").bounding_box()  # the view is fitted on the listed point
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    summary.get_by_role("heading", name="Centre de Santé Pikine").wait_for()
+    assert "Facility" in summary.inner_text() and "Valid" in summary.inner_text()
+    features_drawn(page)
+    check_accessibility(page)
+    keep_screenshot(page)
+
+
+def keep_screenshot(page) -> None:
+    """Kept with the test artifacts; GEOREGISTRY_UPDATE_SCREENSHOTS=1 also refreshes the README's."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(ARTIFACTS / "console-map.png"), clip={"x": 0, "y": 0, "width": 1280, "height": 700}
+    )
+    if os.environ.get("GEOREGISTRY_UPDATE_SCREENSHOTS") == "1":
+        README_SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(ARTIFACTS / "console-map.png", README_SCREENSHOT)

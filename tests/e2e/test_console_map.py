@@ -25,7 +25,7 @@ def features_drawn(page) -> int:
 
 def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console):
     tenant = console.tenant("mapper")
-    build_registry(console.client, tenant.tokens["admin"])
+    ids = build_registry(console.client, tenant.tokens["admin"])
     tiles = []
     page.on("request", lambda request: "/api/tiles/" in request.url and tiles.append(request))
 
@@ -50,18 +50,30 @@ def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console):
     assert asked.headers["authorization"].startswith("Bearer ")
     assert asked.response().status in (200, 204, 304)
 
-    page.get_by_role("button", name="Pikine", exact=True).click()  # a row shows its unit
+    with page.expect_response(lambda response: response.url.endswith(f"/api/orgunits/{ids['Pikine']}")):
+        page.get_by_role("button", name="Pikine", exact=True).click()  # a row shows its unit
     summary = page.get_by_test_id("unit-summary")
     summary.get_by_role("heading", name="Pikine").wait_for()
     assert "District" in summary.inner_text()
 
-    box = page.get_by_test_id("map").bounding_box()  # the view is fitted on the listed point
+    assert features_drawn(page) > 0  # the view fitted on Pikine's territory, its health centre in the middle
+    box = page.get_by_test_id("map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     summary.get_by_role("heading", name="Centre de Santé Pikine").wait_for()
     assert "Facility" in summary.inner_text() and "Valid" in summary.inner_text()
-    features_drawn(page)
     check_accessibility(page)
     keep_screenshot(page)
+
+    page.get_by_label("Search by name").fill("")  # narrowing to a unit's children, list and map alike
+    page.get_by_role("button", name="Dakar", exact=True).click()
+    summary.get_by_role("heading", name="Dakar").wait_for()
+    summary.get_by_role("button", name="Show its children").click()
+    page.get_by_test_id("within").get_by_text("Children of Dakar.").wait_for()
+    page.get_by_role("button", name="Sénégal", exact=True).wait_for(state="detached")
+    listed = [cell.inner_text() for cell in page.locator("tbody tr td:first-child").all()]
+    assert sorted(listed) == ["Pikine", "Rufisque"]
+    assert features_drawn(page) > 0
+    assert f"parent={ids['Dakar']}" in tiles[-1].url  # after those of the view fitted on Dakar
 
 
 def keep_screenshot(page) -> None:

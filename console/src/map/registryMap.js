@@ -99,6 +99,7 @@ export function mountMap(container, query, onPick) {
       map.setPaintProperty("points", "circle-color", ["case", selected, SELECTED, POINT]);
     },
     fit(bounds) {
+      delete container.dataset.features; // counted again once the new view has settled
       map.fitBounds(bounds, { padding: 40, maxZoom: 11, duration: 0 });
     },
     remove() {

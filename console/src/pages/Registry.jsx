@@ -115,9 +115,8 @@ function UnitSummary({ unit, change }) {
   );
 }
 
-// [[west, south], [east, north]] around the page's located units, for the map to show them.
-function boundsOf(rows) {
-  const points = rows.map((row) => row.location?.coordinates).filter(Boolean);
+// [[west, south], [east, north]] around [lon, lat] positions, for the map to show them.
+function boundsAround(points) {
   if (!points.length) return null;
   const xs = points.map((p) => p[0]);
   const ys = points.map((p) => p[1]);
@@ -125,6 +124,15 @@ function boundsOf(rows) {
     [Math.min(...xs), Math.min(...ys)],
     [Math.max(...xs), Math.max(...ys)],
   ];
+}
+
+const positionsOf = (geometry) => (typeof geometry[0] === "number" ? [geometry] : geometry.flatMap(positionsOf));
+const located = (rows) => boundsAround(rows.map((row) => row.location?.coordinates).filter(Boolean));
+
+// One unit's territory, else its point (the list leaves territories out: they can be large).
+async function unitBounds(id) {
+  const unit = await api("GET", `/api/orgunits/${id}`);
+  return boundsAround(positionsOf(unit.geom?.coordinates || unit.location?.coordinates || []));
 }
 
 const summaryOf = (row) => ({
@@ -144,6 +152,10 @@ export function Registry({ params }) {
     document.title = `${t("registry.title")} · ${t("app.name")}`;
   }, []);
   const query = Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
+  const pickRow = (row) => {
+    setPicked(summaryOf(row));
+    unitBounds(row.id).then((found) => found && setBounds(found), () => {});
+  };
   const narrow = (changes) => {
     if (changes.parent || changes.descendants_of) setWithin(picked?.name);
     change(changes);
@@ -156,7 +168,7 @@ export function Registry({ params }) {
           type="button"
           class="link"
           aria-pressed={picked?.id === row.id}
-          onClick={() => setPicked(summaryOf(row))}
+          onClick={() => pickRow(row)}
         >
           {row.name}
         </button>
@@ -177,7 +189,7 @@ export function Registry({ params }) {
             query={query}
             columns={columns}
             caption={t("registry.caption")}
-            onRows={(rows) => setBounds(boundsOf(rows))}
+            onRows={(rows) => setBounds(located(rows))}
           />
           <UnitSummary unit={picked} change={narrow} />
         </div>

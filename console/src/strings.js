@@ -59,6 +59,7 @@ const en = {
   "registry.showBelow": "Show everything below it",
   "registry.map.label": "Map of the units listed",
   "registry.map.failed": "The map could not be loaded.",
+  "registry.map.crowded": "Too many units here to draw them all: zoom in, or narrow the list.",
 
   "unitStatus.NEW": "New",
   "unitStatus.VALID": "Valid",

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from chalicelib.registry import tiles as tiles_module
 from tests.e2e.conftest import ARTIFACTS, ROOT, check_accessibility, log_in
 from tests.integration.registrykit import build_registry
 
@@ -23,7 +24,7 @@ def features_drawn(page) -> int:
     return int(settled.get_attribute("data-features"))
 
 
-def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console):
+def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console, monkeypatch):
     tenant = console.tenant("mapper")
     ids = build_registry(console.client, tenant.tokens["admin"])
     tiles = []
@@ -74,6 +75,13 @@ def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console):
     assert sorted(listed) == ["Pikine", "Rufisque"]
     assert features_drawn(page) > 0
     assert f"parent={ids['Dakar']}" in tiles[-1].url  # after those of the view fitted on Dakar
+    assert page.get_by_test_id("map-note").inner_text() == ""
+
+    monkeypatch.setattr(tiles_module, "POINTS_MAX", 0)  # the server's: a tile with a point is crowded
+    page.get_by_role("button", name="Show all").click()
+    page.get_by_role("button", name="Sénégal", exact=True).click()
+    summary.get_by_role("button", name="Show everything below it").click()
+    page.get_by_test_id("map-note").get_by_text("Too many units here to draw them all").wait_for()
 
 
 def keep_screenshot(page) -> None:

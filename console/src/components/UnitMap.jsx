@@ -8,6 +8,7 @@ export function UnitMap({ query, selected, bounds, onPick }) {
   const container = useRef(null);
   const [map, setMap] = useState(null);
   const [failed, setFailed] = useState(false);
+  const [crowded, setCrowded] = useState(false);
   const pick = useRef(onPick);
   pick.current = onPick;
   const queryKey = JSON.stringify(query);
@@ -18,7 +19,8 @@ export function UnitMap({ query, selected, bounds, onPick }) {
     import("../map/registryMap.js").then(
       ({ mountMap }) => {
         if (!live) return;
-        mounted = mountMap(container.current, query, (unit) => pick.current(unit));
+        const settled = (state) => setCrowded(state.crowded);
+        mounted = mountMap(container.current, query, (unit) => pick.current(unit), settled);
         setMap(mounted);
       },
       () => live && setFailed(true),
@@ -35,6 +37,9 @@ export function UnitMap({ query, selected, bounds, onPick }) {
   return (
     <div class="map-box">
       <div class="map" ref={container} data-testid="map" role="region" aria-label={t("registry.map.label")} />
+      <p class="map-note" role="status" data-testid="map-note">
+        {crowded ? t("registry.map.crowded") : ""}
+      </p>
       {failed && <p class="error">{t("registry.map.failed")}</p>}
     </div>
   );

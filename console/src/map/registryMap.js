@@ -50,6 +50,15 @@ function style(query) {
           "circle-stroke-width": 1,
         },
       },
+      // The API's sign that a tile had too many points to send (one feature at its centre); drawn
+      // invisibly, so that the map can say "zoom in" (the worker parses only the layers a style uses).
+      {
+        id: "overflow",
+        type: "circle",
+        source: "units",
+        "source-layer": "overflow",
+        paint: { "circle-opacity": 0, "circle-radius": 1 },
+      },
     ],
   };
 }
@@ -61,9 +70,10 @@ function transformRequest(url, kind) {
   return { url, headers: { Accept: MVT, Authorization: `Bearer ${currentToken()}` } };
 }
 
-// Draws the units `query` selects in `container`; `onPick(properties)` on a click on one. The
-// container's data-features says how many features the map drew when it last settled (idle).
-export function mountMap(container, query, onPick) {
+// Draws the units `query` selects in `container`; `onPick(properties)` on a click on one;
+// `onSettled({features, crowded})` each time it settles (idle): the features drawn, and whether a
+// tile in view left points out. The container's data-features says the same count, for tests.
+export function mountMap(container, query, onPick, onSettled) {
   const map = new maplibregl.Map({
     container,
     style: style(query),
@@ -77,7 +87,10 @@ export function mountMap(container, query, onPick) {
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.getCanvas().setAttribute("aria-label", t("registry.map.label"));
   map.on("idle", () => {
-    container.dataset.features = String(map.queryRenderedFeatures({ layers: LAYERS }).length);
+    const features = map.queryRenderedFeatures({ layers: LAYERS }).length;
+    const crowded = map.querySourceFeatures("units", { sourceLayer: "overflow" }).length > 0;
+    container.dataset.features = String(features);
+    onSettled({ features, crowded });
   });
   map.on("click", (event) => {
     const [feature] = map.queryRenderedFeatures(event.point, { layers: ["points", "territories-fill"] });

@@ -122,10 +122,10 @@ def test_xml_nested_deeper_than_the_limit_is_refused_naming_it(xml):
 
 def test_more_elements_than_the_limit_are_refused_at_once():
     xml = _instance(b"<q>1</q>" * 100_000)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the suite's other workers and browsers slow the clock
     with pytest.raises(InstanceError, match="XML_MAX_ELEMENTS"):
         instance_xml.parse(xml)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1  # ~0.17 s alone
 
 
 SIBLINGS = limits.XML_MAX_ELEMENTS - 3  # the root, meta and instanceID are the others

@@ -16,18 +16,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from chalice.local import LocalDevServer
 from playwright.sync_api import sync_playwright
 
 import app as app_module
 from chalicelib.platform import db
 from devstack import console as console_files
-from devstack.postgres import free_port
 from devstack.worker import Worker
 from tests.integration import conftest as integration
 from tests.integration import ingestkit
 from tests.integration.helpers import PASSWORD, Tenant, make_tenant
-from tests.integration.livekit import _Server
+from tests.integration.livekit import ThreadTidy, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -59,15 +57,8 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-class _Handler(console_files.ConsoleRequestHandler):
-    def handle(self) -> None:
-        try:
-            super().handle()
-        finally:
-            db.close()  # the app's connections are per thread, and this thread ends here
-
-    def log_message(self, format, *args) -> None:  # noqa: A002 (the base class's name)
-        pass
+class _Handler(ThreadTidy, console_files.ConsoleRequestHandler):
+    pass
 
 
 @dataclass
@@ -95,17 +86,8 @@ def console_build():
 
 @pytest.fixture
 def console(client, ingest_stack, console_build):
-    port = free_port()
-    server = LocalDevServer(app_module.app, client._chalice_config, "127.0.0.1", port, handler_cls=_Handler,
-                            server_cls=_Server)  # fmt: skip
-    thread = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield Console(f"http://127.0.0.1:{port}", client)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server.server_close()
+    with serving(client, _Handler) as url:
+        yield Console(url, client)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ test sets up through `client` is committed and seen by the server.
 """
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 
@@ -32,15 +34,22 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class _Handler(ChunkedRequestHandler):
+class ThreadTidy:
+    """Mixed into a request handler: no log line per request, and the thread's database connection
+    closed when the thread ends (the app's connections are per thread)."""
+
     def handle(self) -> None:
         try:
             super().handle()
         finally:
-            db.close()  # the app's connections are per thread, and this thread ends here
+            db.close()
 
     def log_message(self, format, *args) -> None:  # noqa: A002 (the base class's name)
         pass  # pytest shows the test's own output; one line per request is noise
+
+
+class _Handler(ThreadTidy, ChunkedRequestHandler):
+    pass
 
 
 @dataclass
@@ -52,18 +61,27 @@ class Live:
         return make_tenant(self.client, name, roles)
 
 
-@pytest.fixture
-def live(client, ingest_stack):
+@contextmanager
+def serving(client, handler_cls) -> Iterator[str]:
+    """app.py on a free port, with the test stage's config as the in-process `client` uses it; yields
+    the base URL and stops the server at the end."""
     from app import app
 
     port = free_port()
-    config = client._chalice_config  # the test stage's config, as the in-process client uses it
-    server = LocalDevServer(app, config, "127.0.0.1", port, handler_cls=_Handler, server_cls=_Server)
+    server = LocalDevServer(
+        app, client._chalice_config, "127.0.0.1", port, handler_cls=handler_cls, server_cls=_Server
+    )
     thread = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{port}", client)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server.server_close()
+
+
+@pytest.fixture
+def live(client, ingest_stack):
+    with serving(client, _Handler) as url:
+        yield Live(url, client)

@@ -280,6 +280,11 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, even into a file
     if args.units <= UPPER_UNITS:
         parser.error(f"--units must exceed the {UPPER_UNITS} units above the facilities")
+    on_own_cluster(run, args)
+
+
+def on_own_cluster(run, args) -> None:
+    """run(dsn, args) against a throwaway PostgreSQL + PostGIS cluster, removed afterwards."""
     root = Path(tempfile.mkdtemp(prefix="georegistry-bench-"))
     root.chmod(0o755)  # the server may run as the postgres user
     cluster, dsn = start_cluster(root)

@@ -21,12 +21,9 @@ import argparse
 import json
 import math
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import psycopg2
 
@@ -41,10 +38,9 @@ from bench.bench_registry import (
     UPPER_UNITS,
     WEST,
     load,
+    on_own_cluster,
     percentile,
     post,
-    set_environment,
-    start_cluster,
 )
 
 ZOOMS = (6, 10, 14)
@@ -85,18 +81,7 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     if args.units <= UPPER_UNITS:
         parser.error(f"--units must exceed the {UPPER_UNITS} units above the facilities")
-    root = Path(tempfile.mkdtemp(prefix="georegistry-bench-"))
-    root.chmod(0o755)
-    cluster, dsn = start_cluster(root)
-    try:
-        set_environment(dsn)
-        run(dsn, args)
-    finally:
-        from chalicelib.platform import db
-
-        db.close()
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    on_own_cluster(run, args)
 
 
 def run(dsn: str, args: argparse.Namespace) -> None:

@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join, relative, resolve } from "node:path";
 
 const here = new URL(".", import.meta.url).pathname;
-const dist = join(here, "dist");
+// GEOREGISTRY_CONSOLE_DIST builds elsewhere (tests of several working copies at once).
+const dist = resolve(process.env.GEOREGISTRY_CONSOLE_DIST || join(here, "dist"));
 const STAMP = join(dist, ".sources.sha256");
 
 function files(dir) {

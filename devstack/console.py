@@ -8,6 +8,7 @@ other request goes to the API as before, so the console and the API share one or
 
 import fcntl
 import mimetypes
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,7 +18,8 @@ from devstack.chunked_requests import ChunkedRequestHandler
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE = ROOT / "console"
-DIST = CONSOLE / "dist"
+# GEOREGISTRY_CONSOLE_DIST puts the build elsewhere (build.mjs reads it too).
+DIST = Path(os.environ.get("GEOREGISTRY_CONSOLE_DIST") or CONSOLE / "dist")
 PREFIX = "/console"
 # Hashed asset names never change content; index.html must be asked for again to find new ones.
 IMMUTABLE = "public, max-age=31536000, immutable"

@@ -5,8 +5,12 @@ import { ErrorMessage } from "./components/ErrorMessage.jsx";
 import { Home } from "./pages/Home.jsx";
 import { Login } from "./pages/Login.jsx";
 import { Registry } from "./pages/Registry.jsx";
+import { reviewPage } from "./pages/review/index.jsx";
+import { sourcesPage } from "./pages/sources/index.jsx";
+import { submissionsPage } from "./pages/submissions/index.jsx";
 import { TaskPage } from "./pages/TaskPage.jsx";
 import { Tasks } from "./pages/Tasks.jsx";
+import { unitsPage } from "./pages/units/index.jsx";
 import { Link, useRoute } from "./router.jsx";
 import { currentToken, endSession, onSessionChange, tokenExpiresAt } from "./session.js";
 import { t } from "./strings.js";
@@ -14,6 +18,9 @@ import { t } from "./strings.js";
 // have to load itself, and the map's controls need it the moment the map shows.
 import "maplibre-gl/dist/maplibre-gl.css";
 import "./styles.css";
+
+// Each section answers the paths it owns (a page) and null for the others.
+const SECTIONS = [unitsPage, reviewPage, submissionsPage, sourcesPage];
 
 const NOTICES = { expired: "login.expired", logout: "login.loggedOut" };
 
@@ -33,6 +40,10 @@ function Page({ route, me }) {
   if (path === "/tasks") return <Tasks me={me} params={params} />;
   const task = path.match(/^\/tasks\/(\d+)$/);
   if (task) return <TaskPage key={task[1]} id={Number(task[1])} />;
+  for (const section of SECTIONS) {
+    const found = section({ path, params, me });
+    if (found) return found;
+  }
   return <NotFound />;
 }
 
@@ -52,6 +63,15 @@ function Shell({ me, children }) {
           </Link>
           <Link to="/registry" aria-current={current("/registry")}>
             {t("nav.registry")}
+          </Link>
+          <Link to="/change-requests" aria-current={current("/change-requests")}>
+            {t("nav.review")}
+          </Link>
+          <Link to="/submissions" aria-current={current("/submissions")}>
+            {t("nav.submissions")}
+          </Link>
+          <Link to="/sources" aria-current={current("/sources")}>
+            {t("nav.sources")}
           </Link>
           <Link to="/tasks" aria-current={current("/tasks")}>
             {t("nav.tasks")}

@@ -1,12 +1,24 @@
 // Every text the console shows, in one place so that a French table can sit beside the English one.
+// Each section's texts are in strings/<section>.js, merged here.
 // `t("key", {name: value})` fills {name} placeholders; a missing key shows itself, to be noticed.
+import { en as reviewEn } from "./strings/review.js";
+import { en as sourcesEn } from "./strings/sources.js";
+import { en as submissionsEn } from "./strings/submissions.js";
+import { en as unitsEn } from "./strings/units.js";
 
 const en = {
+  ...unitsEn,
+  ...reviewEn,
+  ...submissionsEn,
+  ...sourcesEn,
   "app.name": "georegistry",
   "app.skip": "Skip to content",
   "nav.label": "Main",
   "nav.home": "Account",
   "nav.registry": "Registry",
+  "nav.review": "Change requests",
+  "nav.submissions": "Submissions",
+  "nav.sources": "Data sources",
   "nav.tasks": "Tasks",
   "nav.logout": "Log out",
   "nav.signedInAs": "Signed in as {name}",

@@ -1,0 +1,4 @@
+// The paths of the review section: change requests.
+export function reviewPage({ path }) {
+  return null;
+}

@@ -1,0 +1,4 @@
+// The paths of the submissions section.
+export function submissionsPage({ path }) {
+  return null;
+}

@@ -1,0 +1,4 @@
+// The paths of the units section: a unit's page.
+export function unitsPage({ path }) {
+  return null;
+}

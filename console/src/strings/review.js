@@ -1,0 +1,2 @@
+// The review pages' texts (English); merged into strings.js's table.
+export const en = {};

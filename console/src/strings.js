@@ -73,6 +73,13 @@ const en = {
   "registry.map.failed": "The map could not be loaded.",
   "registry.map.crowded": "Too many units here to draw them all: zoom in, or narrow the list.",
 
+  "placeMap.current": "Current",
+  "placeMap.proposed": "Proposed",
+  "placeMap.plain": "Location",
+  "placeMap.none": "No geometry.",
+  "placeMap.marker": "Point: drag it to move it",
+  "placeMap.dragHint": "Drag the point to move it, or type its coordinates.",
+
   "unitStatus.NEW": "New",
   "unitStatus.VALID": "Valid",
   "unitStatus.REJECTED": "Rejected",

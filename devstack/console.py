@@ -31,6 +31,19 @@ SECURITY_HEADERS = {
 }
 
 
+def security_headers(s3_endpoint: str | None) -> dict[str, str]:
+    """SECURITY_HEADERS, with S3's origin (moto's, locally) where the browser meets S3 itself:
+    presigned uploads (connect-src) and photos through presigned links (img-src), as in AWS."""
+    if not s3_endpoint:
+        return SECURITY_HEADERS
+    parts = urlsplit(s3_endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
+        "img-src 'self' data: blob:;", f"connect-src 'self' {origin}; img-src 'self' data: blob: {origin};"
+    )
+    return SECURITY_HEADERS | {"Content-Security-Policy": policy}
+
+
 class ConsoleUnavailable(RuntimeError):
     pass
 
@@ -95,7 +108,7 @@ class ConsoleRequestHandler(ChunkedRequestHandler):
     def _send_static(self, status: int, content_type: str, body: bytes, caching: str) -> None:
         self.send_response(status)
         headers = {"Content-Type": content_type, "Content-Length": str(len(body)), "Cache-Control": caching}
-        for name, value in (headers | SECURITY_HEADERS).items():
+        for name, value in (headers | security_headers(os.environ.get("AWS_ENDPOINT_URL"))).items():
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":

@@ -37,7 +37,9 @@ class ChangeRequest(Wire):
     approved_fields: list[str]
     rejection_reason: str | None
     created_by: int | None
+    created_by_email: str | None
     reviewed_by: int | None
+    reviewed_by_email: str | None
     created_at: Timestamp
     reviewed_at: Timestamp | None
 

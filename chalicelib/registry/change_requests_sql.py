@@ -6,11 +6,14 @@ from chalicelib.platform.jsonutil import jsonb
 COLUMNS = """
     cr.id, cr.account_id, cr.version_id, cr.org_unit_id, ou.name AS org_unit_name, ou.path,
     cr.proposed, cr.creates_unit, cr.status, cr.approved_fields, cr.rejection_reason,
-    cr.created_by, cr.reviewed_by, cr.created_at, cr.reviewed_at
+    cr.created_by, cu.email AS created_by_email, cr.reviewed_by, ru.email AS reviewed_by_email,
+    cr.created_at, cr.reviewed_at
 """
 FROM = """
 FROM org_unit_change_requests cr
 JOIN org_units ou ON ou.version_id = cr.version_id AND ou.id = cr.org_unit_id
+LEFT JOIN users cu ON cu.id = cr.created_by
+LEFT JOIN users ru ON ru.id = cr.reviewed_by
 """
 
 INSERT = """

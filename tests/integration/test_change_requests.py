@@ -22,6 +22,8 @@ def test_approving_selected_fields_applies_them_and_audits(client, alpha, tree):
     proposed = {"name": "CS Pikine Nord", "location": point(-17.36, 14.76), "opening_date": "2002-02-02"}
     request = _propose(client, alpha.tokens["data_collector"], {"org_unit_id": unit, "proposed": proposed})
     assert request["status"] == "new" and request["proposed"]["opening_date"] == "2002-02-02"
+    assert request["created_by_email"] == "data_collector@alpha.example.org"
+    assert request["reviewed_by_email"] is None
     # Nothing changes before review
     _, before, _ = call(client, "GET", f"/api/orgunits/{unit}", alpha.tokens["viewer"])
     assert before["name"] == "Centre de Santé Pikine"
@@ -36,6 +38,7 @@ def test_approving_selected_fields_applies_them_and_audits(client, alpha, tree):
         status == 200
         and approved["status"] == "approved"
         and approved["approved_fields"] == ["name", "location"]
+        and approved["reviewed_by_email"] == "reviewer@alpha.example.org"
     )
     _, after, _ = call(client, "GET", f"/api/orgunits/{unit}", alpha.tokens["viewer"])
     assert after["name"] == "CS Pikine Nord" and after["location"]["coordinates"] == [-17.36, 14.76]

@@ -71,6 +71,8 @@ def approve(cur, principal: Principal, request_id: int, fields: list[str] | None
     unknown = sorted(set(chosen) - set(request["proposed"]))
     if unknown:
         raise problems.invalid_field("fields", f"names fields that were not proposed: {unknown}")
+    if not chosen and not request["creates_unit"]:  # approving nothing is rejecting: say why instead
+        raise problems.invalid_field("fields", "must name at least one proposed field")
     if request["creates_unit"]:
         units.update_unchecked(cur, principal, request["org_unit_id"], {"validation_status": "VALID"}, SOURCE)
     else:

@@ -27,12 +27,12 @@ def test_approving_selected_fields_applies_them_and_audits(client, alpha, tree):
     # Nothing changes before review
     _, before, _ = call(client, "GET", f"/api/orgunits/{unit}", alpha.tokens["viewer"])
     assert before["name"] == "Centre de Santé Pikine"
+    approve = f"/api/change-requests/{request['id']}/approve"
+    for fields in ([], ["colour"]):
+        status, error, _ = call(client, "POST", approve, alpha.tokens["reviewer"], {"fields": fields})
+        assert status == 400 and error["error"]["details"]["field"] == "fields", error
     status, approved, _ = call(
-        client,
-        "POST",
-        f"/api/change-requests/{request['id']}/approve",
-        alpha.tokens["reviewer"],
-        {"fields": ["name", "location"]},
+        client, "POST", approve, alpha.tokens["reviewer"], {"fields": ["name", "location"]}
     )
     assert (
         status == 200

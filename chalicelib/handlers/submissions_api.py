@@ -94,12 +94,15 @@ class Submission(Wire):
     device_id: str | None
     accuracy: float | None
     is_current: bool
+    created_by: int | None  # the user who sent it (a phone's data collector)
+    created_by_email: str | None
     started_at: Timestamp | None
     ended_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
     deleted_at: Timestamp | None
     form_version: str
+    form_version_number: int  # GET /api/forms/{form_id}/versions/{number}: its questions and labels
     location: Point | None
 
 

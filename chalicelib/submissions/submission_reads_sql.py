@@ -6,6 +6,7 @@ from chalicelib.platform.db import all_rows
 
 COLUMNS = """
     s.id, s.account_id, s.project_id, s.form_id, s.form_version_id, v.version AS form_version,
+    v.number AS form_version_number, u.email AS created_by_email,
     s.instance_uuid, s.root_id, s.deprecated_uuid, s.is_current, s.org_unit_id, s.org_unit_version_id,
     s.org_unit_path, s.period, s.validation_status, s.review_comment,
     ST_X(s.location) AS longitude, ST_Y(s.location) AS latitude, ST_Z(s.location) AS altitude, s.accuracy,
@@ -15,6 +16,7 @@ COLUMNS = """
 FROM = """
 FROM submissions s
 JOIN form_versions v ON v.id = s.form_version_id AND v.account_id = s.account_id
+LEFT JOIN users u ON u.id = s.created_by
 """
 
 # The names of a page's units, read apart with the versions as constants: joined in the list query,

@@ -253,11 +253,12 @@ def present(row: dict) -> dict:
         name: row[name]
         for name in ("id", "form_id", "form_version_id", "project_id", "instance_uuid", "org_unit_id",
                      "org_unit_name", "period", "validation_status", "review_comment", "device_id",
-                     "accuracy", "is_current")
+                     "accuracy", "is_current", "created_by", "created_by_email")
     }  # fmt: skip
     for name in ("started_at", "ended_at", "created_at", "updated_at", "deleted_at"):
         shown[name] = row[name].isoformat() if row[name] else None
     shown["form_version"] = row["form_version"]
+    shown["form_version_number"] = row["form_version_number"]
     shown["location"] = geometry.point_geojson(row)
     return shown
 

@@ -82,6 +82,10 @@ def test_a_real_submission_uploaded_over_http_is_ingested_with_every_answer(
         FORM_1_UUID, "2020060801", "PENDING",
     )  # fmt: skip
     assert listed["started_at"] == "2020-06-08T16:53:40.100000+00:00"
+    # who sent it, and the version number that names its questions (GET /api/forms/{id}/versions/{n})
+    assert (listed["created_by"], listed["created_by_email"], listed["form_version_number"]) == (
+        alpha.user_ids["data_collector"], "data_collector@alpha.example.org", 1,
+    )  # fmt: skip
     status, submission, _ = call(client, "GET", f"/api/submissions/{listed['id']}", alpha.tokens["viewer"])
     assert status == 200
     answers = submission["answers"]

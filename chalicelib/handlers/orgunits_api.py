@@ -29,7 +29,7 @@ from chalicelib.platform.contract import (
     operation,
     text,
 )
-from chalicelib.registry import bulk_update, unit_filters, units
+from chalicelib.registry import bulk_update, unit_filters, unit_tree, units
 from chalicelib.tasks import task_views
 
 Status = one_of(*units.STATUSES)
@@ -84,6 +84,23 @@ class LocateQuery(Query):
     ]
     type: Annotated[str | None, Meta(description="org-unit type ids, comma-separated")] = None
     version: Annotated[int | None, Meta(description="version id (default: the account's)")] = None
+
+
+class ChildCountsQuery(Query):
+    ids: Annotated[str, Meta(description="unit ids, comma-separated (at most 100)")]
+    version: Annotated[int | None, Meta(description="version id (default: the account's)")] = None
+
+
+class TypeCount(Wire):
+    org_unit_type_id: int | None
+    org_unit_type_name: str | None
+    count: int
+
+
+class ChildCounts(Wire):
+    id: int
+    children: int  # all of them
+    by_type: list[TypeCount]  # most numerous first
 
 
 class UnitPage(Page[OrgUnit]):
@@ -235,6 +252,24 @@ def locate_orgunits(call: Call, query: LocateQuery) -> Results[OrgUnit]:
     version_id = units.version_to_read(call.cur, call.principal, query.version)
     found = units.locate(call.cur, call.principal, version_id, query.lon, query.lat, types)
     return {"results": [units.present(row) for row in found]}
+
+
+@operation(
+    "GET",
+    "/api/orgunits/child-counts",
+    summary="How many children each of ?ids= has, per org-unit type (a tree's labels)",
+    tag="orgunits",
+    permission=READ_REGISTRY,
+)
+def orgunit_child_counts(call: Call, query: ChildCountsQuery) -> Results[ChildCounts]:
+    ids = [_id(part, "ids") for part in query.ids.split(",") if part.strip()]
+    return {"results": unit_tree.child_counts(call.cur, call.principal, query.version, ids)}
+
+
+def _id(part: str, name: str) -> int:
+    if not part.strip().isdigit():
+        raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
+    return int(part)
 
 
 def _type_id(part: str) -> int:

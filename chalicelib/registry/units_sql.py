@@ -328,3 +328,18 @@ def has_submissions(cur, version_id: int, unit_id: int) -> bool:
 
 def paths_of(cur, version_ids: list[int], ids: list[int]) -> list[dict]:
     return all_rows(cur, PATHS_OF, {"version_ids": version_ids, "ids": ids})
+
+
+CHILD_COUNTS = """
+SELECT c.parent_id AS id, c.org_unit_type_id, t.name AS org_unit_type_name, count(*) AS count
+FROM org_units c
+LEFT JOIN org_unit_types t ON t.id = c.org_unit_type_id
+WHERE c.version_id = %(version_id)s AND c.parent_id = ANY(%(ids)s) AND c.deleted_at IS NULL
+GROUP BY c.parent_id, c.org_unit_type_id, t.name
+ORDER BY c.parent_id, count(*) DESC, t.name
+"""
+
+
+def child_counts(cur, version_id: int, ids: list[int]) -> list[dict]:
+    """(parent id, type id, type name, count) of the live children of `ids`, per type."""
+    return all_rows(cur, CHILD_COUNTS, {"version_id": version_id, "ids": ids})

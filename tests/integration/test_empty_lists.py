@@ -154,6 +154,7 @@ CASES: dict[str, Case] = {
         "/api/orgunits?search=Kinshasa&refs=a,b&count=true", checks={"count": 0, "next_cursor": None}
     ),
     "get_orgunits_unit_id_history": Case("/api/orgunits/{unit_id}/history", born_with=1, parent=_unit),
+    "get_orgunits_child_counts": Case("/api/orgunits/child-counts?ids={unit_id}", born_with=1, parent=_unit),
     "get_orgunits_locate": Case("/api/orgunits/locate?lat=-4.3&lon=15.3"),
     "get_change_requests": Case("/api/change-requests"),
     "get_mobile_orgunits": Case("/api/mobile/orgunits?project={project_id}", checks={"next_cursor": None}),

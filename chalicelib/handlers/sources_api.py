@@ -59,7 +59,8 @@ class Version(Wire):
     description: str
     created_by: int | None
     created_at: Timestamp
-    org_unit_count: int | UnsetType = UNSET  # on one version
+    org_unit_count: int | UnsetType = UNSET  # not in a copy's answer, given before its units are
+    account_default: bool | UnsetType = UNSET  # the version read when a request names none
 
 
 class VersionWrite(Body):

@@ -76,14 +76,25 @@ def update_source(cur, principal: Principal, source_id: int, changes: dict) -> d
 
 
 def list_versions(cur, principal: Principal, source_id: int, after: int | None, limit: int) -> list[dict]:
+    """A page of the source's versions, each with its unit count and whether it is the account's default."""
     get_source(cur, principal, source_id)
-    return sources_sql.list_versions(cur, principal.account_id, source_id, after, limit)
+    found = sources_sql.list_versions(cur, principal.account_id, source_id, after, limit)
+    counts = sources_sql.unit_counts(cur, [version["id"] for version in found])
+    default = sources_sql.account_default_version(cur, principal.account_id)
+    return [
+        version | {"org_unit_count": counts[version["id"]], "account_default": version["id"] == default}
+        for version in found
+    ]
 
 
 def get_version(cur, principal: Principal, version_id: int) -> dict:
     require(principal, READ_REGISTRY)
     version = _found(sources_sql.get_version(cur, principal.account_id, version_id), "version", version_id)
-    return version | {"org_unit_count": sources_sql.unit_count(cur, version_id)}
+    default = sources_sql.account_default_version(cur, principal.account_id)
+    return version | {
+        "org_unit_count": sources_sql.unit_count(cur, version_id),
+        "account_default": version_id == default,
+    }
 
 
 def version_to_read(cur, principal: Principal, requested: int | None) -> int | None:

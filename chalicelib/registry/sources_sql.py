@@ -43,6 +43,10 @@ ORDER BY id LIMIT %(limit)s
 """
 ACCOUNT_VERSION_IDS = "SELECT id FROM source_versions WHERE account_id = %(account_id)s ORDER BY id"
 VERSION_UNIT_COUNT = "SELECT count(*) AS n FROM org_units WHERE version_id = %(id)s AND deleted_at IS NULL"
+VERSION_UNIT_COUNTS = """
+SELECT version_id, count(*) AS n FROM org_units
+WHERE version_id = ANY(%(ids)s) AND deleted_at IS NULL GROUP BY version_id
+"""
 
 ACCOUNT_DEFAULT_VERSION = "SELECT default_version_id FROM accounts WHERE id = %(account_id)s"
 SET_ACCOUNT_DEFAULT_VERSION = """
@@ -165,6 +169,12 @@ def account_version_ids(cur, account_id: int) -> list[int]:
 
 def unit_count(cur, version_id: int) -> int:
     return one(cur, VERSION_UNIT_COUNT, {"id": version_id})["n"]
+
+
+def unit_counts(cur, version_ids: list[int]) -> dict[int, int]:
+    """The units of each version (deleted ones left out); 0 for an empty one."""
+    found = all_rows(cur, VERSION_UNIT_COUNTS, {"ids": version_ids}) if version_ids else []
+    return {version_id: 0 for version_id in version_ids} | {row["version_id"]: row["n"] for row in found}
 
 
 def account_default_version(cur, account_id: int) -> int | None:

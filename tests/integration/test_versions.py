@@ -61,6 +61,19 @@ def test_copying_a_version_copies_units_tree_and_groups(client, alpha, tree, tas
     assert [a["name"] for a in original["ancestors"]] == ["Sénégal", "Dakar", "Pikine"]
 
 
+def test_a_sources_versions_are_listed_with_their_unit_counts_and_the_accounts_default(
+    client, alpha, tree, task_aws
+):
+    token = alpha.tokens["registry_editor"]
+    empty = call(client, "POST", f"/api/data-sources/{tree['source']}/versions", token, {})[1]
+    _, listed, _ = call(client, "GET", f"/api/data-sources/{tree['source']}/versions", alpha.tokens["viewer"])
+    counted = {v["id"]: (v["org_unit_count"], v["account_default"]) for v in listed["results"]}
+    assert counted == {tree["version"]: (8, True), empty["id"]: (0, False)}
+    call(client, "POST", f"/api/versions/{empty['id']}/make-default", token)
+    _, shown, _ = call(client, "GET", f"/api/versions/{empty['id']}", token)
+    assert (shown["org_unit_count"], shown["account_default"]) == (0, True)
+
+
 def test_diffing_two_versions_lists_added_removed_and_changed_fields(client, alpha, tree, task_aws):
     token = alpha.tokens["registry_editor"]
     copied = _copy(client, token, tree["version"])

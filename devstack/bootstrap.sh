@@ -92,6 +92,9 @@ ensure_browser_tools() {
         apt_install "Node.js and npm (the console's build)" nodejs npm
     # The browser tests drive Debian's Chromium through Playwright's executable_path: no browser download.
     [ -x /usr/bin/chromium ] || apt_install "Chromium (the browser tests)" chromium
+    # Firefox through puppeteer-core's WebDriver BiDi (no geckodriver), on Xvfb for WebGL.
+    [ -x /usr/bin/firefox-esr ] && command -v xvfb-run >/dev/null 2>&1 && command -v xauth >/dev/null 2>&1 ||
+        apt_install "Firefox ESR and Xvfb (the browser tests)" firefox-esr xvfb xauth
 }
 
 ensure_console_packages() {

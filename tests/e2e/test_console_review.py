@@ -122,6 +122,14 @@ def test_rejecting_needs_a_reason_and_a_viewer_sees_no_buttons(page, console):
         == "Poste de Santé Saraya"
     )
 
+    raced = propose(console, tenant, {"org_unit_id": unit, "proposed": {"code": "PS-SR"}})
+    page.goto(f"/console/change-requests/{raced['id']}")
+    wait_for_status(page, "new")
+    console.api("POST", f"/api/change-requests/{raced['id']}/approve", tenant.tokens["reviewer"], {})
+    page.get_by_role("button", name="Approve the chosen fields").click()  # someone else was quicker
+    wait_for_status(page, "approved")
+    page.get_by_role("alert").filter(has_text=f"Change request {raced['id']} is already approved").wait_for()
+
     page.get_by_role("button", name="Log out").click()
     log_in(page, f"viewer@{domain}")
     page.goto(f"/console/change-requests/{other['id']}")

@@ -148,7 +148,9 @@ function Places({ request, unit }) {
   );
 }
 
-function Decision({ request, chosen, decided }) {
+// `decided(request)` after a decision, or after a 409 (someone else decided first: the page reloads
+// to show their decision, and `conflict` keeps the API's message on it).
+function Decision({ request, chosen, decided, conflict }) {
   const [reason, setReason] = useState("");
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -158,7 +160,8 @@ function Decision({ request, chosen, decided }) {
     try {
       decided(await api("POST", `/api/change-requests/${request.id}/${path}`, { body }));
     } catch (failure) {
-      setError(failure);
+      if (failure.status === 409) conflict(failure);
+      else setError(failure);
     } finally {
       setBusy(false);
     }
@@ -203,6 +206,7 @@ function Decision({ request, chosen, decided }) {
 export function ChangeRequestPage({ id, me }) {
   const [{ request, unit, error }, reload] = useRequest(id);
   const [chosen, setChosen] = useState(null);
+  const [conflict, setConflict] = useState(null);
   const names = useNames(request, unit);
   useEffect(() => {
     document.title = `${t("review.page.title", { id })} · ${t("app.name")}`;
@@ -231,6 +235,7 @@ export function ChangeRequestPage({ id, me }) {
       )}
       {request && (
         <>
+          <ErrorMessage error={conflict} />
           <Facts request={request} />
           {request.creates_unit && <p>{t("review.newUnitNote")}</p>}
           <h2>{t("review.values")}</h2>
@@ -243,7 +248,17 @@ export function ChangeRequestPage({ id, me }) {
             toggle={toggle}
           />
           <Places request={request} unit={unit} />
-          {open && reviewer && chosen !== null && <Decision request={request} chosen={chosen} decided={reload} />}
+          {open && reviewer && chosen !== null && (
+            <Decision
+              request={request}
+              chosen={chosen}
+              decided={reload}
+              conflict={(failure) => {
+                setConflict(failure);
+                reload();
+              }}
+            />
+          )}
           {open && !reviewer && <p class="notice">{t("review.noPermission")}</p>}
         </>
       )}

@@ -49,7 +49,8 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
     rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
 
 
 PHOTO = png(64, 48, (200, 120, 40))
@@ -57,11 +58,14 @@ PHOTO = png(64, 48, (200, 120, 40))
 
 def household_xml(version: str, instance_uuid: str, visitor: str, members: list[tuple[str, int]],
                   where: str = "14.75 -17.35 12 5") -> bytes:  # fmt: skip
-    repeats = "".join(f"<member><member_name>{name}</member_name><age>{age}</age></member>" for name, age in members)
+    repeats = "".join(
+        f"<member><member_name>{name}</member_name><age>{age}</age></member>" for name, age in members
+    )
     return (
         f'<?xml version="1.0" encoding="UTF-8"?><data id="household_visit" version="{version}">'
         f"<visitor>{visitor}</visitor><where>{where}</where>"
-        f"<household><water>well</water><other_water>well river</other_water><photo>{PHOTO_NAME}</photo></household>"
+        f"<household><water>well</water><other_water>well river</other_water>"
+        f"<photo>{PHOTO_NAME}</photo></household>"
         f"{repeats}<meta><instanceID>uuid:{instance_uuid}</instanceID></meta></data>"
     ).encode()
 
@@ -98,7 +102,8 @@ def surveys(console, stack) -> Surveys:
     collected_uuid = str(uuid.uuid4())
     collect(console, tenant, household_xml(version["version"], collected_uuid, "Ibrahima", [("Binta", 51)]))
     elsewhere_uuid = str(uuid.uuid4())
-    simple = (f'<data id="simple_survey" version="{other_version["version"]}"><name>Aminata</name><age>40</age>'
+    simple = (f'<data id="simple_survey" version="{other_version["version"]}">'
+              f"<name>Aminata</name><age>40</age>"
               f"<meta><instanceID>uuid:{elsewhere_uuid}</instanceID></meta></data>").encode()  # fmt: skip
     collect(console, tenant, simple, with_photo=False)
 
@@ -112,7 +117,8 @@ def surveys(console, stack) -> Surveys:
 
 def upload(console, stack, tenant: Tenant, form_id: int, version: str, instance_uuid: str, xml: bytes,
            org_unit_id: int) -> None:  # fmt: skip
-    """As our mobile app does: upload grants, the files POSTed to S3, then ingestion from the bucket's events."""
+    """As our mobile app does: upload grants, the files POSTed to S3, then ingestion of the bucket's
+    events."""
     files = [{"name": "instance.xml", "size": len(xml), "content_type": "text/xml"},
              {"name": PHOTO_NAME, "size": len(PHOTO), "content_type": "image/png"}]  # fmt: skip
     body = {"project_id": tenant.project_id, "instance_uuid": instance_uuid, "form_id": form_id,

@@ -20,9 +20,12 @@ def row_of(page, submission_id: int):
 
 def answer(page, scope: str, label: str):
     """The answer shown for the question labelled `label` inside the section with test id `scope`."""
-    return page.get_by_test_id(scope).locator(".answer").filter(
-        has=page.locator("dt", has_text=re.compile(f"^{re.escape(label)}$"))
-    ).locator("dd")
+    return (
+        page.get_by_test_id(scope)
+        .locator(".answer")
+        .filter(has=page.locator("dt", has_text=re.compile(f"^{re.escape(label)}$")))
+        .locator("dd")
+    )
 
 
 def test_a_forms_submissions_are_filtered_read_in_its_languages_and_approved(page, console, ingest_stack):
@@ -60,6 +63,9 @@ def test_a_forms_submissions_are_filtered_read_in_its_languages_and_approved(pag
     page.wait_for_url(f"**/console/submissions/{data.uploaded}")
     page.get_by_role("heading", name="Household", exact=True).wait_for()
     assert answer(page, "answers", "Visitor").inner_text() == "Fatou"
+    assert answer(page, "answers", "Location of the house").inner_text() == (
+        "Latitude 14.75, longitude -17.35 (accuracy 5 m)"
+    )
     assert answer(page, "group-household", "Water source").inner_text() == "Well"
     assert answer(page, "group-household", "Other sources").inner_text() == "Well, River"
     page.get_by_role("heading", name="Member", exact=True).wait_for()
@@ -84,13 +90,19 @@ def test_a_forms_submissions_are_filtered_read_in_its_languages_and_approved(pag
     page.get_by_role("heading", name="Membre 2", exact=True).wait_for()
     assert page.get_by_role("img", name="Photo de la maison").count() == 1
 
+    page.get_by_label("Comment (optional)").fill("x" * 2001)
+    page.get_by_role("button", name="Reject").click()
+    page.locator("#review-comment-error").get_by_text("comment").wait_for()  # the API's 400, on its field
+    assert page.get_by_label("Comment (optional)").get_attribute("aria-invalid") == "true"
+    assert page.get_by_test_id("review-status").get_attribute("data-status") == "PENDING"
     page.get_by_label("Comment (optional)").fill("Photo and members checked")
     page.get_by_role("button", name="Approve").click()
     page.get_by_test_id("review-done").wait_for()
     assert page.get_by_test_id("review-status").get_attribute("data-status") == "APPROVED"
     assert page.get_by_test_id("review-comment").inner_text() == "Photo and members checked"
     stored = console.api("GET", f"/api/submissions/{data.uploaded}", data.tenant.tokens["viewer"])
-    assert (stored["validation_status"], stored["review_comment"]) == ("APPROVED", "Photo and members checked")
+    assert stored["validation_status"] == "APPROVED"
+    assert stored["review_comment"] == "Photo and members checked"
     check_accessibility(page)
 
     # A viewer reads it, and has nothing to review it with.

@@ -6,6 +6,7 @@ import { t } from "../../strings.js";
 
 const MEDIA = new Set(["photo", "image", "audio", "video", "file", "background-audio"]);
 const IMAGES = new Set(["photo", "image"]);
+const GEOPOINTS = new Set(["geopoint", "start-geopoint"]);
 const SELECTS = new Set(["select one", "select all that apply", "select one external"]);
 // Filled in by the phone, shown in the page's facts (started, ended, device) rather than as answers.
 const METADATA = new Set(["start", "end", "today", "deviceid", "imei", "username", "email", "phonenumber",
@@ -69,6 +70,11 @@ function Value({ node, value, context }) {
       const choice = choices.find((option) => option.name === name);
       return choice ? labelOf(choice, lang, fallback) : name;
     }).join(", ");
+  }
+  if (node && GEOPOINTS.has(node.type)) {
+    const [lat, lon, , accuracy] = String(value).trim().split(/\s+/);
+    const where = t("submission.coordinates", { lat, lon });
+    return accuracy ? `${where} ${t("submission.accuracy", { m: accuracy })}` : where;
   }
   if (node && MEDIA.has(node.type)) {
     const label = labelOf(node, lang, fallback);

@@ -145,21 +145,25 @@ function Filters({ filters, change, forms }) {
   const input = (id, name, label, type) => (
     <div class="field">
       <label for={id}>{label}</label>
-      <input id={id} type={type} value={filters[name]} onChange={(event) => change({ [name]: event.target.value.trim() })} />
+      <input
+        id={id}
+        type={type}
+        value={filters[name]}
+        onChange={(event) => change({ [name]: event.target.value.trim() })}
+      />
     </div>
   );
+  const formOptions = (forms || []).map((form) => [String(form.id), form.name]);
+  const statusOptions = REVIEW_STATUSES.map((status) => [status, t(`submissions.status.${status}`)]);
+  const locationOptions = ["true", "false"].map((value) => [value, t(`submissions.hasLocation.${value}`)]);
   return (
     <form class="filters" aria-label={t("submissions.filters")} onSubmit={(event) => event.preventDefault()}>
-      {select("filter-form", "form", t("submissions.form"), (forms || []).map((form) => [String(form.id), form.name]),
-        t("submissions.form.any"))}
-      {select("filter-status", "validation_status", t("submissions.status"),
-        REVIEW_STATUSES.map((status) => [status, t(`submissions.status.${status}`)]), t("submissions.status.any"))}
+      {select("filter-form", "form", t("submissions.form"), formOptions, t("submissions.form.any"))}
+      {select("filter-status", "validation_status", t("submissions.status"), statusOptions, t("submissions.status.any"))}
       {input("filter-from", "from", t("submissions.from"), "date")}
       {input("filter-to", "to", t("submissions.to"), "date")}
       {input("filter-period", "period", t("submissions.period"), "text")}
-      {select("filter-location", "has_location", t("submissions.hasLocation"),
-        [["true", t("submissions.hasLocation.true")], ["false", t("submissions.hasLocation.false")]],
-        t("submissions.hasLocation.any"))}
+      {select("filter-location", "has_location", t("submissions.hasLocation"), locationOptions, t("submissions.hasLocation.any"))}
       <label class="inline">
         <input
           type="checkbox"

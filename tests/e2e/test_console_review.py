@@ -88,6 +88,15 @@ def test_the_list_filters_by_status_and_a_reviewer_approves_only_the_fields_tick
     # The page shows the unit as it is now: its current name is the approved one
     assert page.locator('tr[data-field="name"] td').first.inner_text() == "CS Pikine Nord"
 
+    page.goto(f"/console/change-requests/{fresh['id']}")  # a proposed new unit: approved whole
+    page.get_by_text("This request adds a new unit").wait_for()
+    page.locator('tr[data-field="parent_id"]').get_by_role("link", name="Pikine").wait_for()
+    check_accessibility(page)
+    page.get_by_role("button", name="Approve the new unit").click()
+    wait_for_status(page, "approved")
+    created = console.api("GET", f"/api/orgunits/{fresh['org_unit_id']}", tenant.tokens["viewer"])
+    assert created["validation_status"] == "VALID"
+
 
 def test_rejecting_needs_a_reason_and_a_viewer_sees_no_buttons(page, console):
     tenant = console.tenant("rejecting", roles=ROLES)

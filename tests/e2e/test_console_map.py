@@ -62,6 +62,8 @@ def test_a_search_lists_the_units_and_the_map_draws_their_tiles(page, console, m
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     summary.get_by_role("heading", name="Centre de Santé Pikine").wait_for()
     assert "Facility" in summary.inner_text() and "Valid" in summary.inner_text()
+    opens = summary.get_by_role("link", name="Open the page of Centre de Santé Pikine")  # picked on the map
+    assert opens.get_attribute("href") == f"/console/units/{ids['Centre de Santé Pikine']}"
     check_accessibility(page)
     keep_screenshot(page)
 

@@ -2,17 +2,19 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { PagedList } from "../components/PagedList.jsx";
 import { UnitMap } from "../components/UnitMap.jsx";
-import { ROOT } from "../router.jsx";
+import { Link, ROOT } from "../router.jsx";
 import { t } from "../strings.js";
+import { Tree } from "./units/Tree.jsx";
 
 const STATUSES = ["NEW", "VALID", "REJECTED"];
 const FILTERS = ["search", "type", "validation_status", "parent", "descendants_of"];
+const IN_URL = [...FILTERS, "view", "version"]; // view: "tree" or the list and map; version: the tree's
 const SEARCH_PAUSE_MS = 300; // search once typing pauses, not on every key
 
 // The filters live in the URL (?search=&type=&...), so a selection can be bookmarked; the list and
 // the map's tiles take the same ones.
 function useFilters(params) {
-  const [filters, setFilters] = useState(() => Object.fromEntries(FILTERS.map((n) => [n, params.get(n) || ""])));
+  const [filters, setFilters] = useState(() => Object.fromEntries(IN_URL.map((n) => [n, params.get(n) || ""])));
   const change = (changes) => {
     const next = { ...filters, ...changes };
     setFilters(next);
@@ -104,6 +106,9 @@ function UnitSummary({ unit, change }) {
         <dd>{unit.id}</dd>
       </dl>
       <div class="inline-form">
+        <Link to={`/units/${unit.id}`} class="button-link" aria-label={t("registry.openLabel", { name: unit.name })}>
+          {t("registry.open")}
+        </Link>
         <button type="button" onClick={() => change({ parent: String(unit.id), descendants_of: "" })}>
           {t("registry.showChildren")}
         </button>
@@ -145,13 +150,34 @@ const summaryOf = (row) => ({
 export function Registry({ params }) {
   const [filters, change] = useFilters(params);
   const types = useTypes();
-  const [picked, setPicked] = useState(null);
-  const [bounds, setBounds] = useState(null);
-  const [within, setWithin] = useState(null);
   useEffect(() => {
     document.title = `${t("registry.title")} · ${t("app.name")}`;
   }, []);
-  const query = Object.fromEntries(Object.entries(filters).filter(([, value]) => value));
+  const query = Object.fromEntries(FILTERS.map((name) => [name, filters[name]]).filter(([, value]) => value));
+  return (
+    <main id="main" class="wide">
+      <h1>{t("registry.title")}</h1>
+      <div class="inline-form" role="group" aria-label={t("registry.view")}>
+        <button type="button" aria-pressed={filters.view !== "tree"} onClick={() => change({ view: "" })}>
+          {t("registry.view.list")}
+        </button>
+        <button type="button" aria-pressed={filters.view === "tree"} onClick={() => change({ view: "tree" })}>
+          {t("registry.view.tree")}
+        </button>
+      </div>
+      {filters.view === "tree" ? (
+        <Tree version={filters.version} setVersion={(version) => change({ version })} />
+      ) : (
+        <ListAndMap filters={filters} change={change} types={types} query={query} />
+      )}
+    </main>
+  );
+}
+
+function ListAndMap({ filters, change, types, query }) {
+  const [picked, setPicked] = useState(null);
+  const [bounds, setBounds] = useState(null);
+  const [within, setWithin] = useState(null);
   const pickRow = (row) => {
     setPicked(summaryOf(row));
     unitBounds(row.id).then((found) => found && setBounds(found), () => {});
@@ -179,8 +205,7 @@ export function Registry({ params }) {
     { label: t("registry.col.parent"), render: (row) => row.parent_name || "—" },
   ];
   return (
-    <main id="main" class="wide">
-      <h1>{t("registry.title")}</h1>
+    <>
       <Filters filters={filters} change={change} types={types} within={within} />
       <div class="registry">
         <div class="registry-list">
@@ -195,6 +220,6 @@ export function Registry({ params }) {
         </div>
         <UnitMap query={query} selected={picked?.id} bounds={bounds} onPick={setPicked} />
       </div>
-    </main>
+    </>
   );
 }

@@ -157,7 +157,7 @@ export function Registry({ params }) {
   return (
     <main id="main" class="wide">
       <h1>{t("registry.title")}</h1>
-      <div class="inline-form" role="group" aria-label={t("registry.view")}>
+      <div class="inline-form view-switch" role="group" aria-label={t("registry.view")}>
         <button type="button" aria-pressed={filters.view !== "tree"} onClick={() => change({ view: "" })}>
           {t("registry.view.list")}
         </button>

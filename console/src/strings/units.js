@@ -94,5 +94,4 @@ export const en = {
   "units.edit.point": "Point",
   "units.edit.longitude": "Longitude",
   "units.edit.latitude": "Latitude",
-  "units.edit.pointHint": "Drag the marker on the map, or type the coordinates in decimal degrees.",
 };

@@ -65,7 +65,7 @@ function ParentPicker({ unit, parent, setParent, error }) {
         </ul>
       )}
       {parent && (
-        <button type="button" class="link" onClick={() => setParent(null)}>
+        <button type="button" class="link clear-parent" onClick={() => setParent(null)}>
           {t("units.edit.parent.clear")}
         </button>
       )}
@@ -163,9 +163,6 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
       <ParentPicker unit={unit} parent={parent} setParent={setParent} error={error} />
       <fieldset class="field">
         <legend>{t("units.edit.point")}</legend>
-        <p class="hint" id="point-hint">
-          {t("units.edit.pointHint")}
-        </p>
         <div class="coords">
           <Field
             id="unit-lon"
@@ -177,7 +174,7 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
             value={form.lon}
             onInput={set("lon")}
             aria-invalid={locationError ? "true" : undefined}
-            aria-describedby={locationError ? "unit-location-error" : "point-hint"}
+            aria-describedby={locationError ? "unit-location-error" : undefined}
           />
           <Field
             id="unit-lat"
@@ -189,7 +186,7 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
             value={form.lat}
             onInput={set("lat")}
             aria-invalid={locationError ? "true" : undefined}
-            aria-describedby={locationError ? "unit-location-error" : "point-hint"}
+            aria-describedby={locationError ? "unit-location-error" : undefined}
           />
         </div>
         {locationError && (

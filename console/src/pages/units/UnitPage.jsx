@@ -163,7 +163,11 @@ function formatValue(name, value, types) {
 function Changes({ entry, types }) {
   const before = entry.before || {};
   const after = entry.after || {};
-  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  const blank = (value) =>
+    value === null || value === undefined || value === "" || (typeof value === "object" && !Object.keys(value).length);
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+    (name) => !(blank(before[name]) && blank(after[name])),
+  );
   if (!names.length) return t("units.none");
   return (
     <table class="changes">

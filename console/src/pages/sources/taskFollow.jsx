@@ -1,0 +1,223 @@
+// A task followed from a sources page (an import, an export, a diff): polled with backoff until it
+// ends, its progress bar, status and a link to its own page; and the tables read from its artifacts.
+import { useEffect, useState } from "preact/hooks";
+import { api, TERMINAL } from "../../api.js";
+import { ErrorMessage } from "../../components/ErrorMessage.jsx";
+import { ProgressBar } from "../../components/ProgressBar.jsx";
+import { Link } from "../../router.jsx";
+import { t } from "../../strings.js";
+import { StatusBadge } from "../Tasks.jsx";
+
+const FIRST_DELAY_MS = 400;
+const MAX_DELAY_MS = 8000;
+
+export function useTask(id) {
+  const [state, setState] = useState({ task: null, error: null });
+  useEffect(() => {
+    if (!id) return undefined;
+    let stopped = false;
+    let timer = null;
+    let delay = FIRST_DELAY_MS;
+    let seen = null;
+    setState({ task: null, error: null });
+    async function poll() {
+      try {
+        const task = await api("GET", `/api/tasks/${id}`);
+        if (stopped) return;
+        setState({ task, error: null });
+        if (TERMINAL.has(task.status)) return;
+        delay = seen !== null && task.updated_at !== seen ? FIRST_DELAY_MS : Math.min(delay * 1.5, MAX_DELAY_MS);
+        seen = task.updated_at;
+      } catch (error) {
+        if (stopped) return;
+        setState((previous) => ({ ...previous, error }));
+        if (error.status >= 400 && error.status < 500) return;
+        delay = Math.min(delay * 2, MAX_DELAY_MS);
+      }
+      timer = setTimeout(poll, delay);
+    }
+    poll();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [id]);
+  return state;
+}
+
+function useNow(ticking) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!ticking) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
+}
+
+function elapsed(task, now) {
+  if (!task.started_at) return 0;
+  const end = task.ended_at ? Date.parse(task.ended_at) : now;
+  return Math.max(0, (end - Date.parse(task.started_at)) / 1000);
+}
+
+// The task's progress, status and link; `children` shows below once it is known.
+export function TaskFollow({ id, state, title }) {
+  const { task, error } = state;
+  const running = task ? !TERMINAL.has(task.status) : false;
+  const now = useNow(running);
+  return (
+    <section class="task-follow" aria-labelledby={`follow-${id}`} data-testid="task-follow">
+      <h2 id={`follow-${id}`}>{title || t("follow.title", { id })}</h2>
+      <ErrorMessage error={error} />
+      {task && (
+        <>
+          <p class="follow-head">
+            <span data-testid="task-status" data-status={task.status} aria-live="polite">
+              <StatusBadge status={task.status} />
+            </span>{" "}
+            <Link to={`/tasks/${id}`}>{t("follow.open")}</Link>
+          </p>
+          <ProgressBar progress={task.progress} running={running} elapsedSeconds={elapsed(task, now)} />
+          {task.status === "ERRORED" && task.error && (
+            <p class="task-error" role="alert">
+              {t("follow.error", { error: task.error })}
+            </p>
+          )}
+          {task.status === "KILLED" && <p role="status">{t("follow.killed")}</p>}
+        </>
+      )}
+    </section>
+  );
+}
+
+// The JSON of one of the task's artifacts, read through its presigned link (S3, the exports bucket's CORS).
+export function useArtifactJson(task, name, maxBytes = Infinity) {
+  const artifact = task?.artifacts?.find((one) => one.name === name);
+  const [state, setState] = useState({ data: null, error: null, tooLarge: false });
+  const url = artifact?.url;
+  useEffect(() => {
+    if (!artifact) return undefined;
+    if (artifact.size > maxBytes) {
+      setState({ data: null, error: null, tooLarge: true });
+      return undefined;
+    }
+    let live = true;
+    setState({ data: null, error: null, tooLarge: false });
+    fetch(artifact.url)
+      .then((response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return response.json();
+      })
+      .then(
+        (data) => live && setState({ data, error: null, tooLarge: false }),
+        (error) => live && setState({ data: null, error, tooLarge: false }),
+      );
+    return () => {
+      live = false;
+    };
+  }, [task?.id, url]);
+  return { artifact, ...state };
+}
+
+// A table over rows already in the browser, shown a page at a time.
+export function RowsTable({ rows, columns, caption, pageSize = 50, testid, rowKey = (row, index) => index }) {
+  const [start, setStart] = useState(0);
+  useEffect(() => setStart(0), [rows]);
+  const shown = rows.slice(start, start + pageSize);
+  return (
+    <div class="paged-list" data-testid={testid}>
+      <table>
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column.label}>
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map((row, index) => (
+            <tr key={rowKey(row, start + index)}>
+              {columns.map((column) => (
+                <td key={column.label}>{column.render(row)}</td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {rows.length > pageSize && (
+        <nav class="pager" aria-label={caption}>
+          <button type="button" disabled={start === 0} onClick={() => setStart(Math.max(0, start - pageSize))}>
+            {t("rows.previous")}
+          </button>
+          <span>
+            {t("rows.range", { from: start + 1, to: Math.min(start + pageSize, rows.length), total: rows.length })}
+          </span>
+          <button
+            type="button"
+            disabled={start + pageSize >= rows.length}
+            onClick={() => setStart(start + pageSize)}
+          >
+            {t("rows.next")}
+          </button>
+        </nav>
+      )}
+    </div>
+  );
+}
+
+// Whether the caller may change sources, versions and units (managers).
+export const canWrite = (me) => me.permissions.includes("orgunits.write");
+export const canRunTasks = (me) => me.permissions.includes("tasks.run");
+
+// The source itself, or the API's error (404: not found or not the caller's).
+export function useSource(id) {
+  const [state, setState] = useState({ source: null, error: null });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let live = true;
+    api("GET", `/api/data-sources/${id}`).then(
+      (source) => live && setState({ source, error: null }),
+      (error) => live && setState({ source: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id, round]);
+  return [state, () => setRound((n) => n + 1)];
+}
+
+// Every version of a source (a registry has a handful), for the pickers.
+export function useVersions(sourceId, refresh) {
+  const [versions, setVersions] = useState([]);
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const all = [];
+      let cursor = null;
+      do {
+        const answer = await api("GET", `/api/data-sources/${sourceId}/versions`, { query: { cursor, limit: 100 } });
+        all.push(...answer.results);
+        cursor = answer.next_cursor;
+      } while (cursor && all.length < 1000);
+      if (live) setVersions(all);
+    })().catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [sourceId, refresh]);
+  return versions;
+}
+
+export function NotFoundSource({ id, error }) {
+  return error?.status === 404 ? (
+    <p role="alert" data-testid="not-found">
+      {t("source.notFound", { id })}
+    </p>
+  ) : (
+    <ErrorMessage error={error} />
+  );
+}

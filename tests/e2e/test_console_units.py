@@ -82,8 +82,16 @@ def test_find_a_unit_open_its_page_and_edit_it(page, console):
     check_accessibility(page)
     assert console.api("GET", f"/api/orgunits/{ids[CENTRE]}", token)["name"] == CENTRE
 
-    # A new name and status, and the point dragged with the mouse
     page.get_by_label("Latitude").fill("14.75")
+    page.get_by_label("Type").select_option(label="Country")  # not allowed under a district
+    page.get_by_role("button", name="Save changes").click()
+    page.locator("#unit-type-error").get_by_text("'Country' is not allowed under a 'District'").wait_for()
+
+    # A new name, type, parent and status, and the point dragged with the mouse
+    page.get_by_label("Type").select_option(label="Facility")
+    page.get_by_label("Find a new parent by name").fill("Rufis")
+    page.get_by_role("button", name="Make Rufisque the parent").click()
+    page.get_by_test_id("parent-current").get_by_text("Parent: Rufisque").wait_for()
     page.get_by_label("Status").select_option("REJECTED")
     assert map_drawn(page) > 0
     marker = page.get_by_test_id("place-marker").bounding_box()
@@ -103,12 +111,14 @@ def test_find_a_unit_open_its_page_and_edit_it(page, console):
 
     saved = console.api("GET", f"/api/orgunits/{ids[CENTRE]}", token)
     assert saved["name"] == f"{CENTRE} Nord" and saved["validation_status"] == "REJECTED"
-    assert saved["location"]["coordinates"][:2] == [lon, lat]
+    assert saved["location"]["coordinates"][:2] == [lon, lat] and saved["parent_id"] == ids["Rufisque"]
+    crumbs.get_by_role("link", name="Rufisque").wait_for()
     page.get_by_role("heading", name=f"{CENTRE} Nord", level=1).wait_for()
     assert facts(page)["Status"] == "Rejected"
     history = page.get_by_role("table", name=f"Changes to {CENTRE} Nord, oldest first")
     change = history.locator(":scope > tbody > tr").last
     change.get_by_role("cell", name="Changed", exact=True).wait_for()
+    change.get_by_role("link", name="Rufisque").wait_for()  # the parents' names, once read
     rows = {
         row.locator("th").inner_text(): [cell.inner_text() for cell in row.locator("td").all()]
         for row in change.locator(".changes tbody tr").all()
@@ -116,6 +126,7 @@ def test_find_a_unit_open_its_page_and_edit_it(page, console):
     assert rows["Name"] == [CENTRE, f"{CENTRE} Nord"]
     assert rows["Status"] == ["Valid", "Rejected"]
     assert rows["Point"] == ["-17.35, 14.75", f"{lon}, {lat}"]
+    assert rows["Parent"] == ["Pikine", "Rufisque"]
     assert tenant.admin_email in change.inner_text()
     check_accessibility(page)
 

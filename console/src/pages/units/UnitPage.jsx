@@ -148,11 +148,11 @@ function Children({ unit }) {
   );
 }
 
-function formatValue(name, value, types) {
+function formatValue(name, value, types, names = {}) {
   if (value === null || value === undefined || value === "") return t("units.none");
   if (name === "validation_status") return t(`unitStatus.${value}`);
   if (name === "org_unit_type_id") return types.find((type) => type.id === value)?.name || `#${value}`;
-  if (name === "parent_id") return <Link to={`/units/${value}`}>{`#${value}`}</Link>;
+  if (name === "parent_id") return <Link to={`/units/${value}`}>{names[value] || `#${value}`}</Link>;
   if (name === "location" && value.type === "Point") return pointText(value);
   if (typeof value === "boolean") return t(value ? "units.yes" : "units.no");
   if (Array.isArray(value)) return value.length ? value.join(", ") : t("units.none");
@@ -160,7 +160,7 @@ function formatValue(name, value, types) {
   return String(value);
 }
 
-function Changes({ entry, types }) {
+function Changes({ entry, types, parents }) {
   const before = entry.before || {};
   const after = entry.after || {};
   const blank = (value) =>
@@ -182,8 +182,8 @@ function Changes({ entry, types }) {
         {names.map((name) => (
           <tr key={name}>
             <th scope="row">{t(`units.field.${name}`)}</th>
-            <td>{entry.before ? formatValue(name, before[name], types) : t("units.none")}</td>
-            <td>{entry.after ? formatValue(name, after[name], types) : t("units.none")}</td>
+            <td>{entry.before ? formatValue(name, before[name], types, parents) : t("units.none")}</td>
+            <td>{entry.after ? formatValue(name, after[name], types, parents) : t("units.none")}</td>
           </tr>
         ))}
       </tbody>
@@ -191,7 +191,25 @@ function Changes({ entry, types }) {
   );
 }
 
+// The names of the parents a page of history names (those the caller may still see).
+function useParentNames(unit) {
+  const [names, setNames] = useState({});
+  const heard = (entries) => {
+    const ids = [
+      ...new Set(entries.flatMap((e) => [e.before?.parent_id, e.after?.parent_id]).filter((id) => id && !names[id])),
+    ];
+    if (!ids.length) return;
+    const query = { ids: ids.join(","), version: unit.version_id, fields: "id,name", limit: 100 };
+    api("GET", "/api/orgunits", { query }).then(
+      (answer) => setNames((known) => ({ ...known, ...Object.fromEntries(answer.results.map((u) => [u.id, u.name])) })),
+      () => {},
+    );
+  };
+  return [names, heard];
+}
+
 function History({ unit, types, refresh }) {
+  const [names, heard] = useParentNames(unit);
   const columns = [
     { label: t("units.history.when"), render: (entry) => formatTime(entry.created_at) },
     {
@@ -201,7 +219,7 @@ function History({ unit, types, refresh }) {
         (entry.task_id ? <Link to={`/tasks/${entry.task_id}`}>{t("units.history.task", { id: entry.task_id })}</Link> : entry.source),
     },
     { label: t("units.history.action"), render: (entry) => t(`units.action.${entry.action}`) },
-    { label: t("units.history.changes"), render: (entry) => <Changes entry={entry} types={types} /> },
+    { label: t("units.history.changes"), render: (entry) => <Changes entry={entry} types={types} parents={names} /> },
   ];
   return (
     <section aria-labelledby="unit-history" class="full">
@@ -212,6 +230,7 @@ function History({ unit, types, refresh }) {
         caption={t("units.history.caption", { name: unit.name })}
         refresh={refresh}
         limit={10}
+        onRows={heard}
       />
     </section>
   );

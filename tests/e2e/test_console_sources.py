@@ -104,6 +104,7 @@ def test_a_geopackage_is_uploaded_checked_by_a_dry_run_then_imported(page, conso
     report.wait_for()
     assert report.get_by_test_id("count-errors").inner_text() == "1"
     created = int(report.get_by_test_id("count-created").inner_text())
+    assert report.get_by_text("Would be created").count() == 1
     problem = page.get_by_test_id("problems").get_by_role("row").filter(has_text="names no unit 'nowhere'")
     assert [cell.inner_text() for cell in problem.get_by_role("cell").all()][:4] == [
         "Error",
@@ -115,7 +116,7 @@ def test_a_geopackage_is_uploaded_checked_by_a_dry_run_then_imported(page, conso
     check_accessibility(page)
 
     page.get_by_role("button", name="Import, skipping the 1 invalid rows").click()
-    page.get_by_role("heading", name="Import", exact=True).wait_for()
+    page.get_by_role("heading", name=re.compile(r"^Import \(task \d+\)$")).wait_for()
     wait_for_status(page, "SUCCESS")
     page.get_by_test_id("imported").get_by_text(f"version 2 now has {created} units").wait_for()
     check_accessibility(page)
@@ -154,6 +155,8 @@ def test_a_long_import_is_killed_from_its_task_page_and_leaves_nothing(page, con
     check_accessibility(page)
     page.get_by_role("button", name="Kill task").click()
     wait_for_status(page, "KILLED", timeout_ms=20_000)
+    value, end = bar(page)
+    assert value < end, "the import ran to its end before the kill"
     task = console.api("GET", f"/api/tasks/{task_id}", token)
     assert task["kind"] == "orgunits.import" and task["params"]["dry_run"] is False
     listed = versions(console, token, source["id"])

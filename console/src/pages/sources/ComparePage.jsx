@@ -119,16 +119,18 @@ function Differences({ task }) {
     ];
     body = (
       <>
-        <div class="field">
-          <label for="diff-show">{t("compare.show")}</label>
-          <select id="diff-show" value={shown} onChange={(event) => setShown(event.target.value)}>
-            <option value="">{t("compare.show.all")}</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {t(`compare.${status}`)}
-              </option>
-            ))}
-          </select>
+        <div class="filters">
+          <div class="field">
+            <label for="diff-show">{t("compare.show")}</label>
+            <select id="diff-show" value={shown} onChange={(event) => setShown(event.target.value)}>
+              <option value="">{t("compare.show.all")}</option>
+              {STATUSES.map((status) => (
+                <option key={status} value={status}>
+                  {t(`compare.${status}`)}
+                </option>
+              ))}
+            </select>
+          </div>
         </div>
         <RowsTable
           rows={rows}
@@ -154,7 +156,7 @@ function DiffTask({ id }) {
   const { task } = state;
   return (
     <>
-      <TaskFollow id={id} state={state} />
+      <TaskFollow id={id} state={state} title={t("compare.task", { id })} />
       {task && TERMINAL.has(task.status) && task.status === "SUCCESS" && <Differences task={task} />}
     </>
   );

@@ -168,19 +168,21 @@ function ImportForm({ source }) {
 function Counts({ result, report }) {
   const errors = result ? result.errors : report.errors.length;
   const warnings = result ? result.warnings : report.warnings.length;
+  // a dry run's counts say what the import would do
+  const would = result?.dry_run ? "import.would." : "import.";
   const counts = result
     ? [
-        ["import.created", result.created],
-        ["import.updated", result.updated],
+        [`${would}created`, result.created],
+        [`${would}updated`, result.updated],
         ["import.unchanged", result.unchanged],
-        ["import.closed", result.closed],
+        [`${would}closed`, result.closed],
       ]
     : [];
   return (
     <dl class="facts" data-testid="import-counts">
       {[...counts, ["import.errors", errors], ["import.warnings", warnings]].flatMap(([key, value]) => [
         <dt key={`${key}-t`}>{t(key)}</dt>,
-        <dd key={`${key}-d`} data-testid={key.replace("import.", "count-")}>
+        <dd key={`${key}-d`} data-testid={`count-${key.split(".").pop()}`}>
           {value ?? 0}
         </dd>,
       ])}
@@ -284,7 +286,7 @@ function ImportTask({ id, source, me }) {
   const dry = task?.params?.dry_run;
   return (
     <>
-      <TaskFollow id={id} state={state} title={task && t(dry ? "import.kind.dry" : "import.kind.real")} />
+      <TaskFollow id={id} state={state} title={task && t(dry ? "import.kind.dry" : "import.kind.real", { id })} />
       {ended && <Report task={task} />}
       {ended && task.status === "SUCCESS" && dry && canWrite(me) && <GoForReal task={task} source={source} />}
       {ended && task.status === "SUCCESS" && !dry && <Imported task={task} source={source} />}

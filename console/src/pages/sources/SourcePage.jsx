@@ -94,7 +94,7 @@ function ExportResult({ id }) {
   const { task } = state;
   return (
     <>
-      <TaskFollow id={id} state={state} />
+      <TaskFollow id={id} state={state} title={t("export.task", { id })} />
       {task?.status === "SUCCESS" && (
         <div data-testid="export-done">
           <p>{t("export.exported", { count: task.result.exported })}</p>

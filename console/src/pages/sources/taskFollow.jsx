@@ -5,7 +5,7 @@ import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { ProgressBar } from "../../components/ProgressBar.jsx";
 import { Link } from "../../router.jsx";
-import { t } from "../../strings.js";
+import { formatDuration, t } from "../../strings.js";
 import { StatusBadge } from "../Tasks.jsx";
 
 const FIRST_DELAY_MS = 400;
@@ -78,7 +78,15 @@ export function TaskFollow({ id, state, title }) {
             </span>{" "}
             <Link to={`/tasks/${id}`}>{t("follow.open")}</Link>
           </p>
-          <ProgressBar progress={task.progress} running={running} elapsedSeconds={elapsed(task, now)} />
+          {/* an ended task that never knew its end: no bar (it would spin), the time it took */}
+          {running || task.progress.end ? (
+            <ProgressBar progress={task.progress} running={running} elapsedSeconds={elapsed(task, now)} />
+          ) : (
+            <dl class="facts">
+              <dt>{t("task.elapsed")}</dt>
+              <dd>{formatDuration(elapsed(task, now))}</dd>
+            </dl>
+          )}
           {task.status === "ERRORED" && task.error && (
             <p class="task-error" role="alert">
               {t("follow.error", { error: task.error })}

@@ -267,9 +267,10 @@ def orgunit_child_counts(call: Call, query: ChildCountsQuery) -> Results[ChildCo
 
 
 def _id(part: str, name: str) -> int:
-    if not part.strip().isdigit():
+    digits = part.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**63:
         raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
-    return int(part)
+    return int(digits)
 
 
 def _type_id(part: str) -> int:

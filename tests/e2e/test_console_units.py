@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import check_accessibility, log_in
+from tests.integration.helpers import restrict
 from tests.integration.registrykit import build_registry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.commits]
@@ -164,7 +165,7 @@ def test_the_tree_expands_a_unit_and_counts_its_children_per_type(page, console)
     assert page.url.endswith(f"/console/units/{ids['Pikine']}")
 
 
-def test_a_viewer_cannot_edit_and_another_account_sees_none_of_it(page, console):
+def test_a_viewer_cannot_edit_a_subtree_profile_sees_only_it_and_another_account_nothing(page, console):
     tenant = console.tenant("owner", roles=("viewer",))
     ids = build_registry(console.client, tenant.tokens["admin"])
     log_in(page, "viewer@owner.example.org")
@@ -173,6 +174,15 @@ def test_a_viewer_cannot_edit_and_another_account_sees_none_of_it(page, console)
     page.get_by_test_id("children-counts").get_by_text("2 children").wait_for()
     assert page.get_by_role("button", name="Edit").count() == 0
     check_accessibility(page)
+
+    restrict(console.client, tenant, "viewer", ids["Dakar"])  # a profile kept to Dakar's subtree
+    page.goto("/console/registry?view=tree")
+    top = page.locator('.tree > [data-testid="tree-node"]')
+    top.get_by_role("link", name="Dakar", exact=True).wait_for()
+    assert top.count() == 1 and "2 children (District: 2)" in top.inner_text()
+    assert page.get_by_role("link", name="Sénégal").count() == 0
+    page.goto(f"/console/units/{ids['Sénégal']}")
+    page.get_by_role("heading", name="Unit not found").wait_for()
 
     other = console.tenant("other")
     page.get_by_role("button", name="Log out").click()

@@ -41,7 +41,18 @@ def test_counts_children_per_type_in_the_order_asked(client, alpha, tree):
     ]
 
 
-@pytest.mark.parametrize("query", ["", "ids=", "ids=1,x", "ids=" + ",".join(map(str, range(1, 102)))])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "ids=",
+        "ids=1,x",
+        "ids=²",
+        "ids=0",
+        "ids=99999999999999999999",
+        "ids=" + ",".join(map(str, range(1, 102))),
+    ],
+)
 def test_bad_ids_name_the_parameter(client, alpha, tree, query):
     status, body, _ = call(client, "GET", f"/api/orgunits/child-counts?{query}", alpha.tokens["viewer"])
     assert status == 400 and body["error"]["details"].get("parameter") == "ids", body

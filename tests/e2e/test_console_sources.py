@@ -147,6 +147,16 @@ def test_a_long_import_is_killed_from_its_task_page_and_leaves_nothing(page, con
     page.get_by_label("File", exact=True).set_input_files(str(long_csv(tmp_path, 300_000)))
     expect(page.get_by_label("Format")).to_have_value("csv")
     page.get_by_label("Dry run first").uncheck()
+    mapping = page.get_by_label("Columns per level")  # a CSV's option: checked here, then by the API
+    mapping.fill('{"levels": [')
+    page.get_by_role("button", name="Upload and import").click()
+    page.locator("#import-hierarchy-error").get_by_text("is not valid JSON").wait_for()
+    mapping.fill('{"levels": []}')
+    page.get_by_role("button", name="Upload and import").click()
+    page.locator("#import-hierarchy-error").get_by_text("is not a usable column mapping").wait_for()
+    assert mapping.get_attribute("aria-describedby") == "import-hierarchy-error"
+    check_accessibility(page)
+    mapping.fill("")
     page.get_by_role("button", name="Upload and import").click()
     page.get_by_role("link", name="Open the task's page").click()
     page.wait_for_url(re.compile(r"/console/tasks/\d+$"))

@@ -6,6 +6,7 @@ import { Link, navigate } from "../../router.jsx";
 import { formatBytes, t } from "../../strings.js";
 import {
   canWrite,
+  errorProps,
   NotFoundSource,
   RowsTable,
   TaskFollow,
@@ -103,7 +104,12 @@ function ImportForm({ source }) {
       <Field id="import-file" name="file" label={t("import.file")} type="file" onChange={picked} error={error} />
       <div class="inline-form">
         <Field id="import-format" name="format" label={t("import.format")} error={error}>
-          <select id="import-format" value={format} onChange={(event) => setFormat(event.target.value)}>
+          <select
+            id="import-format"
+            value={format}
+            onChange={(event) => setFormat(event.target.value)}
+            {...errorProps(error, "format", "import-format")}
+          >
             {FORMATS.map((name) => (
               <option key={name} value={name}>
                 {t(`import.format.${name}`)}
@@ -112,7 +118,12 @@ function ImportForm({ source }) {
           </select>
         </Field>
         <Field id="import-into" name="version_id" label={t("import.into")} error={error}>
-          <select id="import-into" value={into} onChange={(event) => setInto(event.target.value)}>
+          <select
+            id="import-into"
+            value={into}
+            onChange={(event) => setInto(event.target.value)}
+            {...errorProps(error, "version_id", "import-into")}
+          >
             <option value="">{t("import.into.new")}</option>
             {versions.map((v) => (
               <option key={v.id} value={String(v.id)}>
@@ -137,10 +148,20 @@ function ImportForm({ source }) {
         {format === "csv" && (
           <>
             <Field id="import-hierarchy" name="options.hierarchy" label={t("import.hierarchy")} error={error}>
-              <textarea id="import-hierarchy" name="hierarchy" rows="3" />
+              <textarea
+                id="import-hierarchy"
+                name="hierarchy"
+                rows="3"
+                {...errorProps(error, "options.hierarchy", "import-hierarchy")}
+              />
             </Field>
             <Field id="import-data-dict" name="options.data_dict" label={t("import.dataDict")} error={error}>
-              <textarea id="import-data-dict" name="data_dict" rows="3" />
+              <textarea
+                id="import-data-dict"
+                name="data_dict"
+                rows="3"
+                {...errorProps(error, "options.data_dict", "import-data-dict")}
+              />
             </Field>
             <Field
               id="import-main-name"
@@ -148,7 +169,11 @@ function ImportForm({ source }) {
               label={t("import.mainName")}
               error={error}
             >
-              <input id="import-main-name" name="main_org_unit_name" />
+              <input
+                id="import-main-name"
+                name="main_org_unit_name"
+                {...errorProps(error, "options.main_org_unit_name", "import-main-name")}
+              />
             </Field>
           </>
         )}

@@ -177,6 +177,10 @@ export function RowsTable({ rows, columns, caption, pageSize = 50, testid, rowKe
   );
 }
 
+// For a control given to Field as its child: marked invalid and described by Field's message.
+export const errorProps = (error, name, id) =>
+  error?.field === name ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {};
+
 // Whether the caller may change sources, versions and units (managers).
 export const canWrite = (me) => me.permissions.includes("orgunits.write");
 export const canRunTasks = (me) => me.permissions.includes("tasks.run");

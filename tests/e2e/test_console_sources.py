@@ -199,12 +199,14 @@ def test_two_versions_are_compared_and_their_differences_read(page, console, tas
     tenant = console.tenant("comparer")
     token = tenant.tokens["admin"]
     ids = build_registry(console.client, token)
-    copied = console.api("POST", f"/api/versions/{ids['version']}/copy", token, {"description": "2027"})
-    for _ in range(100):
-        if console.api("GET", f"/api/tasks/{copied['task']['id']}", token)["status"] == "SUCCESS":
-            break
-        time.sleep(0.1)
-    after = copied["version"]["id"]
+    log_in(page, tenant.admin_email)
+    page.goto(f"/console/sources/{ids['source']}")
+    page.get_by_role("button", name="Copy version 1 into a new one").click()
+    page.get_by_text("Version 2 is being filled with a copy of version 1.").wait_for()
+    page.get_by_role("status").get_by_role("link", name="Open the task's page").click()
+    wait_for_status(page, "SUCCESS")  # the copy's own task page
+    page.go_back()
+    after = next(v["id"] for v in versions(console, token, ids["source"]) if v["number"] == 2)
     units = console.api("GET", f"/api/orgunits?version={after}&limit=50", token)["results"]
     by_ref = {unit["source_ref"]: unit["id"] for unit in units}
     console.api(
@@ -213,8 +215,8 @@ def test_two_versions_are_compared_and_their_differences_read(page, console, tas
     new = {"name": "Nouveau", "source_ref": "F3", "parent_id": by_ref["SN-KE-SR"], "version_id": after}
     console.api("POST", "/api/orgunits", token, new)
 
-    log_in(page, tenant.admin_email)
-    page.goto(f"/console/sources/{ids['source']}")
+    page.reload()
+    expect(page.get_by_test_id("units-2")).to_have_text("9")  # the copy, and the unit added to it
     page.get_by_role("link", name="Compare two versions").click()
     expect(page.get_by_label("Before")).to_have_value(str(ids["version"]))  # the last two, once listed
     expect(page.get_by_label("After")).to_have_value(str(after))

@@ -23,6 +23,22 @@ function Versions({ source, me, refresh, changed }) {
       setError(failure);
     }
   }
+  async function copy(version) {
+    setError(null);
+    try {
+      const copied = await api("POST", `/api/versions/${version.id}/copy`, { body: {} });
+      setNotice(
+        <>
+          {t("source.copying", { number: copied.version.number, from: version.number })}{" "}
+          <Link to={`/tasks/${copied.task.id}`}>{t("follow.open")}</Link>
+        </>,
+      );
+      changed();
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+  const writable = canWrite(me) && !source.read_only;
   const columns = [
     { label: t("source.col.version"), render: (v) => t("source.versionName", { number: v.number }) },
     { label: t("source.col.description"), render: (v) => v.description || t("sources.none") },
@@ -42,6 +58,16 @@ function Versions({ source, me, refresh, changed }) {
         ),
     },
   ];
+  if (writable) {
+    columns.push({
+      label: t("source.col.actions"),
+      render: (v) => (
+        <button type="button" class="link" onClick={() => copy(v)}>
+          {t("source.copy", { number: v.number })}
+        </button>
+      ),
+    });
+  }
   return (
     <section aria-labelledby="versions-title">
       <h2 id="versions-title">{t("source.versions")}</h2>

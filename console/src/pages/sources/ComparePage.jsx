@@ -47,7 +47,7 @@ function DiffForm({ source, versions, error, onStart }) {
   }, [versions]);
   const options = versions.map((v) => (
     <option key={v.id} value={String(v.id)}>
-      {t("compare.version", { number: v.number, count: v.org_unit_count })}
+      {t("sources.compare.version", { number: v.number, count: v.org_unit_count })}
     </option>
   ));
   return (
@@ -58,19 +58,19 @@ function DiffForm({ source, versions, error, onStart }) {
         onStart(Number(before), Number(after));
       }}
     >
-      <Field id="diff-before" name="before_version_id" label={t("compare.before")} error={error}>
+      <Field id="diff-before" name="before_version_id" label={t("sources.compare.before")} error={error}>
         <select id="diff-before" value={before} onChange={(event) => setBefore(event.target.value)}>
           {options}
         </select>
       </Field>
-      <Field id="diff-after" name="after_version_id" label={t("compare.after")} error={error}>
+      <Field id="diff-after" name="after_version_id" label={t("sources.compare.after")} error={error}>
         <select id="diff-after" value={after} onChange={(event) => setAfter(event.target.value)}>
           {options}
         </select>
       </Field>
       <div class="field">
         <button type="submit" disabled={versions.length < 2}>
-          {t("compare.submit")}
+          {t("sources.compare.submit")}
         </button>
       </div>
     </form>
@@ -85,7 +85,7 @@ function Differences({ task }) {
   const summary = (
     <dl class="facts" data-testid="diff-summary">
       {[...STATUSES, "unchanged"].flatMap((status) => [
-        <dt key={`${status}-t`}>{t(`compare.${status}`)}</dt>,
+        <dt key={`${status}-t`}>{t(`sources.compare.${status}`)}</dt>,
         <dd key={`${status}-d`} data-testid={`diff-${status}`}>
           {counts[status]}
         </dd>,
@@ -101,32 +101,32 @@ function Differences({ task }) {
     </p>
   );
   let body = null;
-  if (tooLarge) body = <p>{t("compare.tooLarge", { size: formatBytes(artifact.size) })}</p>;
-  else if (error) body = <p role="alert">{t("compare.failed", { message: error.message })}</p>;
-  else if (!data) body = <p aria-busy="true">{t("compare.loading")}</p>;
-  else if (!data.units.length) body = <p>{t("compare.none")}</p>;
+  if (tooLarge) body = <p>{t("sources.compare.tooLarge", { size: formatBytes(artifact.size) })}</p>;
+  else if (error) body = <p role="alert">{t("sources.compare.failed", { message: error.message })}</p>;
+  else if (!data) body = <p aria-busy="true">{t("sources.compare.loading")}</p>;
+  else if (!data.units.length) body = <p>{t("sources.compare.none")}</p>;
   else {
     const units = shown ? data.units.filter((unit) => unit.status === shown) : data.units;
     const rows = units.flatMap((unit) =>
       fieldRows(unit).map((row, index) => ({ ...row, ref: unit.source_ref, status: unit.status, first: index === 0 })),
     );
     const columns = [
-      { label: t("compare.col.ref"), render: (row) => (row.first ? row.ref : "") },
-      { label: t("compare.col.change"), render: (row) => (row.first ? t(`compare.${row.status}`) : "") },
-      { label: t("compare.col.field"), render: (row) => t(`field.${row.field}`) },
-      { label: t("compare.col.before"), render: (row) => cell(row.before) },
-      { label: t("compare.col.after"), render: (row) => cell(row.after) },
+      { label: t("sources.compare.col.ref"), render: (row) => (row.first ? row.ref : "") },
+      { label: t("sources.compare.col.change"), render: (row) => (row.first ? t(`sources.compare.${row.status}`) : "") },
+      { label: t("sources.compare.col.field"), render: (row) => t(`sources.field.${row.field}`) },
+      { label: t("sources.compare.col.before"), render: (row) => cell(row.before) },
+      { label: t("sources.compare.col.after"), render: (row) => cell(row.after) },
     ];
     body = (
       <>
         <div class="filters">
           <div class="field">
-            <label for="diff-show">{t("compare.show")}</label>
+            <label for="diff-show">{t("sources.compare.show")}</label>
             <select id="diff-show" value={shown} onChange={(event) => setShown(event.target.value)}>
-              <option value="">{t("compare.show.all")}</option>
+              <option value="">{t("sources.compare.show.all")}</option>
               {STATUSES.map((status) => (
                 <option key={status} value={status}>
-                  {t(`compare.${status}`)}
+                  {t(`sources.compare.${status}`)}
                 </option>
               ))}
             </select>
@@ -135,7 +135,7 @@ function Differences({ task }) {
         <RowsTable
           rows={rows}
           columns={columns}
-          caption={t("compare.caption", { count: units.length })}
+          caption={t("sources.compare.caption", { count: units.length })}
           testid="diff-table"
         />
       </>
@@ -143,7 +143,7 @@ function Differences({ task }) {
   }
   return (
     <section aria-labelledby="diff-title" data-testid="diff">
-      <h2 id="diff-title">{t("compare.summary")}</h2>
+      <h2 id="diff-title">{t("sources.compare.summary")}</h2>
       {summary}
       {download}
       {body}
@@ -156,7 +156,7 @@ function DiffTask({ id }) {
   const { task } = state;
   return (
     <>
-      <TaskFollow id={id} state={state} title={t("compare.task", { id })} />
+      <TaskFollow id={id} state={state} title={t("sources.compare.task", { id })} />
       {task && TERMINAL.has(task.status) && task.status === "SUCCESS" && <Differences task={task} />}
     </>
   );
@@ -168,7 +168,7 @@ export function ComparePage({ id, me, params }) {
   const [startError, setStartError] = useState(null);
   const taskId = Number(params.get("task")) || null;
   useEffect(() => {
-    document.title = `${t("source.compare")} · ${t("app.name")}`;
+    document.title = `${t("sources.source.compare")} · ${t("app.name")}`;
   }, []);
   async function start(before, after) {
     setStartError(null);
@@ -183,9 +183,9 @@ export function ComparePage({ id, me, params }) {
   return (
     <main id="main">
       <p>
-        <Link to={`/sources/${id}`}>← {t("import.toSource")}</Link>
+        <Link to={`/sources/${id}`}>← {t("sources.import.toSource")}</Link>
       </p>
-      <h1>{source ? t("compare.title", { name: source.name }) : t("source.compare")}</h1>
+      <h1>{source ? t("sources.compare.title", { name: source.name }) : t("sources.source.compare")}</h1>
       <NotFoundSource id={id} error={error} />
       {source && canRunTasks(me) && (
         <>

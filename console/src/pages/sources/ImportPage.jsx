@@ -27,7 +27,7 @@ function parsedJson(form, name) {
   try {
     return JSON.parse(raw);
   } catch (error) {
-    throw fieldError(`options.${name}`, t("import.badJson", { message: error.message }));
+    throw fieldError(`options.${name}`, t("sources.import.badJson", { message: error.message }));
   }
 }
 
@@ -35,7 +35,7 @@ function parsedJson(form, name) {
 async function uploadFailure(response) {
   const text = await response.text().catch(() => "");
   const message = text.match(/<Message>([^<]*)<\/Message>/)?.[1] || response.statusText;
-  return new ApiError(response.status, "upload", t("import.uploadFailed", { status: response.status, message }));
+  return new ApiError(response.status, "upload", t("sources.import.uploadFailed", { status: response.status, message }));
 }
 
 // The file goes to S3 with the presigned POST (its fields, then the file), never through the API.
@@ -48,7 +48,7 @@ async function upload(file) {
   try {
     response = await fetch(grant.url, { method: "POST", body });
   } catch {
-    throw new ApiError(0, "upload", t("import.uploadFailed", { status: 0, message: t("error.network") }));
+    throw new ApiError(0, "upload", t("sources.import.uploadFailed", { status: 0, message: t("error.network") }));
   }
   if (!response.ok) throw await uploadFailure(response);
   return grant.s3_key;
@@ -72,7 +72,7 @@ function ImportForm({ source }) {
     const file = form.get("file");
     setError(null);
     try {
-      if (!file || !file.name) throw fieldError("file", t("import.noFile"));
+      if (!file || !file.name) throw fieldError("file", t("sources.import.noFile"));
       const csv = format === "csv";
       const options = {
         skip_invalid: form.get("skip_invalid") === "on",
@@ -81,7 +81,7 @@ function ImportForm({ source }) {
         data_dict: csv ? parsedJson(form, "data_dict") : null,
         main_org_unit_name: (csv && (form.get("main_org_unit_name") || "").trim()) || null,
       };
-      setBusy(t("import.uploading", { name: file.name, size: formatBytes(file.size) }));
+      setBusy(t("sources.import.uploading", { name: file.name, size: formatBytes(file.size) }));
       const key = await upload(file);
       const body = {
         s3_key: key,
@@ -101,9 +101,9 @@ function ImportForm({ source }) {
   return (
     <form class="import-form" onSubmit={start} aria-busy={busy ? "true" : "false"}>
       <ErrorMessage error={formLevel(error)} />
-      <Field id="import-file" name="file" label={t("import.file")} type="file" onChange={picked} error={error} />
+      <Field id="import-file" name="file" label={t("sources.import.file")} type="file" onChange={picked} error={error} />
       <div class="inline-form">
-        <Field id="import-format" name="format" label={t("import.format")} error={error}>
+        <Field id="import-format" name="format" label={t("sources.import.format")} error={error}>
           <select
             id="import-format"
             value={format}
@@ -112,42 +112,42 @@ function ImportForm({ source }) {
           >
             {FORMATS.map((name) => (
               <option key={name} value={name}>
-                {t(`import.format.${name}`)}
+                {t(`sources.import.format.${name}`)}
               </option>
             ))}
           </select>
         </Field>
-        <Field id="import-into" name="version_id" label={t("import.into")} error={error}>
+        <Field id="import-into" name="version_id" label={t("sources.import.into")} error={error}>
           <select
             id="import-into"
             value={into}
             onChange={(event) => setInto(event.target.value)}
             {...errorProps(error, "version_id", "import-into")}
           >
-            <option value="">{t("import.into.new")}</option>
+            <option value="">{t("sources.import.into.new")}</option>
             {versions.map((v) => (
               <option key={v.id} value={String(v.id)}>
-                {t("compare.version", { number: v.number, count: v.org_unit_count })}
+                {t("sources.compare.version", { number: v.number, count: v.org_unit_count })}
               </option>
             ))}
           </select>
         </Field>
       </div>
       <fieldset class="import-options">
-        <legend>{t("import.options")}</legend>
+        <legend>{t("sources.import.options")}</legend>
         <label class="inline">
           <input type="checkbox" name="skip_invalid" />
-          {t("import.skipInvalid")}
+          {t("sources.import.skipInvalid")}
         </label>
         {into && (
           <label class="inline">
             <input type="checkbox" name="close_missing" />
-            {t("import.closeMissing")}
+            {t("sources.import.closeMissing")}
           </label>
         )}
         {format === "csv" && (
           <>
-            <Field id="import-hierarchy" name="options.hierarchy" label={t("import.hierarchy")} error={error}>
+            <Field id="import-hierarchy" name="options.hierarchy" label={t("sources.import.hierarchy")} error={error}>
               <textarea
                 id="import-hierarchy"
                 name="hierarchy"
@@ -155,7 +155,7 @@ function ImportForm({ source }) {
                 {...errorProps(error, "options.hierarchy", "import-hierarchy")}
               />
             </Field>
-            <Field id="import-data-dict" name="options.data_dict" label={t("import.dataDict")} error={error}>
+            <Field id="import-data-dict" name="options.data_dict" label={t("sources.import.dataDict")} error={error}>
               <textarea
                 id="import-data-dict"
                 name="data_dict"
@@ -166,7 +166,7 @@ function ImportForm({ source }) {
             <Field
               id="import-main-name"
               name="options.main_org_unit_name"
-              label={t("import.mainName")}
+              label={t("sources.import.mainName")}
               error={error}
             >
               <input
@@ -179,11 +179,11 @@ function ImportForm({ source }) {
         )}
         <label class="inline">
           <input type="checkbox" checked={dryRun} onChange={(event) => setDryRun(event.target.checked)} />
-          {t("import.dryRun")}
+          {t("sources.import.dryRun")}
         </label>
       </fieldset>
       <button type="submit" disabled={Boolean(busy)}>
-        {t(dryRun ? "import.submitDry" : "import.submitReal")}
+        {t(dryRun ? "sources.import.submitDry" : "sources.import.submitReal")}
       </button>
       {busy && <p role="status">{busy}</p>}
     </form>
@@ -194,18 +194,18 @@ function Counts({ result, report }) {
   const errors = result ? result.errors : report.errors.length;
   const warnings = result ? result.warnings : report.warnings.length;
   // a dry run's counts say what the import would do
-  const would = result?.dry_run ? "import.would." : "import.";
+  const would = result?.dry_run ? "sources.import.would." : "sources.import.";
   const counts = result
     ? [
         [`${would}created`, result.created],
         [`${would}updated`, result.updated],
-        ["import.unchanged", result.unchanged],
+        ["sources.import.unchanged", result.unchanged],
         [`${would}closed`, result.closed],
       ]
     : [];
   return (
     <dl class="facts" data-testid="import-counts">
-      {[...counts, ["import.errors", errors], ["import.warnings", warnings]].flatMap(([key, value]) => [
+      {[...counts, ["sources.import.errors", errors], ["sources.import.warnings", warnings]].flatMap(([key, value]) => [
         <dt key={`${key}-t`}>{t(key)}</dt>,
         <dd key={`${key}-d`} data-testid={`count-${key.split(".").pop()}`}>
           {value ?? 0}
@@ -218,34 +218,34 @@ function Counts({ result, report }) {
 function Report({ task }) {
   const { artifact, data, error } = useArtifactJson(task, "report.json");
   if (!artifact) return null;
-  if (error) return <p role="alert">{t("import.reportFailed", { message: error.message })}</p>;
-  if (!data) return <p aria-busy="true">{t("import.reportLoading")}</p>;
+  if (error) return <p role="alert">{t("sources.import.reportFailed", { message: error.message })}</p>;
+  if (!data) return <p aria-busy="true">{t("sources.import.reportLoading")}</p>;
   const problems = [
     ...data.errors.map((p) => ({ ...p, kind: "error" })),
     ...data.warnings.map((p) => ({ ...p, kind: "warning" })),
   ];
   const columns = [
-    { label: t("import.col.kind"), render: (p) => t(`import.kind.${p.kind}`) },
-    { label: t("import.col.layer"), render: (p) => p.layer ?? "" },
-    { label: t("import.col.row"), render: (p) => p.row ?? "" },
-    { label: t("import.col.field"), render: (p) => p.field ?? "" },
-    { label: t("import.col.ref"), render: (p) => p.ref ?? "" },
-    { label: t("import.col.message"), render: (p) => p.message },
+    { label: t("sources.import.col.kind"), render: (p) => t(`sources.import.kind.${p.kind}`) },
+    { label: t("sources.import.col.layer"), render: (p) => p.layer ?? "" },
+    { label: t("sources.import.col.row"), render: (p) => p.row ?? "" },
+    { label: t("sources.import.col.field"), render: (p) => p.field ?? "" },
+    { label: t("sources.import.col.ref"), render: (p) => p.ref ?? "" },
+    { label: t("sources.import.col.message"), render: (p) => p.message },
   ];
   return (
     <section aria-labelledby="report-title" data-testid="import-report">
-      <h2 id="report-title">{t("import.report")}</h2>
-      <h3>{t("import.counts")}</h3>
+      <h2 id="report-title">{t("sources.import.report")}</h2>
+      <h3>{t("sources.import.counts")}</h3>
       <Counts result={data.result || task.result} report={data} />
       {problems.length ? (
         <RowsTable
           rows={problems}
           columns={columns}
-          caption={t("import.problems.caption", { count: problems.length })}
+          caption={t("sources.import.problems.caption", { count: problems.length })}
           testid="problems"
         />
       ) : (
-        <p>{t("import.problems.none")}</p>
+        <p>{t("sources.import.problems.none")}</p>
       )}
     </section>
   );
@@ -281,9 +281,9 @@ function GoForReal({ task, source }) {
   return (
     <div class="actions">
       <ErrorMessage error={error} />
-      {skipping && <p>{t("import.hasErrors")}</p>}
+      {skipping && <p>{t("sources.import.hasErrors")}</p>}
       <button type="button" onClick={go}>
-        {skipping ? t("import.goSkipping", { count: result.errors }) : t("import.go")}
+        {skipping ? t("sources.import.goSkipping", { count: result.errors }) : t("sources.import.go")}
       </button>
     </div>
   );
@@ -298,8 +298,8 @@ function Imported({ task, source }) {
   if (!version) return null;
   return (
     <p role="status" data-testid="imported">
-      {t("import.done", { number: version.number, count: version.org_unit_count })}{" "}
-      <Link to={`/sources/${source.id}`}>{t("import.toSource")}</Link>
+      {t("sources.import.done", { number: version.number, count: version.org_unit_count })}{" "}
+      <Link to={`/sources/${source.id}`}>{t("sources.import.toSource")}</Link>
     </p>
   );
 }
@@ -311,12 +311,12 @@ function ImportTask({ id, source, me }) {
   const dry = task?.params?.dry_run;
   return (
     <>
-      <TaskFollow id={id} state={state} title={task && t(dry ? "import.kind.dry" : "import.kind.real", { id })} />
+      <TaskFollow id={id} state={state} title={task && t(dry ? "sources.import.kind.dry" : "sources.import.kind.real", { id })} />
       {ended && <Report task={task} />}
       {ended && task.status === "SUCCESS" && dry && canWrite(me) && <GoForReal task={task} source={source} />}
       {ended && task.status === "SUCCESS" && !dry && <Imported task={task} source={source} />}
       <p>
-        <Link to={`/sources/${source.id}/import`}>{t("import.another")}</Link>
+        <Link to={`/sources/${source.id}/import`}>{t("sources.import.another")}</Link>
       </p>
     </>
   );
@@ -326,18 +326,18 @@ export function ImportPage({ id, me, params }) {
   const [{ source, error }] = useSource(id);
   const taskId = Number(params.get("task")) || null;
   useEffect(() => {
-    document.title = `${t("source.import")} · ${t("app.name")}`;
+    document.title = `${t("sources.source.import")} · ${t("app.name")}`;
   }, []);
   return (
     <main id="main">
       <p>
-        <Link to={`/sources/${id}`}>← {t("import.toSource")}</Link>
+        <Link to={`/sources/${id}`}>← {t("sources.import.toSource")}</Link>
       </p>
-      <h1>{source ? t("import.title", { name: source.name }) : t("source.import")}</h1>
+      <h1>{source ? t("sources.import.title", { name: source.name }) : t("sources.source.import")}</h1>
       <NotFoundSource id={id} error={error} />
       {source && !taskId && (
         <>
-          <p>{t("import.intro")}</p>
+          <p>{t("sources.import.intro")}</p>
           <ImportForm source={source} />
         </>
       )}

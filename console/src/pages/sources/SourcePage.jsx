@@ -17,7 +17,7 @@ function Versions({ source, me, refresh, changed }) {
     setError(null);
     try {
       await api("POST", `/api/versions/${version.id}/make-default`);
-      setNotice(t("source.madeDefault", { number: version.number }));
+      setNotice(t("sources.source.madeDefault", { number: version.number }));
       changed();
     } catch (failure) {
       setError(failure);
@@ -29,8 +29,8 @@ function Versions({ source, me, refresh, changed }) {
       const copied = await api("POST", `/api/versions/${version.id}/copy`, { body: {} });
       setNotice(
         <>
-          {t("source.copying", { number: copied.version.number, from: version.number })}{" "}
-          <Link to={`/tasks/${copied.task.id}`}>{t("follow.open")}</Link>
+          {t("sources.source.copying", { number: copied.version.number, from: version.number })}{" "}
+          <Link to={`/tasks/${copied.task.id}`}>{t("sources.follow.open")}</Link>
         </>,
       );
       changed();
@@ -40,19 +40,19 @@ function Versions({ source, me, refresh, changed }) {
   }
   const writable = canWrite(me) && !source.read_only;
   const columns = [
-    { label: t("source.col.version"), render: (v) => t("source.versionName", { number: v.number }) },
-    { label: t("source.col.description"), render: (v) => v.description || t("sources.none") },
-    { label: t("source.col.units"), render: (v) => <span data-testid={`units-${v.number}`}>{v.org_unit_count}</span> },
-    { label: t("source.col.created"), render: (v) => formatTime(v.created_at) },
+    { label: t("sources.source.col.version"), render: (v) => t("sources.source.versionName", { number: v.number }) },
+    { label: t("sources.source.col.description"), render: (v) => v.description || t("sources.none") },
+    { label: t("sources.source.col.units"), render: (v) => <span data-testid={`units-${v.number}`}>{v.org_unit_count}</span> },
+    { label: t("sources.source.col.created"), render: (v) => formatTime(v.created_at) },
     {
-      label: t("source.col.default"),
+      label: t("sources.source.col.default"),
       render: (v) =>
         v.account_default ? (
-          <span class="badge status-success">{t("source.accountDefault")}</span>
+          <span class="badge status-success">{t("sources.source.accountDefault")}</span>
         ) : (
           canWrite(me) && (
             <button type="button" class="link" onClick={() => makeDefault(v)}>
-              {t("source.makeDefault", { number: v.number })}
+              {t("sources.source.makeDefault", { number: v.number })}
             </button>
           )
         ),
@@ -60,23 +60,23 @@ function Versions({ source, me, refresh, changed }) {
   ];
   if (writable) {
     columns.push({
-      label: t("source.col.actions"),
+      label: t("sources.source.col.actions"),
       render: (v) => (
         <button type="button" class="link" onClick={() => copy(v)}>
-          {t("source.copy", { number: v.number })}
+          {t("sources.source.copy", { number: v.number })}
         </button>
       ),
     });
   }
   return (
     <section aria-labelledby="versions-title">
-      <h2 id="versions-title">{t("source.versions")}</h2>
+      <h2 id="versions-title">{t("sources.source.versions")}</h2>
       <ErrorMessage error={error} />
       {notice && <p role="status">{notice}</p>}
       <PagedList
         path={`/api/data-sources/${source.id}/versions`}
         columns={columns}
-        caption={t("source.versions.caption")}
+        caption={t("sources.source.versions.caption")}
         refresh={refresh}
       />
     </section>
@@ -93,7 +93,7 @@ function NewVersion({ source, changed }) {
     try {
       const description = new FormData(form).get("description") || null;
       const version = await api("POST", `/api/data-sources/${source.id}/versions`, { body: { description } });
-      setNotice(t("source.newVersion.created", { number: version.number }));
+      setNotice(t("sources.source.newVersion.created", { number: version.number }));
       form.reset();
       changed();
     } catch (failure) {
@@ -102,13 +102,13 @@ function NewVersion({ source, changed }) {
   }
   return (
     <section aria-labelledby="new-version-title">
-      <h2 id="new-version-title">{t("source.newVersion.title")}</h2>
+      <h2 id="new-version-title">{t("sources.source.newVersion.title")}</h2>
       <ErrorMessage error={formLevel(error)} />
       {notice && <p role="status">{notice}</p>}
       <form class="inline-form" onSubmit={create}>
-        <Field id="version-description" name="description" label={t("source.newVersion.description")} error={error} />
+        <Field id="version-description" name="description" label={t("sources.source.newVersion.description")} error={error} />
         <div class="field">
-          <button type="submit">{t("source.newVersion.submit")}</button>
+          <button type="submit">{t("sources.source.newVersion.submit")}</button>
         </div>
       </form>
     </section>
@@ -120,14 +120,14 @@ function ExportResult({ id }) {
   const { task } = state;
   return (
     <>
-      <TaskFollow id={id} state={state} title={t("export.task", { id })} />
+      <TaskFollow id={id} state={state} title={t("sources.export.task", { id })} />
       {task?.status === "SUCCESS" && (
         <div data-testid="export-done">
-          <p>{t("export.exported", { count: task.result.exported })}</p>
+          <p>{t("sources.export.exported", { count: task.result.exported })}</p>
           <ul class="artifacts">
             {task.artifacts.map((artifact) => (
               <li key={artifact.name}>
-                {t("export.download")}:{" "}
+                {t("sources.export.download")}:{" "}
                 <a href={artifact.url} download={artifact.name}>
                   {artifact.name}
                 </a>{" "}
@@ -163,32 +163,32 @@ function Export({ source, versions, params }) {
   }
   return (
     <section aria-labelledby="export-title">
-      <h2 id="export-title">{t("export.title")}</h2>
-      <p>{t("export.intro")}</p>
+      <h2 id="export-title">{t("sources.export.title")}</h2>
+      <p>{t("sources.export.intro")}</p>
       <ErrorMessage error={formLevel(error)} />
       <form class="inline-form" onSubmit={start}>
-        <Field id="export-version" name="version" label={t("export.version")} error={error}>
+        <Field id="export-version" name="version" label={t("sources.export.version")} error={error}>
           <select id="export-version" name="version" key={fallback?.id}>
             {versions.map((v) => (
               <option key={v.id} value={String(v.id)} selected={v.id === fallback?.id}>
-                {t("compare.version", { number: v.number, count: v.org_unit_count })}
+                {t("sources.compare.version", { number: v.number, count: v.org_unit_count })}
               </option>
             ))}
           </select>
         </Field>
-        <Field id="export-format" name="format" label={t("export.format")} error={error}>
+        <Field id="export-format" name="format" label={t("sources.export.format")} error={error}>
           <select id="export-format" name="format">
             {EXPORT_FORMATS.map((format) => (
               <option key={format} value={format}>
-                {t(`export.format.${format}`)}
+                {t(`sources.export.format.${format}`)}
               </option>
             ))}
           </select>
         </Field>
-        <Field id="export-search" name="search" label={t("export.search")} error={error} />
-        <Field id="export-status" name="validation_status" label={t("export.status")} error={error}>
+        <Field id="export-search" name="search" label={t("sources.export.search")} error={error} />
+        <Field id="export-status" name="validation_status" label={t("sources.export.status")} error={error}>
           <select id="export-status" name="validation_status">
-            <option value="">{t("export.status.any")}</option>
+            <option value="">{t("sources.export.status.any")}</option>
             {STATUSES.map((status) => (
               <option key={status} value={status}>
                 {t(`unitStatus.${status}`)}
@@ -198,7 +198,7 @@ function Export({ source, versions, params }) {
         </Field>
         <div class="field">
           <button type="submit" disabled={!versions.length}>
-            {t("export.submit")}
+            {t("sources.export.submit")}
           </button>
         </div>
       </form>
@@ -221,22 +221,22 @@ export function SourcePage({ id, me, params }) {
       <p>
         <Link to="/sources">← {t("sources.back")}</Link>
       </p>
-      <h1>{source ? t("source.title", { name: source.name }) : t("sources.title")}</h1>
-      {!source && !error && <p aria-busy="true">{t("source.loading")}</p>}
+      <h1>{source ? t("sources.source.title", { name: source.name }) : t("sources.title")}</h1>
+      {!source && !error && <p aria-busy="true">{t("sources.source.loading")}</p>}
       <NotFoundSource id={id} error={error} />
       {source && (
         <>
           <dl class="facts">
-            <dt>{t("source.description")}</dt>
+            <dt>{t("sources.source.description")}</dt>
             <dd>{source.description || t("sources.none")}</dd>
-            <dt>{t("source.readOnly")}</dt>
+            <dt>{t("sources.source.readOnly")}</dt>
             <dd>{t(source.read_only ? "sources.yes" : "sources.no")}</dd>
-            <dt>{t("source.sourceDefault")}</dt>
-            <dd>{sourceDefault ? t("source.versionName", { number: sourceDefault.number }) : t("sources.none")}</dd>
+            <dt>{t("sources.source.sourceDefault")}</dt>
+            <dd>{sourceDefault ? t("sources.source.versionName", { number: sourceDefault.number }) : t("sources.none")}</dd>
           </dl>
-          <nav class="inline-form source-actions" aria-label={t("source.actions")}>
-            {canWrite(me) && !source.read_only && <Link to={`/sources/${id}/import`}>{t("source.import")}</Link>}
-            <Link to={`/sources/${id}/compare`}>{t("source.compare")}</Link>
+          <nav class="inline-form source-actions" aria-label={t("sources.source.actions")}>
+            {canWrite(me) && !source.read_only && <Link to={`/sources/${id}/import`}>{t("sources.source.import")}</Link>}
+            <Link to={`/sources/${id}/compare`}>{t("sources.source.compare")}</Link>
           </nav>
           <Versions source={source} me={me} refresh={refresh} changed={changed} />
           {canWrite(me) && !source.read_only && <NewVersion source={source} changed={changed} />}

@@ -68,7 +68,7 @@ export function TaskFollow({ id, state, title }) {
   const now = useNow(running);
   return (
     <section class="task-follow" aria-labelledby={`follow-${id}`} data-testid="task-follow">
-      <h2 id={`follow-${id}`}>{title || t("follow.title", { id })}</h2>
+      <h2 id={`follow-${id}`}>{title || t("sources.follow.title", { id })}</h2>
       <ErrorMessage error={error} />
       {task && (
         <>
@@ -76,7 +76,7 @@ export function TaskFollow({ id, state, title }) {
             <span data-testid="task-status" data-status={task.status} aria-live="polite">
               <StatusBadge status={task.status} />
             </span>{" "}
-            <Link to={`/tasks/${id}`}>{t("follow.open")}</Link>
+            <Link to={`/tasks/${id}`}>{t("sources.follow.open")}</Link>
           </p>
           {/* an ended task that never knew its end: no bar (it would spin), the time it took */}
           {running || task.progress.end ? (
@@ -89,10 +89,10 @@ export function TaskFollow({ id, state, title }) {
           )}
           {task.status === "ERRORED" && task.error && (
             <p class="task-error" role="alert">
-              {t("follow.error", { error: task.error })}
+              {t("sources.follow.error", { error: task.error })}
             </p>
           )}
-          {task.status === "KILLED" && <p role="status">{t("follow.killed")}</p>}
+          {task.status === "KILLED" && <p role="status">{t("sources.follow.killed")}</p>}
         </>
       )}
     </section>
@@ -159,17 +159,17 @@ export function RowsTable({ rows, columns, caption, pageSize = 50, testid, rowKe
       {rows.length > pageSize && (
         <nav class="pager" aria-label={caption}>
           <button type="button" disabled={start === 0} onClick={() => setStart(Math.max(0, start - pageSize))}>
-            {t("rows.previous")}
+            {t("sources.rows.previous")}
           </button>
           <span>
-            {t("rows.range", { from: start + 1, to: Math.min(start + pageSize, rows.length), total: rows.length })}
+            {t("sources.rows.range", { from: start + 1, to: Math.min(start + pageSize, rows.length), total: rows.length })}
           </span>
           <button
             type="button"
             disabled={start + pageSize >= rows.length}
             onClick={() => setStart(start + pageSize)}
           >
-            {t("rows.next")}
+            {t("sources.rows.next")}
           </button>
         </nav>
       )}
@@ -227,7 +227,7 @@ export function useVersions(sourceId, refresh) {
 export function NotFoundSource({ id, error }) {
   return error?.status === 404 ? (
     <p role="alert" data-testid="not-found">
-      {t("source.notFound", { id })}
+      {t("sources.source.notFound", { id })}
     </p>
   ) : (
     <ErrorMessage error={error} />

@@ -112,7 +112,10 @@ function Differences({ task }) {
     );
     const columns = [
       { label: t("sources.compare.col.ref"), render: (row) => (row.first ? row.ref : "") },
-      { label: t("sources.compare.col.change"), render: (row) => (row.first ? t(`sources.compare.${row.status}`) : "") },
+      {
+        label: t("sources.compare.col.change"),
+        render: (row) => (row.first ? t(`sources.compare.${row.status}`) : ""),
+      },
       { label: t("sources.compare.col.field"), render: (row) => t(`sources.field.${row.field}`) },
       { label: t("sources.compare.col.before"), render: (row) => cell(row.before) },
       { label: t("sources.compare.col.after"), render: (row) => cell(row.after) },

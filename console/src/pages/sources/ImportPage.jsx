@@ -35,7 +35,8 @@ function parsedJson(form, name) {
 async function uploadFailure(response) {
   const text = await response.text().catch(() => "");
   const message = text.match(/<Message>([^<]*)<\/Message>/)?.[1] || response.statusText;
-  return new ApiError(response.status, "upload", t("sources.import.uploadFailed", { status: response.status, message }));
+  const said = t("sources.import.uploadFailed", { status: response.status, message });
+  return new ApiError(response.status, "upload", said);
 }
 
 // The file goes to S3 with the presigned POST (its fields, then the file), never through the API.
@@ -101,7 +102,14 @@ function ImportForm({ source }) {
   return (
     <form class="import-form" onSubmit={start} aria-busy={busy ? "true" : "false"}>
       <ErrorMessage error={formLevel(error)} />
-      <Field id="import-file" name="file" label={t("sources.import.file")} type="file" onChange={picked} error={error} />
+      <Field
+        id="import-file"
+        name="file"
+        label={t("sources.import.file")}
+        type="file"
+        onChange={picked}
+        error={error}
+      />
       <div class="inline-form">
         <Field id="import-format" name="format" label={t("sources.import.format")} error={error}>
           <select
@@ -311,7 +319,11 @@ function ImportTask({ id, source, me }) {
   const dry = task?.params?.dry_run;
   return (
     <>
-      <TaskFollow id={id} state={state} title={task && t(dry ? "sources.import.kind.dry" : "sources.import.kind.real", { id })} />
+      <TaskFollow
+        id={id}
+        state={state}
+        title={task && t(dry ? "sources.import.kind.dry" : "sources.import.kind.real", { id })}
+      />
       {ended && <Report task={task} />}
       {ended && task.status === "SUCCESS" && dry && canWrite(me) && <GoForReal task={task} source={source} />}
       {ended && task.status === "SUCCESS" && !dry && <Imported task={task} source={source} />}

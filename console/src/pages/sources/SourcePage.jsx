@@ -42,7 +42,10 @@ function Versions({ source, me, refresh, changed }) {
   const columns = [
     { label: t("sources.source.col.version"), render: (v) => t("sources.source.versionName", { number: v.number }) },
     { label: t("sources.source.col.description"), render: (v) => v.description || t("sources.none") },
-    { label: t("sources.source.col.units"), render: (v) => <span data-testid={`units-${v.number}`}>{v.org_unit_count}</span> },
+    {
+      label: t("sources.source.col.units"),
+      render: (v) => <span data-testid={`units-${v.number}`}>{v.org_unit_count}</span>,
+    },
     { label: t("sources.source.col.created"), render: (v) => formatTime(v.created_at) },
     {
       label: t("sources.source.col.default"),
@@ -106,7 +109,12 @@ function NewVersion({ source, changed }) {
       <ErrorMessage error={formLevel(error)} />
       {notice && <p role="status">{notice}</p>}
       <form class="inline-form" onSubmit={create}>
-        <Field id="version-description" name="description" label={t("sources.source.newVersion.description")} error={error} />
+        <Field
+          id="version-description"
+          name="description"
+          label={t("sources.source.newVersion.description")}
+          error={error}
+        />
         <div class="field">
           <button type="submit">{t("sources.source.newVersion.submit")}</button>
         </div>
@@ -232,10 +240,14 @@ export function SourcePage({ id, me, params }) {
             <dt>{t("sources.source.readOnly")}</dt>
             <dd>{t(source.read_only ? "sources.yes" : "sources.no")}</dd>
             <dt>{t("sources.source.sourceDefault")}</dt>
-            <dd>{sourceDefault ? t("sources.source.versionName", { number: sourceDefault.number }) : t("sources.none")}</dd>
+            <dd>
+              {sourceDefault ? t("sources.source.versionName", { number: sourceDefault.number }) : t("sources.none")}
+            </dd>
           </dl>
           <nav class="inline-form source-actions" aria-label={t("sources.source.actions")}>
-            {canWrite(me) && !source.read_only && <Link to={`/sources/${id}/import`}>{t("sources.source.import")}</Link>}
+            {canWrite(me) && !source.read_only && (
+              <Link to={`/sources/${id}/import`}>{t("sources.source.import")}</Link>
+            )}
             <Link to={`/sources/${id}/compare`}>{t("sources.source.compare")}</Link>
           </nav>
           <Versions source={source} me={me} refresh={refresh} changed={changed} />

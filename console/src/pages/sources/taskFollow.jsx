@@ -162,7 +162,11 @@ export function RowsTable({ rows, columns, caption, pageSize = 50, testid, rowKe
             {t("sources.rows.previous")}
           </button>
           <span>
-            {t("sources.rows.range", { from: start + 1, to: Math.min(start + pageSize, rows.length), total: rows.length })}
+            {t("sources.rows.range", {
+              from: start + 1,
+              to: Math.min(start + pageSize, rows.length),
+              total: rows.length,
+            })}
           </span>
           <button
             type="button"

@@ -5,7 +5,6 @@ export const en = {
   "sources.col.name": "Name",
   "sources.col.description": "Description",
   "sources.col.readOnly": "Read-only",
-  "sources.col.default": "Default version",
   "sources.yes": "Yes",
   "sources.no": "No",
   "sources.none": "—",

@@ -49,10 +49,6 @@ export function Sources({ me }) {
     { label: t("sources.col.name"), render: (source) => <Link to={`/sources/${source.id}`}>{source.name}</Link> },
     { label: t("sources.col.description"), render: (source) => source.description || t("sources.none") },
     { label: t("sources.col.readOnly"), render: (source) => t(source.read_only ? "sources.yes" : "sources.no") },
-    {
-      label: t("sources.col.default"),
-      render: (source) => (source.default_version_id ? `#${source.default_version_id}` : t("sources.none")),
-    },
   ];
   return (
     <main id="main">

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { page } from "../api.js";
 import { t } from "../strings.js";
 import { ErrorMessage } from "./ErrorMessage.jsx";
+import { Table } from "./Table.jsx";
 
 // A table over one of the API's paged lists. The cursors already walked are kept so that
 // "Previous" goes back; a change of `query` or `refresh` reloads from the current page, and so
@@ -51,37 +52,7 @@ export function PagedList({
   return (
     <div class="paged-list">
       <ErrorMessage error={error} />
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th scope="col" key={column.label}>
-                {column.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody aria-busy={rows === null ? "true" : "false"}>
-          {rows === null && (
-            <tr>
-              <td colSpan={columns.length}>{t("list.loading")}</td>
-            </tr>
-          )}
-          {rows?.length === 0 && !error && (
-            <tr>
-              <td colSpan={columns.length}>{t("list.empty")}</td>
-            </tr>
-          )}
-          {rows?.map((row) => (
-            <tr key={rowKey(row)}>
-              {columns.map((column) => (
-                <td key={column.label}>{column.render(row)}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table caption={caption} columns={columns} rows={rows} rowKey={rowKey} empty={!error} />
       <nav class="pager" aria-label={caption}>
         <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
           {t("list.previous")}

@@ -1,3 +1,4 @@
+import { useId } from "preact/hooks";
 import { formatDuration, t } from "../strings.js";
 
 // Seconds left at the pace so far: elapsed × (end − value) / value. Unknown until a step is done.
@@ -10,20 +11,22 @@ export function estimateLeft(progress, elapsedSeconds) {
 export function ProgressBar({ progress, running, elapsedSeconds }) {
   const { value, end, percent, message } = progress;
   const left = running ? estimateLeft(progress, elapsedSeconds) : null;
+  const labelId = useId(); // two bars on one page (an import and an export) keep their own labels
   const counted = end ? t("task.progressOf", { value, end }) : t("task.progressCount", { value });
   return (
     <div class="progress">
       <div class="progress-head">
-        <span id="progress-label">{t("task.progress")}</span>
+        <span id={labelId}>{t("task.progress")}</span>
         <span class="progress-count" data-testid="progress-count">
           {counted}
           {percent !== null && percent !== undefined ? ` (${Math.round(percent)} %)` : ""}
         </span>
       </div>
+      {/* with no end known: a busy bar while it runs, none once it has ended (it would spin on) */}
       {end ? (
-        <progress aria-labelledby="progress-label" value={value} max={end} data-testid="progress-bar" />
+        <progress aria-labelledby={labelId} value={value} max={end} data-testid="progress-bar" />
       ) : (
-        <progress aria-labelledby="progress-label" data-testid="progress-bar" />
+        running && <progress aria-labelledby={labelId} data-testid="progress-bar" />
       )}
       {message && <p class="progress-message">{message}</p>}
       <dl class="facts">

@@ -1,67 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, TERMINAL } from "../api.js";
+import { Artifacts } from "../components/Artifacts.jsx";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { PagedList } from "../components/PagedList.jsx";
 import { ProgressBar } from "../components/ProgressBar.jsx";
+import { elapsedSeconds, useNow, useTask } from "../components/useTask.js";
 import { Link, navigate } from "../router.jsx";
-import { formatBytes, formatTime, t } from "../strings.js";
+import { formatTime, t } from "../strings.js";
 import { StatusBadge } from "./Tasks.jsx";
-
-const FIRST_DELAY_MS = 500;
-const MAX_DELAY_MS = 8000;
-
-// Polls the task while it runs: quickly while it moves, backing off ×1.5 (to 8 s) while it does
-// not, and not at all once it has ended. `again()` polls at once (after a kill, say).
-function useTask(id) {
-  const [state, setState] = useState({ task: null, error: null, polling: true });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let stopped = false;
-    let timer = null;
-    let delay = FIRST_DELAY_MS;
-    let seen = null;
-    async function poll() {
-      try {
-        const task = await api("GET", `/api/tasks/${id}`);
-        if (stopped) return;
-        const ended = TERMINAL.has(task.status);
-        setState({ task, error: null, polling: !ended });
-        if (ended) return;
-        delay = seen !== null && task.updated_at !== seen ? FIRST_DELAY_MS : Math.min(delay * 1.5, MAX_DELAY_MS);
-        seen = task.updated_at;
-      } catch (error) {
-        if (stopped) return;
-        const final = error.status === 404 || error.status === 401 || error.status === 403;
-        setState((previous) => ({ ...previous, error, polling: !final }));
-        if (final) return;
-        delay = Math.min(delay * 2, MAX_DELAY_MS);
-      }
-      timer = setTimeout(poll, delay);
-    }
-    poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [id, round]);
-  return [state, () => setRound((n) => n + 1)];
-}
-
-function useNow(ticking) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!ticking) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [ticking]);
-  return now;
-}
-
-function elapsedSeconds(task, now) {
-  if (!task.started_at) return 0;
-  const end = task.ended_at ? Date.parse(task.ended_at) : now;
-  return Math.max(0, (end - Date.parse(task.started_at)) / 1000);
-}
 
 function Actions({ task, again }) {
   const [error, setError] = useState(null);
@@ -89,22 +35,6 @@ function Actions({ task, again }) {
         </button>
       )}
     </div>
-  );
-}
-
-function Artifacts({ artifacts }) {
-  if (!artifacts.length) return <p>{t("task.artifactsNone")}</p>;
-  return (
-    <ul class="artifacts">
-      {artifacts.map((artifact) => (
-        <li key={artifact.name}>
-          <a href={artifact.url} download={artifact.name}>
-            {artifact.name}
-          </a>{" "}
-          ({artifact.content_type}, {formatBytes(artifact.size)})
-        </li>
-      ))}
-    </ul>
   );
 }
 

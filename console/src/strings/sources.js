@@ -54,7 +54,6 @@ export const en = {
   "sources.export.status": "Only units with status",
   "sources.export.status.any": "Any status",
   "sources.export.submit": "Start export",
-  "sources.export.download": "Download",
   "sources.export.task": "Export (task {id})",
   "sources.export.exported": "{count} units exported.",
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
+import { useTask } from "../../components/useTask.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatBytes, t } from "../../strings.js";
 import {
@@ -11,7 +12,6 @@ import {
   TaskFollow,
   useArtifactJson,
   useSource,
-  useTask,
   useVersions,
 } from "./taskFollow.jsx";
 
@@ -155,7 +155,7 @@ function Differences({ task }) {
 }
 
 function DiffTask({ id }) {
-  const state = useTask(id);
+  const [state] = useTask(id);
   const { task } = state;
   return (
     <>

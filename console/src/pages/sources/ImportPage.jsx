@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
+import { useTask } from "../../components/useTask.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatBytes, t } from "../../strings.js";
 import {
@@ -12,7 +13,6 @@ import {
   TaskFollow,
   useArtifactJson,
   useSource,
-  useTask,
   useVersions,
 } from "./taskFollow.jsx";
 
@@ -313,7 +313,7 @@ function Imported({ task, source }) {
 }
 
 function ImportTask({ id, source, me }) {
-  const state = useTask(id);
+  const [state] = useTask(id);
   const { task } = state;
   const ended = task && TERMINAL.has(task.status);
   const dry = task?.params?.dry_run;

@@ -1,11 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api.js";
+import { Artifacts } from "../../components/Artifacts.jsx";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
+import { useTask } from "../../components/useTask.js";
 import { Link, ROOT } from "../../router.jsx";
-import { formatBytes, formatTime, t } from "../../strings.js";
-import { canWrite, NotFoundSource, TaskFollow, useSource, useTask, useVersions } from "./taskFollow.jsx";
+import { formatTime, t } from "../../strings.js";
+import { canWrite, NotFoundSource, TaskFollow, useSource, useVersions } from "./taskFollow.jsx";
 
 const EXPORT_FORMATS = ["csv", "xlsx", "geojson", "gpkg"];
 const STATUSES = ["NEW", "VALID", "REJECTED"];
@@ -124,7 +126,7 @@ function NewVersion({ source, changed }) {
 }
 
 function ExportResult({ id }) {
-  const state = useTask(id);
+  const [state] = useTask(id);
   const { task } = state;
   return (
     <>
@@ -132,17 +134,7 @@ function ExportResult({ id }) {
       {task?.status === "SUCCESS" && (
         <div data-testid="export-done">
           <p>{t("sources.export.exported", { count: task.result.exported })}</p>
-          <ul class="artifacts">
-            {task.artifacts.map((artifact) => (
-              <li key={artifact.name}>
-                {t("sources.export.download")}:{" "}
-                <a href={artifact.url} download={artifact.name}>
-                  {artifact.name}
-                </a>{" "}
-                ({artifact.content_type}, {formatBytes(artifact.size)})
-              </li>
-            ))}
-          </ul>
+          <Artifacts artifacts={task.artifacts} />
         </div>
       )}
     </>

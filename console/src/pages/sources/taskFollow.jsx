@@ -4,62 +4,11 @@ import { useEffect, useState } from "preact/hooks";
 import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { ProgressBar } from "../../components/ProgressBar.jsx";
+import { Table } from "../../components/Table.jsx";
+import { elapsedSeconds, useNow } from "../../components/useTask.js";
 import { Link } from "../../router.jsx";
-import { formatDuration, t } from "../../strings.js";
+import { t } from "../../strings.js";
 import { StatusBadge } from "../Tasks.jsx";
-
-const FIRST_DELAY_MS = 400;
-const MAX_DELAY_MS = 8000;
-
-export function useTask(id) {
-  const [state, setState] = useState({ task: null, error: null });
-  useEffect(() => {
-    if (!id) return undefined;
-    let stopped = false;
-    let timer = null;
-    let delay = FIRST_DELAY_MS;
-    let seen = null;
-    setState({ task: null, error: null });
-    async function poll() {
-      try {
-        const task = await api("GET", `/api/tasks/${id}`);
-        if (stopped) return;
-        setState({ task, error: null });
-        if (TERMINAL.has(task.status)) return;
-        delay = seen !== null && task.updated_at !== seen ? FIRST_DELAY_MS : Math.min(delay * 1.5, MAX_DELAY_MS);
-        seen = task.updated_at;
-      } catch (error) {
-        if (stopped) return;
-        setState((previous) => ({ ...previous, error }));
-        if (error.status >= 400 && error.status < 500) return;
-        delay = Math.min(delay * 2, MAX_DELAY_MS);
-      }
-      timer = setTimeout(poll, delay);
-    }
-    poll();
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [id]);
-  return state;
-}
-
-function useNow(ticking) {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    if (!ticking) return undefined;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [ticking]);
-  return now;
-}
-
-function elapsed(task, now) {
-  if (!task.started_at) return 0;
-  const end = task.ended_at ? Date.parse(task.ended_at) : now;
-  return Math.max(0, (end - Date.parse(task.started_at)) / 1000);
-}
 
 // The task's progress, status and link; `children` shows below once it is known.
 export function TaskFollow({ id, state, title }) {
@@ -78,15 +27,7 @@ export function TaskFollow({ id, state, title }) {
             </span>{" "}
             <Link to={`/tasks/${id}`}>{t("sources.follow.open")}</Link>
           </p>
-          {/* an ended task that never knew its end: no bar (it would spin), the time it took */}
-          {running || task.progress.end ? (
-            <ProgressBar progress={task.progress} running={running} elapsedSeconds={elapsed(task, now)} />
-          ) : (
-            <dl class="facts">
-              <dt>{t("task.elapsed")}</dt>
-              <dd>{formatDuration(elapsed(task, now))}</dd>
-            </dl>
-          )}
+          <ProgressBar progress={task.progress} running={running} elapsedSeconds={elapsedSeconds(task, now)} />
           {task.status === "ERRORED" && task.error && (
             <p class="task-error" role="alert">
               {t("sources.follow.error", { error: task.error })}
@@ -135,27 +76,7 @@ export function RowsTable({ rows, columns, caption, pageSize = 50, testid, rowKe
   const shown = rows.slice(start, start + pageSize);
   return (
     <div class="paged-list" data-testid={testid}>
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th scope="col" key={column.label}>
-                {column.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {shown.map((row, index) => (
-            <tr key={rowKey(row, start + index)}>
-              {columns.map((column) => (
-                <td key={column.label}>{column.render(row)}</td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table caption={caption} columns={columns} rows={shown} rowKey={(row, index) => rowKey(row, start + index)} />
       {rows.length > pageSize && (
         <nav class="pager" aria-label={caption}>
           <button type="button" disabled={start === 0} onClick={() => setStart(Math.max(0, start - pageSize))}>

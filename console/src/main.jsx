@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { ErrorMessage } from "./components/ErrorMessage.jsx";
+import { dhis2Page } from "./pages/dhis2/index.jsx";
 import { Home } from "./pages/Home.jsx";
 import { Login } from "./pages/Login.jsx";
 import { Registry } from "./pages/Registry.jsx";
@@ -20,7 +21,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import "./styles.css";
 
 // Each section answers the paths it owns (a page) and null for the others.
-const SECTIONS = [unitsPage, reviewPage, submissionsPage, sourcesPage];
+const SECTIONS = [unitsPage, reviewPage, submissionsPage, sourcesPage, dhis2Page];
 
 const NOTICES = { expired: "login.expired", logout: "login.loggedOut" };
 
@@ -72,6 +73,9 @@ function Shell({ me, children }) {
           </Link>
           <Link to="/sources" aria-current={current("/sources")}>
             {t("nav.sources")}
+          </Link>
+          <Link to="/dhis2" aria-current={current("/dhis2")}>
+            {t("nav.dhis2")}
           </Link>
           <Link to="/tasks" aria-current={current("/tasks")}>
             {t("nav.tasks")}

@@ -1,6 +1,7 @@
 // Every text the console shows, in one place so that a French table can sit beside the English one.
 // Each section's texts are in strings/<section>.js, merged here.
 // `t("key", {name: value})` fills {name} placeholders; a missing key shows itself, to be noticed.
+import { en as dhis2En } from "./strings/dhis2.js";
 import { en as reviewEn } from "./strings/review.js";
 import { en as sourcesEn } from "./strings/sources.js";
 import { en as submissionsEn } from "./strings/submissions.js";
@@ -11,6 +12,7 @@ const en = {
   ...reviewEn,
   ...submissionsEn,
   ...sourcesEn,
+  ...dhis2En,
   "app.name": "georegistry",
   "app.skip": "Skip to content",
   "nav.label": "Main",
@@ -19,6 +21,7 @@ const en = {
   "nav.review": "Change requests",
   "nav.submissions": "Submissions",
   "nav.sources": "Data sources",
+  "nav.dhis2": "DHIS2",
   "nav.tasks": "Tasks",
   "nav.logout": "Log out",
   "nav.signedInAs": "Signed in as {name}",

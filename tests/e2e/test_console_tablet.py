@@ -11,7 +11,7 @@ from tests.integration.registrykit import point
 pytestmark = [pytest.mark.e2e, pytest.mark.commits]
 
 TABLET = {"width": 800, "height": 1180}
-SECTIONS = ["Account", "Registry", "Change requests", "Submissions", "Data sources", "Tasks"]
+SECTIONS = ["Account", "Registry", "Change requests", "Submissions", "Data sources", "DHIS2", "Tasks"]
 
 
 def pages_of(console, data) -> dict[str, str]:

@@ -60,6 +60,8 @@ const en = {
   "registry.type.any": "Any type",
   "registry.status": "Status",
   "registry.status.any": "Any status",
+  "registry.group": "Group",
+  "registry.group.any": "Any group",
   "registry.within.children": "Children of {name}.",
   "registry.within.below": "Everything below {name}.",
   "registry.within.clear": "Show all",

@@ -95,3 +95,30 @@ def keep_screenshot(page) -> None:
     if os.environ.get("GEOREGISTRY_UPDATE_SCREENSHOTS") == "1":
         README_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(ARTIFACTS / "console-map.png", README_SCREENSHOT)
+
+
+def test_the_list_and_the_map_follow_the_group_and_the_version_picked(page, console):
+    tenant = console.tenant("grouper")
+    token = tenant.tokens["admin"]
+    ids = build_registry(console.client, token)
+    empty = console.api("POST", f"/api/data-sources/{ids['source']}/versions", token, {})
+    tiles = []
+    page.on("request", lambda request: "/api/tiles/" in request.url and tiles.append(request.url))
+
+    log_in(page, tenant.admin_email)
+    page.goto("/console/registry")
+    page.get_by_role("button", name="Sénégal", exact=True).wait_for()
+    page.get_by_label("Group").select_option(label="Public")
+    page.get_by_role("button", name="Sénégal", exact=True).wait_for(state="detached")
+    listed = [cell.inner_text() for cell in page.locator("tbody tr td:first-child").all()]
+    assert listed == ["Centre de Santé Pikine"]
+    assert features_drawn(page) == 1
+    assert f"group={ids['public']}" in page.url and f"group={ids['public']}" in tiles[-1]
+    check_accessibility(page)
+
+    page.get_by_label("Version").select_option(value=str(empty["id"]))
+    page.get_by_role("cell", name="Nothing here yet.").wait_for()
+    assert "group=" not in page.url  # a group belongs to its version
+    assert f"version={empty['id']}" in page.url
+    assert f"version={empty['id']}" in tiles[-1]
+    assert page.get_by_label("Group").locator("option").all_inner_texts() == ["Any group"]

@@ -4,11 +4,11 @@ import { PagedList } from "../components/PagedList.jsx";
 import { UnitMap } from "../components/UnitMap.jsx";
 import { Link, ROOT } from "../router.jsx";
 import { t } from "../strings.js";
-import { Tree } from "./units/Tree.jsx";
+import { Tree, useVersions } from "./units/Tree.jsx";
 
 const STATUSES = ["NEW", "VALID", "REJECTED"];
-const FILTERS = ["search", "type", "validation_status", "parent", "descendants_of"];
-const IN_URL = [...FILTERS, "view", "version"]; // view: "tree" or the list and map; version: the tree's
+const FILTERS = ["search", "type", "validation_status", "group", "parent", "descendants_of", "version"];
+const IN_URL = [...FILTERS, "view"]; // view: "tree" or the list and map
 const SEARCH_PAUSE_MS = 300; // search once typing pauses, not on every key
 
 // The filters live in the URL (?search=&type=&...), so a selection can be bookmarked; the list and
@@ -32,6 +32,38 @@ function useTypes() {
   return types;
 }
 
+// The groups of the version shown (the account's default when none is picked).
+function useGroups(version) {
+  const [groups, setGroups] = useState([]);
+  useEffect(() => {
+    let live = true;
+    api("GET", "/api/groups", { query: { version, limit: 200 } }).then(
+      (answer) => live && setGroups(answer.results),
+      () => live && setGroups([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [version]);
+  return groups;
+}
+
+function Choice({ id, label, value, onChange, anyLabel, options }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{anyLabel}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function SearchField({ value, change }) {
   const [text, setText] = useState(value);
   useEffect(() => {
@@ -48,35 +80,46 @@ function SearchField({ value, change }) {
 }
 
 function Filters({ filters, change, types, within }) {
+  const versions = useVersions();
+  const groups = useGroups(filters.version);
   return (
     <form class="filters" aria-label={t("registry.filters")} onSubmit={(event) => event.preventDefault()}>
       <SearchField value={filters.search} change={change} />
-      <div class="field">
-        <label for="filter-type">{t("registry.type")}</label>
-        <select id="filter-type" value={filters.type} onChange={(event) => change({ type: event.target.value })}>
-          <option value="">{t("registry.type.any")}</option>
-          {types.map((type) => (
-            <option key={type.id} value={String(type.id)}>
-              {type.name}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div class="field">
-        <label for="filter-status">{t("registry.status")}</label>
-        <select
-          id="filter-status"
-          value={filters.validation_status}
-          onChange={(event) => change({ validation_status: event.target.value })}
-        >
-          <option value="">{t("registry.status.any")}</option>
-          {STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {t(`unitStatus.${status}`)}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Choice
+        id="filter-version"
+        label={t("tree.version")}
+        value={filters.version}
+        onChange={(version) => change({ version, group: "", parent: "", descendants_of: "" })}
+        anyLabel={t("tree.version.default")}
+        options={versions.map((v) => ({
+          value: String(v.id),
+          label: t("tree.version.option", { source: v.source, number: v.number }),
+        }))}
+      />
+      <Choice
+        id="filter-type"
+        label={t("registry.type")}
+        value={filters.type}
+        onChange={(type) => change({ type })}
+        anyLabel={t("registry.type.any")}
+        options={types.map((type) => ({ value: String(type.id), label: type.name }))}
+      />
+      <Choice
+        id="filter-status"
+        label={t("registry.status")}
+        value={filters.validation_status}
+        onChange={(status) => change({ validation_status: status })}
+        anyLabel={t("registry.status.any")}
+        options={STATUSES.map((status) => ({ value: status, label: t(`unitStatus.${status}`) }))}
+      />
+      <Choice
+        id="filter-group"
+        label={t("registry.group")}
+        value={filters.group}
+        onChange={(group) => change({ group })}
+        anyLabel={t("registry.group.any")}
+        options={groups.map((group) => ({ value: String(group.id), label: group.name }))}
+      />
       {(filters.parent || filters.descendants_of) && (
         <p class="within" data-testid="within">
           {t(filters.parent ? "registry.within.children" : "registry.within.below", {

@@ -95,7 +95,8 @@ function Node({ unit, counts, version, level }) {
   );
 }
 
-function useVersions() {
+// Every version of the account's sources, each with its source's name, for the version pickers.
+export function useVersions() {
   const [versions, setVersions] = useState([]);
   useEffect(() => {
     (async () => {

@@ -36,3 +36,19 @@ def raw_get(url: str, path: str) -> str:
         return connection.getresponse().read().decode()
     finally:
         connection.close()
+
+
+def test_the_api_shares_its_answers_with_no_other_origin(console):
+    """The console calls the API on its own origin (here, and through CloudFront in AWS), so the API
+    sends no CORS headers at all: a page elsewhere can neither read its answers nor preflight."""
+    tenant = console.tenant("cors")
+    elsewhere = {"Origin": "https://elsewhere.example", "Authorization": f"Bearer {tenant.tokens['admin']}"}
+    answer = requests.get(f"{console.url}/api/me", headers=elsewhere, timeout=10)
+    assert answer.status_code == 200
+    assert not [name for name in answer.headers if name.lower().startswith("access-control-")]
+    preflight = requests.options(
+        f"{console.url}/api/orgunits",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers

@@ -26,7 +26,7 @@ async function walk(page) {
   seen.who = await page.$eval('[data-testid="who"]', (element) => element.textContent);
 
   await page.goto(`${base}/console/registry?search=${encodeURIComponent(search)}`);
-  await page.waitForSelector("tbody tr td", { timeout: TIMEOUT });
+  await page.waitForSelector('tbody[aria-busy="false"] tr td', { timeout: TIMEOUT }); // rows, not "Loading…"
   seen.listed = await page.$$eval("tbody tr td:first-child", (cells) => cells.map((cell) => cell.textContent));
   seen.features = await settledFeatures(page);
   await page.screenshot({ path: join(artifacts, "firefox-map.png") });

@@ -1,5 +1,5 @@
 import { render } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useErrorBoundary, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { ErrorMessage } from "./components/ErrorMessage.jsx";
 import { dhis2Page } from "./pages/dhis2/index.jsx";
@@ -46,6 +46,18 @@ function Page({ route, me }) {
     if (found) return found;
   }
   return <NotFound />;
+}
+
+// A page that throws while rendering shows a message instead of half of itself; another path resets it.
+function Guarded({ children }) {
+  const [error] = useErrorBoundary((thrown) => console.error(thrown));
+  if (!error) return children;
+  return (
+    <main id="main">
+      <h1>{t("error.title")}</h1>
+      <p role="alert">{t("error.page", { message: String(error.message || error) })}</p>
+    </main>
+  );
 }
 
 function Shell({ me, children }) {
@@ -136,7 +148,9 @@ function App() {
   }
   return (
     <Shell me={me}>
-      <Page route={route} me={me} />
+      <Guarded key={route.path}>
+        <Page route={route} me={me} />
+      </Guarded>
     </Shell>
   );
 }

@@ -153,6 +153,7 @@ const en = {
   "error.network": "The API could not be reached. Check your connection and try again.",
   "error.unexpected": "The API answered {status} without an explanation.",
   "error.title": "Something went wrong",
+  "error.page": "This page stopped working ({message}). Reload it, or go to another page.",
   "notFound.title": "Page not found",
   "notFound.body": "There is no page here.",
 };

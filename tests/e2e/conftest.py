@@ -131,9 +131,14 @@ def page(browser, console, request):
     opened.on("pageerror", lambda error: lines.append(f"pageerror: {error}"))
     opened.console_lines = lines
     yield opened
-    if getattr(request.node, "e2e_failed", True):
+    failed = getattr(request.node, "e2e_failed", True)
+    # An exception the page did not catch is a bug even when the test's assertions held.
+    uncaught = [line for line in lines if line.startswith("pageerror:")]
+    if failed or uncaught:
         keep_artifacts(opened, request.node.name, lines)
     context.close()
+    if uncaught and not failed:
+        pytest.fail(f"uncaught errors in the page: {uncaught}")
 
 
 def keep_artifacts(page, test_name: str, lines: list[str]) -> None:

@@ -3,6 +3,16 @@ import { t } from "../strings.js";
 
 const KINDS = { current: "placeMap.current", proposed: "placeMap.proposed", plain: "placeMap.plain" };
 
+const onEarth = ([lon, lat]) => Math.abs(lon) <= 180 && Math.abs(lat) <= 90;
+
+// A point being typed (latitude 95, say) is not drawn until it is a place on Earth: the API says why.
+function drawable(geometry) {
+  if (!geometry) return false;
+  if (geometry.type !== "Point") return true;
+  const [lon, lat] = geometry.coordinates || [];
+  return Number.isFinite(lon) && Number.isFinite(lat) && onEarth([lon, lat]);
+}
+
 // A small map of a few geometries: `places` = [{geometry, kind: "current"|"proposed"|"plain", label}].
 // With `onMove`, the first point can be dragged and `onMove([lon, lat])` is called where it is dropped.
 // MapLibre comes in by a dynamic import (its own chunk). The view fits the places when they change,
@@ -14,7 +24,7 @@ export function PlaceMap({ places, label, onMove }) {
   const moved = useRef(null);
   const move = useRef(onMove);
   move.current = onMove;
-  const drawn = places.filter((place) => place.geometry);
+  const drawn = places.filter((place) => drawable(place.geometry));
   const key = JSON.stringify(drawn.map((place) => [place.kind, place.geometry]));
 
   useEffect(() => {

@@ -70,6 +70,13 @@ function transformRequest(url, kind) {
   return { url, headers: { Accept: MVT, Authorization: `Bearer ${currentToken()}` } };
 }
 
+function paintSelected(map, id) {
+  const selected = ["==", ["get", "id"], id ?? -1];
+  map.setPaintProperty("territories-fill", "fill-color", ["case", selected, SELECTED, TERRITORY]);
+  map.setPaintProperty("territories-line", "line-color", ["case", selected, SELECTED, TERRITORY]);
+  map.setPaintProperty("points", "circle-color", ["case", selected, SELECTED, POINT]);
+}
+
 // Draws the units `query` selects in `container`; `onPick(properties)` on a click on one;
 // `onSettled({features, crowded})` each time it settles (idle): the features drawn, and whether a
 // tile in view left points out. The container's data-features says the same count, for tests.
@@ -106,10 +113,12 @@ export function mountMap(container, query, onPick, onSettled) {
       map.getSource("units")?.setTiles([tilesUrl(next)]);
     },
     select(id) {
-      const selected = ["==", ["get", "id"], id ?? -1];
-      map.setPaintProperty("territories-fill", "fill-color", ["case", selected, SELECTED, TERRITORY]);
-      map.setPaintProperty("territories-line", "line-color", ["case", selected, SELECTED, TERRITORY]);
-      map.setPaintProperty("points", "circle-color", ["case", selected, SELECTED, POINT]);
+      // A pick can come before the style has loaded (a slow machine): paint it once it has.
+      if (!map.isStyleLoaded()) {
+        map.once("load", () => paintSelected(map, id));
+        return;
+      }
+      paintSelected(map, id);
     },
     fit(bounds) {
       delete container.dataset.features; // counted again once the new view has settled

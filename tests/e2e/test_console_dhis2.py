@@ -1,0 +1,192 @@
+"""DHIS2 in the console, in a real browser, against the real DHIS2 stand-in over HTTP: a connection
+made from the page (its password never shown back), checked (a wrong password: the API's clear error;
+the right one: DHIS2's version), its tree imported into a new version of a data source and followed to
+SUCCESS with its counts, the new version's units read through the API; a push's dry run then commit
+from its report, DHIS2 holding the new name; and another account seeing none of it."""
+
+import copy
+import re
+import time
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from devstack.dhis2_standin import Dhis2StandIn, generated_tree, load_fixture_tree, merge
+from tests.e2e.conftest import check_accessibility, log_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.commits]
+
+USER, PASSWORD = "admin", "district-Console-8"
+TREE = merge(load_fixture_tree(), generated_tree(40))
+NAMES = sorted(unit["name"] for unit in TREE.units)
+
+
+@pytest.fixture
+def dhis2():
+    """A DHIS2 of its own per test: a push changes its tree."""
+    standin = Dhis2StandIn(*(copy.deepcopy(part) for part in TREE), username=USER, password=PASSWORD).start()
+    yield standin
+    standin.stop()
+
+
+def wait_for_status(page, status: str, timeout_ms: int = 15_000) -> None:
+    page.locator(f'[data-testid="task-status"][data-status="{status}"]').wait_for(timeout=timeout_ms)
+
+
+def connect(console, token: str, url: str, name: str = "Ministry") -> dict:
+    body = {"name": name, "base_url": url, "auth_kind": "basic", "username": USER, "password": PASSWORD}
+    return console.api("POST", "/api/dhis2/connections", token, body)
+
+
+def finished(console, token: str, task_id: int, seconds: float = 15) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        task = console.api("GET", f"/api/tasks/{task_id}", token)
+        if task["status"] in ("SUCCESS", "ERRORED", "KILLED"):
+            assert task["status"] == "SUCCESS", task["error"]
+            return task
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} did not end")
+
+
+def unit_names(console, token: str, version_id: int) -> list[str]:
+    answer = console.api("GET", f"/api/orgunits?version={version_id}&limit=500", token)
+    return sorted(unit["name"] for unit in answer["results"])
+
+
+def test_a_connection_is_made_checked_and_its_tree_imported_from_the_page(page, console, task_runner, dhis2):
+    tenant = console.tenant("dhisman")
+    token = tenant.tokens["admin"]
+    source = console.api("POST", "/api/data-sources", token, {"name": "Ministry tree"})
+
+    log_in(page, tenant.admin_email)
+    page.get_by_role("link", name="DHIS2", exact=True).click()
+    page.get_by_role("heading", name="DHIS2", exact=True).wait_for()
+    check_accessibility(page)
+    page.get_by_label("Name", exact=True).fill("Ministry")
+    page.get_by_label("DHIS2 URL").fill(dhis2.url + "/api/")
+    expect(page.get_by_label("Username and password")).to_be_checked()
+    page.get_by_label("Username", exact=True).fill(USER)
+    page.get_by_label("Password", exact=True).fill("not-the-password")
+    page.get_by_role("button", name="Create the connection").click()
+    page.get_by_role("heading", name="DHIS2 connection: Ministry").wait_for()
+    connection_id = int(re.search(r"/dhis2/(\d+)$", page.url).group(1))
+    made = console.api("GET", f"/api/dhis2/connections/{connection_id}", token)
+    assert made["base_url"] == dhis2.url and made["has_secret"] and "not-the-password" not in str(made)
+    expect(page.get_by_test_id("check-result")).to_have_text("Not checked yet")
+
+    page.get_by_role("button", name="Check the connection").click()
+    alert = page.get_by_role("alert").filter(has_text="refused the credentials")
+    expect(alert).to_contain_text("wrong credentials; check the username and password")
+    expect(page.get_by_test_id("check-result")).to_contain_text("refused the credentials")
+    check_accessibility(page)
+
+    page.get_by_text("Change this connection").click()
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_role("button", name="Save the changes").click()
+    page.get_by_text("Saved. Check the connection").wait_for()
+    page.get_by_role("button", name="Check the connection").click()
+    page.get_by_text(f"DHIS2 answered: version {dhis2.version}.").wait_for()
+    expect(page.get_by_test_id("check-result")).to_have_text(f"DHIS2 {dhis2.version}")
+    assert (
+        console.api("GET", f"/api/dhis2/connections/{connection_id}", token)["dhis2_version"] == dhis2.version
+    )
+
+    expect(page.get_by_label("Data source", exact=True).first).to_have_value(str(source["id"]))
+    page.get_by_role("button", name="Import the tree").click()
+    page.wait_for_url(re.compile(r"\?task=\d+$"))
+    page.get_by_role("heading", name=re.compile(r"^Tree import \(task \d+\)$")).wait_for()
+    wait_for_status(page, "SUCCESS")
+    counts = page.get_by_test_id("run-counts")
+    expect(counts.get_by_test_id("count-created")).to_have_text(str(len(TREE.units)))
+    expect(counts.get_by_test_id("count-errors")).to_have_text("0")
+    expect(page.get_by_test_id("made-version")).to_contain_text("New version 2 of the data source.")
+    page.get_by_role("link", name="report.json").wait_for()
+    runs = page.get_by_role("table", name="Imports and syncs of this connection, oldest first")
+    row = runs.get_by_role("row").filter(has_text="Import")
+    expect(row).to_contain_text("Done")
+    expect(row).to_contain_text(f"{len(TREE.units)} created")
+    check_accessibility(page)
+
+    versions = console.api("GET", f"/api/data-sources/{source['id']}/versions", token)["results"]
+    new = next(v for v in versions if v["number"] == 2)
+    assert unit_names(console, token, new["id"]) == NAMES
+
+    page.get_by_role("link", name="All DHIS2 connections").click()
+    listed = (
+        page.get_by_role("table", name="DHIS2 connections").get_by_role("row").filter(has_text="Ministry")
+    )
+    expect(listed).to_contain_text(f"DHIS2 {dhis2.version}")
+    expect(listed).to_contain_text(f"Username and password ({USER})")
+    listed.get_by_role("button", name="Check Ministry").click()
+    page.get_by_text(f"Ministry answered: DHIS2 {dhis2.version}.").wait_for()
+    check_accessibility(page)
+
+
+def test_another_account_sees_no_connection_and_not_found_on_its_page(page, console, dhis2):
+    first = console.tenant("dhisfirst")
+    connection = connect(console, first.tokens["admin"], dhis2.url, name="First's DHIS2")
+    other = console.tenant("dhisother")
+    answer = requests.get(
+        f"{console.url}/api/dhis2/connections/{connection['id']}",
+        headers={"Authorization": f"Bearer {other.tokens['admin']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 404
+
+    log_in(page, other.admin_email)
+    page.goto("/console/dhis2")
+    table = page.get_by_role("table", name="DHIS2 connections")
+    expect(table.get_by_role("cell").first).to_have_text("Nothing here yet.")
+    expect(page.get_by_text("First's DHIS2")).to_have_count(0)
+    check_accessibility(page)
+    page.goto(f"/console/dhis2/{connection['id']}")
+    expect(page.get_by_test_id("not-found")).to_have_text(
+        f"There is no DHIS2 connection {connection['id']}, or it is not yours to see."
+    )
+    check_accessibility(page)
+
+
+def test_a_version_is_pushed_to_dhis2_after_a_dry_run_read_from_its_report(page, console, task_runner, dhis2):
+    tenant = console.tenant("dhispush")
+    token = tenant.tokens["admin"]
+    source = console.api("POST", "/api/data-sources", token, {"name": "Ministry tree"})
+    connection = connect(console, token, dhis2.url)
+    run = console.api(
+        "POST", f"/api/dhis2/connections/{connection['id']}/imports", token, {"data_source_id": source["id"]}
+    )
+    mirror = finished(console, token, run["task_id"])["result"]["version_id"]
+    copied = console.api("POST", f"/api/versions/{mirror}/copy", token, {"description": "edits"})
+    finished(console, token, copied["task"]["id"])
+    edited = copied["version"]["id"]
+    units = console.api("GET", f"/api/orgunits?version={edited}&limit=500", token)["results"]
+    facility = next(unit for unit in units if unit["name"] == "Facility 00001")
+    console.api("PATCH", f"/api/orgunits/{facility['id']}", token, {"name": "Facility One (renamed)"})
+
+    log_in(page, tenant.admin_email)
+    page.goto(f"/console/dhis2/{connection['id']}")
+    page.get_by_role("heading", name="Push the registry's changes to DHIS2").wait_for()
+    expect(page.get_by_label("Version to push")).to_have_value(str(edited))  # the latest, by default
+    page.get_by_role("button", name="Dry run").click()
+    page.get_by_role("heading", name=re.compile(r"^Push dry run \(task \d+\)$")).wait_for()
+    wait_for_status(page, "SUCCESS")
+    totals = page.get_by_test_id("push-totals")
+    expect(totals.get_by_test_id("count-would_update")).to_have_text("1")
+    expect(totals.get_by_test_id("count-invalid")).to_have_text("0")
+    row = page.get_by_test_id("push-objects").get_by_role("row").filter(has_text="Facility One (renamed)")
+    expect(row).to_contain_text("Would be updated")
+    expect(row).to_contain_text("name")
+    uid = facility["source_ref"]
+    assert dhis2.index.by_kind["units"][uid]["name"] == "Facility 00001"  # a dry run changes nothing
+    check_accessibility(page)
+
+    page.get_by_role("button", name="Push for real (1 objects)").click()
+    page.get_by_role("heading", name=re.compile(r"^Push \(task \d+\)$")).wait_for()
+    wait_for_status(page, "SUCCESS")
+    expect(page.get_by_test_id("push-totals").get_by_test_id("count-updated")).to_have_text("1")
+    expect(
+        page.get_by_test_id("push-objects").get_by_role("row").filter(has_text="Facility One")
+    ).to_contain_text("Updated")
+    assert dhis2.index.by_kind["units"][uid]["name"] == "Facility One (renamed)"
+    check_accessibility(page)

@@ -109,6 +109,12 @@ def test_a_connection_is_made_checked_and_its_tree_imported_from_the_page(page, 
     expect(row).to_contain_text(f"{len(TREE.units)} created")
     check_accessibility(page)
 
+    page.get_by_role("button", name="Sync the changes").click()  # nothing changed in DHIS2 since
+    page.get_by_role("heading", name=re.compile(r"^Sync \(task \d+\)$")).wait_for()
+    wait_for_status(page, "SUCCESS")
+    page.get_by_test_id("task-result").get_by_text("DHIS2 has no changes since the last run").wait_for()
+    expect(runs.get_by_role("row").filter(has_text="Sync")).to_contain_text("No changes")
+
     versions = console.api("GET", f"/api/data-sources/{source['id']}/versions", token)["results"]
     new = next(v for v in versions if v["number"] == 2)
     assert unit_names(console, token, new["id"]) == NAMES
@@ -190,3 +196,19 @@ def test_a_version_is_pushed_to_dhis2_after_a_dry_run_read_from_its_report(page,
     ).to_contain_text("Updated")
     assert dhis2.index.by_kind["units"][uid]["name"] == "Facility One (renamed)"
     check_accessibility(page)
+
+    schedules_path = f"/api/dhis2/connections/{connection['id']}/schedules"
+    page.get_by_label("When (rate or cron, UTC)").fill("every day")
+    page.get_by_role("button", name="Schedule syncs").click()
+    expect(page.locator("#schedule-expression-error")).to_contain_text("rate(")
+    page.get_by_label("When (rate or cron, UTC)").fill("rate(6 hours)")
+    page.get_by_role("button", name="Schedule syncs").click()
+    scheduled = page.get_by_role("table", name="Scheduled syncs of this connection").get_by_role("row")
+    expect(scheduled.filter(has_text="rate(6 hours)")).to_contain_text("Yes")
+    scheduled.filter(has_text="rate(6 hours)").get_by_role("button", name="Pause").click()
+    expect(scheduled.filter(has_text="rate(6 hours)").get_by_role("button", name="Resume")).to_be_visible()
+    assert [s["enabled"] for s in console.api("GET", schedules_path, token)["results"]] == [False]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete the schedule rate(6 hours)").click()
+    expect(scheduled.filter(has_text="rate(6 hours)")).to_have_count(0)
+    assert console.api("GET", schedules_path, token)["results"] == []

@@ -129,7 +129,11 @@ export function MappingPage({ id, me, params }) {
               <ConnectionLink id={mapping.connection_id} />
             </dd>
             <dt>{t("dhis2.mappings.col.form")}</dt>
-            <dd>{mapping.form_version_id ? t("dhis2.mapping.formVersion", mapping) : mapping.form_id}</dd>
+            <dd>
+              <Link to={`/submissions?form=${mapping.form_id}`}>
+                {mapping.form_version_id ? t("dhis2.mapping.formVersion", mapping) : t("dhis2.mapping.form", mapping)}
+              </Link>
+            </dd>
             <dt>{t("dhis2.mappings.col.dataSet")}</dt>
             <dd>{mapping.data_set}</dd>
             <dt>{t("dhis2.mapping.approvedOnly")}</dt>

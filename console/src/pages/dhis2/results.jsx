@@ -16,7 +16,7 @@ export function Counts({ values, prefix, testid }) {
     <dl class="facts" data-testid={testid}>
       {shown.flatMap(([key, value]) => [
         <dt key={`${key}-t`}>{t(`${prefix}.${key}`)}</dt>,
-        <dd key={`${key}-d`} data-testid={`count-${key}`}>
+        <dd key={`${key}-d`} data-testid={`count-${key.replace(".", "-")}`}>
           {count(value)}
         </dd>,
       ])}
@@ -103,9 +103,9 @@ function DataValuesResult({ task }) {
     <>
       <Counts
         values={[
-          ["submissions", r.submissions],
+          ...Object.entries(r.submissions || {}).map(([status, n]) => [`submissions.${status}`, n]),
           ["requests", r.requests],
-          ...Object.entries(imported),
+          ...["imported", "updated", "ignored", "deleted"].map((key) => [key, imported[key]]),
           ["conflict_count", r.conflict_count],
         ]}
         prefix="dhis2.values.result"

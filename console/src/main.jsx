@@ -14,7 +14,15 @@ import { Tasks } from "./pages/Tasks.jsx";
 import { unitsPage } from "./pages/units/index.jsx";
 import { Link, useRoute } from "./router.jsx";
 import { currentToken, endSession, onSessionChange, tokenExpiresAt } from "./session.js";
-import { t } from "./strings.js";
+import {
+  followOtherTabs,
+  LANGUAGES,
+  language,
+  onLanguageChange,
+  preferredLanguage,
+  setLanguage,
+  t,
+} from "./strings.js";
 // MapLibre's CSS (10 KB gzipped) with ours: esbuild gives a lazy chunk's CSS a file the page would
 // have to load itself, and the map's controls need it the moment the map shows.
 import "maplibre-gl/dist/maplibre-gl.css";
@@ -24,6 +32,26 @@ import "./styles.css";
 const SECTIONS = [unitsPage, reviewPage, submissionsPage, sourcesPage, dhis2Page];
 
 const NOTICES = { expired: "login.expired", logout: "login.loggedOut" };
+
+// The language picked here is kept (localStorage); the whole app re-renders in it at once.
+function LanguagePicker() {
+  return (
+    <div class="language">
+      <label for="language">{t("language.label")}</label>
+      <select
+        id="language"
+        value={language()}
+        onChange={(event) => setLanguage(event.currentTarget.value, { remember: true })}
+      >
+        {LANGUAGES.map(({ code, name }) => (
+          <option key={code} value={code} lang={code}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
 
 function NotFound() {
   return (
@@ -99,6 +127,7 @@ function Shell({ me, children }) {
         <button type="button" class="link" onClick={() => endSession("logout")}>
           {t("nav.logout")}
         </button>
+        <LanguagePicker />
       </header>
       {children}
     </>
@@ -121,13 +150,16 @@ function App() {
   const [notice, setNotice] = useState(null);
   const [me, setMe] = useState(null);
   const [error, setError] = useState(null);
+  const [lang, setLang] = useState(language);
   useExpiry(token);
+  useEffect(() => onLanguageChange(setLang), []);
+  useEffect(() => followOtherTabs(), []);
   useEffect(
     () =>
       onSessionChange((reason) => {
         setToken(currentToken());
         setMe(null);
-        setNotice(NOTICES[reason] ? t(NOTICES[reason]) : null);
+        setNotice(NOTICES[reason] ?? null);
       }),
     [],
   );
@@ -137,7 +169,17 @@ function App() {
     api("GET", "/api/me").then(setMe, setError);
   }, [token]);
 
-  if (!token) return <Login notice={notice} />;
+  if (!token) {
+    return (
+      <>
+        <header class="top">
+          <span class="brand">{t("app.name")}</span>
+          <LanguagePicker />
+        </header>
+        <Login notice={notice && t(notice)} />
+      </>
+    );
+  }
   if (!me) {
     return (
       <main id="main" aria-busy={error ? "false" : "true"}>
@@ -148,11 +190,13 @@ function App() {
   }
   return (
     <Shell me={me}>
-      <Guarded key={route.path}>
+      {/* A new language remounts the page: its title and what it computed once are redone. */}
+      <Guarded key={`${lang} ${route.path}`}>
         <Page route={route} me={me} />
       </Guarded>
     </Shell>
   );
 }
 
+setLanguage(preferredLanguage());
 render(<App />, document.getElementById("app"));

@@ -1,11 +1,13 @@
-// Every text the console shows, in one place so that a French table can sit beside the English one.
-// Each section's texts are in strings/<section>.js, merged here.
+// Every text the console shows, in English and in French, in one place.
+// Each section's texts are in strings/<section>.js (`en`, and `fr` beside it), merged here; the French
+// of the core texts below is in strings/core.fr.js. A text missing in French shows in English.
 // `t("key", {name: value})` fills {name} placeholders; a missing key shows itself, to be noticed.
+import { fr as coreFr } from "./strings/core.fr.js";
 import { en as dhis2En } from "./strings/dhis2.js";
-import { en as reviewEn } from "./strings/review.js";
-import { en as sourcesEn } from "./strings/sources.js";
-import { en as submissionsEn } from "./strings/submissions.js";
-import { en as unitsEn } from "./strings/units.js";
+import { en as reviewEn, fr as reviewFr } from "./strings/review.js";
+import { en as sourcesEn, fr as sourcesFr } from "./strings/sources.js";
+import { en as submissionsEn, fr as submissionsFr } from "./strings/submissions.js";
+import { en as unitsEn, fr as unitsFr } from "./strings/units.js";
 
 const en = {
   ...unitsEn,
@@ -25,6 +27,7 @@ const en = {
   "nav.tasks": "Tasks",
   "nav.logout": "Log out",
   "nav.signedInAs": "Signed in as {name}",
+  "language.label": "Language / Langue",
 
   "login.title": "Log in",
   "login.intro": "Log in with your georegistry email and password.",
@@ -149,6 +152,7 @@ const en = {
   "duration.s": "{s} s",
   "duration.ms": "{m} min {s} s",
   "duration.hm": "{h} h {m} min",
+  "size.units": "B KB MB GB",
 
   "error.network": "The API could not be reached. Check your connection and try again.",
   "error.unexpected": "The API answered {status} without an explanation.",
@@ -158,12 +162,78 @@ const en = {
   "notFound.body": "There is no page here.",
 };
 
-const tables = { en };
-let current = en;
+const fr = {
+  ...unitsFr,
+  ...reviewFr,
+  ...submissionsFr,
+  ...sourcesFr,
+  ...coreFr,
+};
 
-export function setLanguage(code) {
-  current = tables[code] ?? en;
-  document.documentElement.lang = tables[code] ? code : "en";
+// Each language's own name, the same in every language.
+export const LANGUAGES = [
+  { code: "en", name: "English" },
+  { code: "fr", name: "Français" },
+];
+export const tables = { en, fr };
+const STORAGE_KEY = "georegistry.language";
+let current = en;
+let currentCode = "en";
+const listeners = new Set();
+const known = (code) => typeof code === "string" && Object.hasOwn(tables, code);
+
+function stored() {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null; // storage refused (private mode, a policy): the browser's languages decide
+  }
+}
+
+// The language picked before, else the first of the browser's languages that has a table.
+export function preferredLanguage() {
+  const picked = stored();
+  if (known(picked)) return picked;
+  const wanted = navigator.languages?.length ? navigator.languages : [navigator.language || "en"];
+  for (const tag of wanted) {
+    const code = String(tag).toLowerCase().split("-")[0];
+    if (known(code)) return code;
+  }
+  return "en";
+}
+
+export function language() {
+  return currentCode;
+}
+
+// `remember`: the user picked it, so it stays (this tab and the next ones).
+export function setLanguage(code, { remember = false } = {}) {
+  currentCode = known(code) ? code : "en";
+  current = tables[currentCode];
+  document.documentElement.lang = currentCode;
+  if (remember) {
+    try {
+      localStorage.setItem(STORAGE_KEY, currentCode);
+    } catch {
+      // not kept: this page still switches
+    }
+  }
+  for (const listener of listeners) listener(currentCode);
+}
+
+// `listener(code)` after each setLanguage; returns the function that stops it.
+export function onLanguageChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+// Another tab picked a language: follow it.
+export function followOtherTabs() {
+  const changed = (event) => {
+    if (event.key === STORAGE_KEY && known(event.newValue)) setLanguage(event.newValue);
+  };
+  window.addEventListener("storage", changed);
+  return () => window.removeEventListener("storage", changed);
 }
 
 export function t(key, params = {}) {
@@ -172,7 +242,7 @@ export function t(key, params = {}) {
 }
 
 export function formatTime(iso) {
-  return iso ? new Date(iso).toLocaleString(document.documentElement.lang) : "—";
+  return iso ? new Date(iso).toLocaleString(currentCode) : "—";
 }
 
 export function formatDuration(seconds) {
@@ -183,12 +253,18 @@ export function formatDuration(seconds) {
 }
 
 export function formatBytes(size) {
-  const units = ["B", "KB", "MB", "GB"];
+  const units = t("size.units").split(" ");
   let value = size;
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit += 1;
   }
-  return `${unit ? value.toFixed(1) : value} ${units[unit]}`;
+  const digits = unit ? 1 : 0;
+  const number = new Intl.NumberFormat(currentCode, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+    useGrouping: false,
+  }).format(value);
+  return `${number} ${units[unit]}`;
 }

@@ -3,14 +3,15 @@ import { api } from "../api.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../components/Field.jsx";
 import { saveToken } from "../session.js";
-import { t } from "../strings.js";
+import { language, t } from "../strings.js";
 
 export function Login({ notice }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const lang = language();
   useEffect(() => {
     document.title = `${t("login.title")} · ${t("app.name")}`;
-  }, []);
+  }, [lang]);
 
   async function submit(event) {
     event.preventDefault();

@@ -212,3 +212,8 @@ def test_a_version_is_pushed_to_dhis2_after_a_dry_run_read_from_its_report(page,
     page.get_by_role("button", name="Delete the schedule rate(6 hours)").click()
     expect(scheduled.filter(has_text="rate(6 hours)")).to_have_count(0)
     assert console.api("GET", schedules_path, token)["results"] == []
+
+    page.set_viewport_size({"width": 800, "height": 1180})  # a tablet: nothing wider than the screen
+    page.get_by_role("button", name="Dry run").wait_for()
+    wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert wider <= 1, f"the connection's page is {wider} px wider than a tablet's screen"

@@ -79,7 +79,7 @@ export const fr = {
 
   "tasks.title": "Tâches",
   "tasks.filters": "Filtres",
-  "tasks.scope": "Tâches de qui",
+  "tasks.scope": "Quelles tâches",
   "tasks.scope.mine": "Les miennes",
   "tasks.scope.account": "Celles du compte",
   "tasks.status": "Statut",
@@ -102,7 +102,7 @@ export const fr = {
 
   "status.QUEUED": "En attente",
   "status.RUNNING": "En cours",
-  "status.SUCCESS": "Terminée",
+  "status.SUCCESS": "Réussie",
   "status.ERRORED": "En échec",
   "status.KILLED": "Arrêtée",
 
@@ -115,9 +115,9 @@ export const fr = {
   "task.elapsed": "Temps écoulé",
   "task.left": "Temps restant (estimation)",
   "task.leftUnknown": "pas encore connu",
-  "task.created": "Créée",
-  "task.started": "Démarrée",
-  "task.ended": "Terminée",
+  "task.created": "Créée le",
+  "task.started": "Démarrée le",
+  "task.ended": "Terminée le",
   "task.attempts": "Tentatives",
   "task.params": "Paramètres",
   "task.result": "Résultat",

@@ -157,7 +157,7 @@ export const fr = {
   "review.reject": "Rejeter",
   "review.busy": "Enregistrement…",
   "review.noPermission":
-    "Valider les demandes de modification demande la permission de validation, que votre rôle n'a pas.",
+    "La validation des demandes de modification nécessite la permission de validation, que votre rôle n'a pas.",
   "review.done.approved": "Approuvée.",
   "review.done.rejected": "Rejetée.",
 

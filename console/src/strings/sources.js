@@ -189,7 +189,7 @@ export const fr = {
   "sources.source.col.default": "Par défaut",
   "sources.source.col.actions": "Actions",
   "sources.source.versionName": "Version {number}",
-  "sources.source.accountDefault": "Celle du compte par défaut",
+  "sources.source.accountDefault": "Par défaut pour le compte",
   "sources.source.makeDefault": "Faire de la version {number} la version par défaut",
   "sources.source.copy": "Copier la version {number} dans une nouvelle",
   "sources.source.copying": "La version {number} reçoit une copie de la version {from}.",
@@ -269,7 +269,7 @@ export const fr = {
   "sources.import.col.message": "Motif",
   "sources.import.kind.error": "Erreur",
   "sources.import.kind.warning": "Avertissement",
-  "sources.import.go": "Importer pour de bon",
+  "sources.import.go": "Lancer l'import",
   "sources.import.goSkipping": "Importer en ignorant les {count} lignes invalides",
   "sources.import.hasErrors":
     "Le fichier contient des erreurs\u00a0: corrigez-les et renvoyez-le, ou n'importez que ses lignes valides.",

@@ -1,8 +1,9 @@
 """DHIS2 in the console, in a real browser, against the real DHIS2 stand-in over HTTP: a connection
 made from the page (its password never shown back), checked (a wrong password: the API's clear error;
 the right one: DHIS2's version), its tree imported into a new version of a data source and followed to
-SUCCESS with its counts, the new version's units read through the API; a push's dry run then commit
-from its report, DHIS2 holding the new name; and another account seeing none of it."""
+SUCCESS with its counts, the new version's units read through the API, a sync finding no change; a
+data-value mapping run from its page; a push's dry run then commit from its report, DHIS2 holding the
+new name, and sync schedules made, paused and deleted; and another account seeing none of it."""
 
 import copy
 import re
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 
 from devstack.dhis2_standin import Dhis2StandIn, generated_tree, load_fixture_tree, merge
 from tests.e2e.conftest import check_accessibility, log_in
+from tests.integration.ingestkit import publish_form
 
 pytestmark = [pytest.mark.e2e, pytest.mark.commits]
 
@@ -50,12 +52,23 @@ def finished(console, token: str, task_id: int, seconds: float = 15) -> dict:
     raise AssertionError(f"task {task_id} did not end")
 
 
+def make_mapping(console, tenant, connection_id: int) -> dict:
+    """A published form's question mapped to a data element of a data set."""
+    form = publish_form(tenant.account_id, [tenant.project_id], "form_1.xlsx")
+    elements = [{"question": "section_6/gr1/QOC_HD_FA_NG_6.1", "data_element": "deQuality01"}]
+    body = {"name": "Quality → HMIS", "connection_id": connection_id, "form_id": form["form_id"]}
+    body |= {"data_set": "dsQuality01", "elements": elements}
+    return console.api("POST", "/api/dhis2/data-mappings", tenant.tokens["admin"], body)
+
+
 def unit_names(console, token: str, version_id: int) -> list[str]:
     answer = console.api("GET", f"/api/orgunits?version={version_id}&limit=500", token)
     return sorted(unit["name"] for unit in answer["results"])
 
 
-def test_a_connection_is_made_checked_and_its_tree_imported_from_the_page(page, console, task_runner, dhis2):
+def test_a_connection_is_made_checked_its_tree_imported_and_a_mapping_run_from_the_pages(
+    page, console, task_runner, dhis2
+):
     tenant = console.tenant("dhisman")
     token = tenant.tokens["admin"]
     source = console.api("POST", "/api/data-sources", token, {"name": "Ministry tree"})
@@ -63,7 +76,6 @@ def test_a_connection_is_made_checked_and_its_tree_imported_from_the_page(page, 
     log_in(page, tenant.admin_email)
     page.get_by_role("link", name="DHIS2", exact=True).click()
     page.get_by_role("heading", name="DHIS2", exact=True).wait_for()
-    check_accessibility(page)
     page.get_by_label("Name", exact=True).fill("Ministry")
     page.get_by_label("DHIS2 URL").fill(dhis2.url + "/api/")
     expect(page.get_by_label("Username and password")).to_be_checked()
@@ -127,24 +139,44 @@ def test_a_connection_is_made_checked_and_its_tree_imported_from_the_page(page, 
     expect(listed).to_contain_text(f"Username and password ({USER})")
     listed.get_by_role("button", name="Check Ministry").click()
     page.get_by_text(f"Ministry answered: DHIS2 {dhis2.version}.").wait_for()
+
+    mapping = make_mapping(console, tenant, connection_id)  # mappings are made through the API
+    page.reload()
+    page.get_by_role("table", name="Data-value mappings").get_by_role(
+        "link", name="Quality → HMIS"
+    ).wait_for()
+    check_accessibility(page)
+    page.get_by_role("link", name="Quality → HMIS").click()
+    page.get_by_role("heading", name="Data-value mapping: Quality → HMIS").wait_for()
+    elements = page.get_by_role("table", name="Questions and the data elements they fill")
+    expect(elements).to_contain_text("deQuality01")
+    expect(page.get_by_label("Dry run (DHIS2 checks, stores nothing)")).to_be_checked()
+    page.get_by_role("button", name="Start").click()
+    page.get_by_role("heading", name=re.compile(r"^Data values run \(task \d+\)$")).wait_for()
+    wait_for_status(page, "SUCCESS")
+    counted = page.get_by_test_id("values-counts").get_by_test_id("count-submissions-exported")
+    expect(counted).to_have_text("0")  # no submission yet
+    mapping_runs = console.api("GET", f"/api/dhis2/data-mappings/{mapping['id']}/runs", token)["results"]
+    assert [run["params"]["dry_run"] for run in mapping_runs] == [True]
+    runs_table = page.get_by_role("table", name="Runs of this mapping, newest first")
+    expect(runs_table).to_contain_text(f"Task {mapping_runs[0]['id']}")
     check_accessibility(page)
 
 
 def test_another_account_sees_no_connection_and_not_found_on_its_page(page, console, dhis2):
     first = console.tenant("dhisfirst")
     connection = connect(console, first.tokens["admin"], dhis2.url, name="First's DHIS2")
+    mapping = make_mapping(console, first, connection["id"])
     other = console.tenant("dhisother")
-    answer = requests.get(
-        f"{console.url}/api/dhis2/connections/{connection['id']}",
-        headers={"Authorization": f"Bearer {other.tokens['admin']}"},
-        timeout=10,
-    )
-    assert answer.status_code == 404
+    for path in (f"/api/dhis2/connections/{connection['id']}", f"/api/dhis2/data-mappings/{mapping['id']}"):
+        headers = {"Authorization": f"Bearer {other.tokens['admin']}"}
+        assert requests.get(console.url + path, headers=headers, timeout=10).status_code == 404, path
 
     log_in(page, other.admin_email)
     page.goto("/console/dhis2")
-    table = page.get_by_role("table", name="DHIS2 connections")
-    expect(table.get_by_role("cell").first).to_have_text("Nothing here yet.")
+    for caption in ("DHIS2 connections", "Data-value mappings"):
+        first_cell = page.get_by_role("table", name=caption).get_by_role("cell").first
+        expect(first_cell).to_have_text("Nothing here yet.")
     expect(page.get_by_text("First's DHIS2")).to_have_count(0)
     check_accessibility(page)
     page.goto(f"/console/dhis2/{connection['id']}")

@@ -4,6 +4,7 @@
 // `t("key", {name: value})` fills {name} placeholders; a missing key shows itself, to be noticed.
 import { fr as coreFr } from "./strings/core.fr.js";
 import { en as dhis2En } from "./strings/dhis2.js";
+import { fr as dhis2Fr } from "./strings/dhis2.fr.js";
 import { en as reviewEn, fr as reviewFr } from "./strings/review.js";
 import { en as sourcesEn, fr as sourcesFr } from "./strings/sources.js";
 import { en as submissionsEn, fr as submissionsFr } from "./strings/submissions.js";
@@ -167,6 +168,7 @@ const fr = {
   ...reviewFr,
   ...submissionsFr,
   ...sourcesFr,
+  ...dhis2Fr,
   ...coreFr,
 };
 

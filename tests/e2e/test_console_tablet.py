@@ -25,6 +25,9 @@ def pages_of(console, data) -> dict[str, str]:
         {"org_unit_id": units["Centre de Santé Pikine"], "proposed": proposed},
     )
     task = console.api("POST", "/api/tasks/demo", token, {"n": 2})
+    dhis2 = {"name": "Ministry DHIS2", "base_url": "https://dhis2.example.org", "auth_kind": "basic",
+             "username": "admin", "password": "district"}  # fmt: skip
+    connection = console.api("POST", "/api/dhis2/connections", token, dhis2)
     source = units["source"]
     return {
         "account": "/",
@@ -39,6 +42,8 @@ def pages_of(console, data) -> dict[str, str]:
         "source": f"/sources/{source}",
         "import": f"/sources/{source}/import",
         "compare": f"/sources/{source}/compare",
+        "dhis2": "/dhis2",
+        "dhis2-connection": f"/dhis2/{connection['id']}",
         "tasks": "/tasks",
         "task": f"/tasks/{task['id']}",
     }

@@ -1,7 +1,6 @@
 """The console's French table matches its English one: every key in both, the same {placeholders}.
 
-The check itself is console/e2e/strings_check.mjs (node imports the tables as the browser does);
-keys its FRENCH_TO_DO lists (strings/dhis2.js, not translated yet) are skipped.
+The check itself is console/e2e/strings_check.mjs (node imports the tables as the browser does).
 """
 
 import shutil

@@ -93,6 +93,7 @@ def last_done(cur, connection_id: int, data_source_id: int) -> dict | None:
 
 
 def list_runs(cur, account_id: int, connection_id: int, after: int | None, limit: int) -> list[dict]:
+    """Newest first, as the task list: `after` is the last id of the page before."""
     return all_rows(
         cur,
         f"""SELECT {RUN_COLUMNS.replace("r.status, ", "")}, t.status AS task_status, t.error_message,
@@ -101,9 +102,9 @@ def list_runs(cur, account_id: int, connection_id: int, after: int | None, limit
                         THEN t.status
                         ELSE r.status END AS status
             FROM dhis2_runs r LEFT JOIN tasks t ON t.id = r.task_id
-            WHERE r.account_id = %(a)s AND r.connection_id = %(c)s AND r.id > %(after)s
-            ORDER BY r.id LIMIT %(limit)s""",
-        {"a": account_id, "c": connection_id, "after": after or 0, "limit": limit},
+            WHERE r.account_id = %(a)s AND r.connection_id = %(c)s AND r.id < %(before)s
+            ORDER BY r.id DESC LIMIT %(limit)s""",
+        {"a": account_id, "c": connection_id, "before": after or 2**62, "limit": limit},
     )
 
 

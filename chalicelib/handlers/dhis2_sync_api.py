@@ -98,7 +98,7 @@ def start_dhis2_sync(call: Call, body: Dhis2RunRequest, connection_id: Connectio
 @operation(
     "GET",
     "/api/dhis2/connections/{connection_id}/runs",
-    summary="Imports and syncs of a DHIS2 connection, oldest first",
+    summary="Imports and syncs of a DHIS2 connection, newest first",
     tag="dhis2",
     permission=READ_REGISTRY,
 )

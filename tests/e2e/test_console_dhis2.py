@@ -115,7 +115,7 @@ def test_a_connection_is_made_checked_its_tree_imported_and_a_mapping_run_from_t
     expect(counts.get_by_test_id("count-errors")).to_have_text("0")
     expect(page.get_by_test_id("made-version")).to_contain_text("New version 2 of the data source.")
     page.get_by_role("link", name="report.json").wait_for()
-    runs = page.get_by_role("table", name="Imports and syncs of this connection, oldest first")
+    runs = page.get_by_role("table", name="Imports and syncs of this connection, newest first")
     row = runs.get_by_role("row").filter(has_text="Import")
     expect(row).to_contain_text("Done")
     expect(row).to_contain_text(f"{len(TREE.units)} created")

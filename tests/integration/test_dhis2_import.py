@@ -219,7 +219,7 @@ def test_429_and_503_are_retried_and_a_dhis2_that_dies_mid_import_leaves_nothing
     dead = run(client, task_aws, alpha, connection, source)
     assert dead["status"] == "ERRORED" and "500" in dead["error_message"]
     shown = call(client, "GET", f"/api/dhis2/connections/{connection['id']}/runs", alpha.tokens["viewer"])[1]
-    assert [r["status"] for r in shown["results"]] == ["SUCCESS", "ERRORED"]
+    assert [r["status"] for r in shown["results"]] == ["ERRORED", "SUCCESS"]  # newest first
     assert counts("source_versions") == versions  # no version, no units, no pages kept
     assert counts("dhis2_fetched_pages") == 0
 

@@ -154,7 +154,7 @@ export const fr = {
   "dhis2.runStatus.ERRORED": "Échouée",
   "dhis2.runStatus.KILLED": "Arrêtée",
   "dhis2.runs.title": "Imports et synchronisations",
-  "dhis2.runs.caption": "Imports et synchronisations de cette connexion, les plus anciens d'abord",
+  "dhis2.runs.caption": "Imports et synchronisations de cette connexion, les plus récents d'abord",
   "dhis2.runs.col.kind": "Genre",
   "dhis2.runs.col.status": "Statut",
   "dhis2.runs.col.source": "Source de données",

@@ -147,7 +147,7 @@ export const en = {
   "dhis2.runStatus.ERRORED": "Failed",
   "dhis2.runStatus.KILLED": "Killed",
   "dhis2.runs.title": "Imports and syncs",
-  "dhis2.runs.caption": "Imports and syncs of this connection, oldest first",
+  "dhis2.runs.caption": "Imports and syncs of this connection, newest first",
   "dhis2.runs.col.kind": "Kind",
   "dhis2.runs.col.status": "Status",
   "dhis2.runs.col.source": "Data source",

@@ -130,14 +130,24 @@ def run_import(ctx: TaskContext) -> dict:
     if counts["version_id"] and request.version_id is None and not request.dry_run:
         engine.enqueue(ctx.cur, target.account_id, principal.user_id, FINISH_KIND,
                       {"version_id": counts["version_id"]})  # fmt: skip
-    ctx.progress(3, 4, "recording")
+    _phase(ctx, 3, "recording")
     result = counts | {"errors": len(errors), "warnings": len(report["warnings"]), "dry_run": request.dry_run}
     if not request.dry_run:
         audit.record(ctx.cur, target.account_id, principal.user_id, "import", "version", counts["version_id"],
                      "import", None, result, ctx.task["id"])  # fmt: skip
     ctx.save_artifact("report.json", dumps(report | {"result": result}), "application/json")
-    ctx.progress(4, 4, "done")
+    _phase(ctx, 4, "done")
     return result
+
+
+def _phase(ctx: TaskContext, step: int, message: str) -> None:
+    """Step `step` of four, unless the units read took over the bar (their count as its end): then
+    the bar stays full rather than fall back from 40,000 of 40,007 to 3 of 4."""
+    last = ctx.final_progress()
+    if last.get("end") and last["end"] != 4:
+        ctx.progress(last["end"], last["end"], message)
+    else:
+        ctx.progress(step, 4, message)
 
 
 def _stop_if_asked(ctx: TaskContext) -> Callable[[], None]:

@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.commits]
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HEALTH_FACILITIES = '"level-5-Health facility/Formation sanitaire - HF"'
+MANY = 40_000
 
 
 def wait_for_status(page, status: str, timeout_ms: int = 15_000) -> None:
@@ -73,7 +74,15 @@ def test_a_geopackage_is_uploaded_checked_by_a_dry_run_then_imported(page, conso
     token = tenant.tokens["admin"]
     source = console.api("POST", "/api/data-sources", token, {"name": "Iaso pyramid"})
     gpkg = edited_gpkg(
-        tmp_path, [f"UPDATE {HEALTH_FACILITIES} SET parent_ref = 'nowhere' WHERE ref = 'O8KHatHm4dw'"]
+        tmp_path,
+        [
+            f"UPDATE {HEALTH_FACILITIES} SET parent_ref = 'nowhere' WHERE ref = 'O8KHatHm4dw'",
+            # enough facilities for the dry run to take a few polls: the bar is seen on its way
+            f"""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {MANY})
+                INSERT INTO {HEALTH_FACILITIES} (geom, name, ref, parent_ref)
+                SELECT f.geom, 'Facility ' || n.i, 'many-' || n.i, f.parent_ref
+                FROM n, (SELECT * FROM {HEALTH_FACILITIES} WHERE parent_ref <> 'nowhere' LIMIT 1) f""",
+        ],
     )
     uploads = []
     page.on("request", lambda request: request.method == "POST" and uploads.append(request.url))
@@ -95,6 +104,7 @@ def test_a_geopackage_is_uploaded_checked_by_a_dry_run_then_imported(page, conso
     page.wait_for_url(re.compile(r"/import\?task=\d+$"))
     seen = watch_until(page, "SUCCESS")
     assert seen[-1][0] == seen[-1][1] > 0, f"the bar never reached its end: {seen}"
+    assert len({value / end for value, end in seen if end}) >= 3, f"the bar was not seen moving: {seen}"
     assert [value for value, _ in seen] == sorted(value for value, _ in seen)
     assert any(url.startswith(os.environ["AWS_ENDPOINT_URL"]) for url in uploads), (
         "the file did not go straight to S3"

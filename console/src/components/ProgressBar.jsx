@@ -24,7 +24,9 @@ export function ProgressBar({ progress, running, elapsedSeconds }) {
       </div>
       {/* with no end known: a busy bar while it runs, none once it has ended (it would spin on) */}
       {end ? (
-        <progress aria-labelledby={labelId} value={value} max={end} data-testid="progress-bar" />
+        // keyed by its end: Preact compares `value` with the element's, which the old max clamps
+        // (40,000 of 40,007, then 3 of 4, read as 4 of 4), and would leave the bar full
+        <progress key={end} aria-labelledby={labelId} value={value} max={end} data-testid="progress-bar" />
       ) : (
         running && <progress aria-labelledby={labelId} data-testid="progress-bar" />
       )}

@@ -82,7 +82,7 @@ def test_a_forms_submissions_are_filtered_read_in_its_languages_and_approved(pag
     assert map_box.get_attribute("data-features") == "1"
     check_accessibility(page)
 
-    page.get_by_label("Language").select_option("French (fr)")
+    page.get_by_label("Form language").select_option("French (fr)")
     page.get_by_role("heading", name="Ménage", exact=True).wait_for()
     assert answer(page, "group-household", "Source d'eau").inner_text() == "Puits"
     assert answer(page, "group-household", "Autres sources").inner_text() == "Puits, Rivière"

@@ -57,7 +57,7 @@ export const en = {
   "submission.reviewed.APPROVED": "Approved.",
   "submission.reviewed.REJECTED": "Rejected.",
   "submission.answers": "Answers",
-  "submission.language": "Language",
+  "submission.language": "Form language",
   "submission.language.default": "Default",
   "submission.noDescriptor": "The form's questions could not be read: the answers show under their names in the form.",
   "submission.noAnswer": "No answer",
@@ -132,7 +132,7 @@ export const fr = {
   "submission.reviewed.APPROVED": "Approuvée.",
   "submission.reviewed.REJECTED": "Rejetée.",
   "submission.answers": "Réponses",
-  "submission.language": "Langue",
+  "submission.language": "Langue du formulaire",
   "submission.language.default": "Par défaut",
   "submission.noDescriptor":
     "Les questions du formulaire n'ont pas pu être lues\u00a0: les réponses s'affichent sous leur nom dans le formulaire.",

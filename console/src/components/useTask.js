@@ -3,8 +3,12 @@ import { api, TERMINAL } from "../api.js";
 
 const FIRST_DELAY_MS = 400;
 const MAX_DELAY_MS = 8000;
+// For the first half minute a bar is watched most closely: never more than a second between polls.
+const CLOSE_WATCH_MS = 30_000;
+const CLOSE_DELAY_MS = 1000;
 
-// Polls a task while it runs: quickly while it moves, backing off ×1.5 (to 8 s) while it does not,
+// Polls a task while it runs: quickly while it moves, backing off ×1.5 (to 1 s for the first half
+// minute, then to 8 s) while it does not,
 // and not at all once it has ended or the API refuses it (4xx). `again()` polls at once (after a
 // kill, say). No id: nothing is polled.
 export function useTask(id) {
@@ -16,6 +20,7 @@ export function useTask(id) {
     let timer = null;
     let delay = FIRST_DELAY_MS;
     let seen = null;
+    const started = Date.now();
     setState((previous) => (previous.task?.id === id ? previous : { task: null, error: null, polling: true }));
     async function poll() {
       try {
@@ -24,7 +29,8 @@ export function useTask(id) {
         const ended = TERMINAL.has(task.status);
         setState({ task, error: null, polling: !ended });
         if (ended) return;
-        delay = seen !== null && task.updated_at !== seen ? FIRST_DELAY_MS : Math.min(delay * 1.5, MAX_DELAY_MS);
+        const ceiling = Date.now() - started < CLOSE_WATCH_MS ? CLOSE_DELAY_MS : MAX_DELAY_MS;
+        delay = seen !== null && task.updated_at !== seen ? FIRST_DELAY_MS : Math.min(delay * 1.5, ceiling);
         seen = task.updated_at;
       } catch (error) {
         if (stopped) return;

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
+import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { canList, canManage, canReadMappings, ConnectionLink } from "./common.jsx";
@@ -23,18 +24,12 @@ export function authText(connection) {
 }
 
 function CreateConnection() {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   async function create(body) {
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const made = await api("POST", "/api/dhis2/connections", { body });
       navigate(`/dhis2/${made.id}`);
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
+    });
   }
   return (
     <section aria-labelledby="dhis2-create-title">

@@ -6,6 +6,7 @@ import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
 import { Table } from "../../components/Table.jsx";
 import { useTask } from "../../components/useTask.js";
+import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { StatusBadge } from "../Tasks.jsx";
@@ -15,21 +16,15 @@ import { Followed } from "./TreeActions.jsx";
 const EXPORT_STATUSES = ["exported", "conflict", "skipped"];
 
 function RunForm({ mapping, onStarted }) {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   async function run(event) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const body = { dry_run: form.get("dry_run") === "on", force: form.get("force") === "on" };
       const task = await api("POST", `/api/dhis2/data-mappings/${mapping.id}/runs`, { body });
       onStarted(task.id);
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
+    });
   }
   return (
     <section aria-labelledby="mapping-run-title">

@@ -4,23 +4,21 @@ import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
+import { useAction } from "../../components/useAction.js";
 import { Link } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { SourceSelect } from "./TreeActions.jsx";
 
 export function Schedules({ connection, sources, sourceName, canWrite }) {
   const [refresh, setRefresh] = useState(0);
-  const [error, setError] = useState(null);
   const [rowError, setRowError] = useState(null);
   const [choice, setChoice] = useState("");
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const sourceId = choice || (sources?.length ? String(sources[0].id) : "");
   async function create(event) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const body = {
         data_source_id: Number(sourceId),
         expression: form.get("expression").trim(),
@@ -28,10 +26,7 @@ export function Schedules({ connection, sources, sourceName, canWrite }) {
       };
       await api("POST", `/api/dhis2/connections/${connection.id}/schedules`, { body });
       setRefresh((n) => n + 1);
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
+    });
   }
   async function change(schedule, method, body) {
     setRowError(null);

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
+import { useAction } from "../../components/useAction.js";
 import { t } from "../../strings.js";
 import { errorProps, TaskFollow } from "../sources/taskFollow.jsx";
 import { useAll } from "./common.jsx";
@@ -43,17 +44,14 @@ export function SourceSelect({ id, sources, value, onChange, error, withNew = fa
 // Import or sync: into a chosen data source (or a new one, named here).
 export function TreeForm({ connection, sources, onStarted, onSourceMade }) {
   const [choice, setChoice] = useState("");
-  const [error, setError] = useState(null);
   const [note, setNote] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const selected = choice || (sources?.length ? String(sources[0].id) : NEW_SOURCE);
   async function start(event, what) {
     event.preventDefault();
     const form = new FormData(event.currentTarget.form || event.currentTarget);
-    setError(null);
     setNote(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       let sourceId = Number(selected);
       if (selected === NEW_SOURCE) {
         const made = await api("POST", "/api/data-sources", { body: { name: form.get("name") } });
@@ -65,10 +63,7 @@ export function TreeForm({ connection, sources, onStarted, onSourceMade }) {
       const run = await api("POST", `/api/dhis2/connections/${connection.id}/${what}`, { body });
       if (run.status === "SKIPPED") setNote(t("dhis2.tree.skipped", { note: run.note }));
       onStarted(run.task_id);
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
+    });
   }
   return (
     <section aria-labelledby="dhis2-tree-title">
@@ -108,8 +103,7 @@ export function PushForm({ connection, sources, onStarted, refresh }) {
   const versions = useAll(sourceId ? `/api/data-sources/${sourceId}/versions` : null, refresh);
   const [versionChoice, setVersionChoice] = useState("");
   const [mirror, setMirror] = useState("");
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const latest = versions?.length ? String(versions[versions.length - 1].id) : "";
   const versionId = versions?.some((v) => String(v.id) === versionChoice) ? versionChoice : latest;
   const options = (versions || []).map((v) => (
@@ -119,17 +113,12 @@ export function PushForm({ connection, sources, onStarted, refresh }) {
   ));
   async function dryRun(event) {
     event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const body = { version_id: Number(versionId), dry_run: true };
       if (mirror) body.mirror_version_id = Number(mirror);
       const task = await api("POST", `/api/dhis2/connections/${connection.id}/pushes`, { body });
       onStarted(task.id);
-    } catch (failure) {
-      setError(failure);
-    }
-    setBusy(false);
+    });
   }
   return (
     <section aria-labelledby="dhis2-push-title">
@@ -182,21 +171,15 @@ export function PushForm({ connection, sources, onStarted, refresh }) {
 
 // After a dry run that went through: the same push for real.
 export function PushForReal({ task, onStarted }) {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const { connection_id: connectionId, version_id: versionId, mirror_version_id: mirrorId } = task.params;
   const invalid = (task.result?.invalid || 0) + (task.result?.errors || 0);
   async function commit() {
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const body = { version_id: versionId, mirror_version_id: mirrorId, dry_run: false };
       const started = await api("POST", `/api/dhis2/connections/${connectionId}/pushes`, { body });
       onStarted(started.id);
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
+    });
   }
   return (
     <div class="push-commit">

@@ -1,28 +1,23 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
+import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { t } from "../../strings.js";
 import { canWrite } from "./taskFollow.jsx";
 
 function CreateSource() {
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   async function create(event) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    setBusy(true);
-    try {
+    await act(async () => {
       const body = { name: form.get("name"), description: form.get("description") || null };
       const source = await api("POST", "/api/data-sources", { body });
       navigate(`/sources/${source.id}`);
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
+    });
   }
   return (
     <section aria-labelledby="create-source-title">

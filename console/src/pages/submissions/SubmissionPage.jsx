@@ -3,6 +3,7 @@ import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PlaceMap } from "../../components/PlaceMap.jsx";
+import { useAction } from "../../components/useAction.js";
 import { Link } from "../../router.jsx";
 import { formatBytes, formatTime, t } from "../../strings.js";
 import { Answers, languageName, languagesOf } from "./Answers.jsx";
@@ -45,23 +46,16 @@ function useSubmission(id) {
 
 function Review({ submission, update }) {
   const [comment, setComment] = useState("");
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const [done, setDone] = useState(null);
   async function decide(status) {
-    setBusy(true);
-    setError(null);
     setDone(null);
-    try {
+    await act(async () => {
       const body = { validation_status: status, comment: comment.trim() || null };
       update(await api("PATCH", `/api/submissions/${submission.id}`, { body }));
       setDone(status);
       setComment("");
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   const mine = error?.field === "comment";
   return (

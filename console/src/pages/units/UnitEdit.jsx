@@ -3,6 +3,7 @@ import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PlaceMap } from "../../components/PlaceMap.jsx";
+import { useAction } from "../../components/useAction.js";
 import { t } from "../../strings.js";
 
 const STATUSES = ["NEW", "VALID", "REJECTED"];
@@ -100,8 +101,7 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
     lat: unit.location ? String(unit.location.coordinates[1]) : "",
   });
   const [parent, setParent] = useState(unit.parent_id ? { id: unit.parent_id, name: unit.parent_name } : null);
-  const [error, setError] = useState(null);
-  const [busy, setBusy] = useState(false);
+  const [act, busy, error] = useAction();
   const set = (name) => (event) => setForm({ ...form, [name]: event.target.value });
   const lon = coordinate(form.lon);
   const lat = coordinate(form.lat);
@@ -118,15 +118,10 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
       onDone(t("units.edit.nothing"));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await act(async () => {
       await api("PATCH", `/api/orgunits/${unit.id}`, { body: changes });
       onDone(t("units.edit.saved"));
-    } catch (failure) {
-      setError(failure);
-      setBusy(false);
-    }
+    });
   }
 
   const locationError = error?.field === "location";

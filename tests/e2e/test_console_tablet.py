@@ -3,6 +3,7 @@ screen but the tables themselves (they scroll inside their box), and the navigat
 Each page's picture is kept in test-artifacts/e2e/tablet/."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS, check_accessibility, log_in
 from tests.e2e.submissionskit import surveys
@@ -66,7 +67,7 @@ def test_every_page_fits_a_tablet_screen(browser, console, ingest_stack, task_ru
         for name, path in pages_of(console, data).items():
             page.goto(f"/console{path}")
             page.locator("main h1").first.wait_for()
-            page.wait_for_load_state("networkidle")
+            expect(page.locator('[aria-busy="true"]')).to_have_count(0)  # every list loaded
             page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
             assert overflow(page) <= 1, f"{path} is {overflow(page)} px wider than a tablet's screen"
             for section in SECTIONS:

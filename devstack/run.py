@@ -3,8 +3,8 @@
 PostgreSQL + PostGIS under .local/pg (kept between runs), a moto server standing in for S3, SQS and
 Secrets Manager, Chalice's local server serving the API (devstack/api_server.py), and a worker loop
 that feeds the local queues to the same handlers the SQS Lambdas run; beside them a DHIS2 stand-in
-(devstack/dhis2_standin.py) with demo units, to connect to and import from. Ctrl-C stops everything
-this started.
+(devstack/dhis2_standin.py) with demo units, to connect to and import from; on the first start the
+demo account imports them (devstack/demo_data.py). Ctrl-C stops everything this started.
 
 Ports and the state directory can be moved with GEOREGISTRY_API_PORT, GEOREGISTRY_PG_PORT,
 GEOREGISTRY_MOTO_PORT, GEOREGISTRY_DHIS2_PORT and GEOREGISTRY_LOCAL_DIR; GEOREGISTRY_DHIS2_VERSION
@@ -27,6 +27,7 @@ from pathlib import Path
 import boto3
 import psycopg2
 
+from devstack import demo_data
 from devstack.console import prepare as prepare_console
 from devstack.dhis2_standin import Dhis2StandIn, demo_standin
 from devstack.postgres import Cluster, port_in_use
@@ -168,7 +169,8 @@ def stack_environment(endpoint: str, resources: dict[str, str]) -> dict[str, str
     }
 
 
-def migrate_and_seed() -> None:
+def migrate_and_seed() -> bool:
+    """Migrates; makes the demo account when it is missing, and says whether it did."""
     from chalicelib import cli
     from chalicelib.identity import accounts, accounts_sql
     from chalicelib.platform import db
@@ -181,8 +183,9 @@ def migrate_and_seed() -> None:
                 cur, DEMO_ACCOUNT, DEMO_EMAIL, DEMO_PASSWORD, "Demo project", "org.georegistry.demo"
             )
             say("demo account created")
-        else:
-            say("demo account already there")
+            return True
+        say("demo account already there")
+        return False
 
 
 def start_api(log) -> subprocess.Popen:
@@ -297,10 +300,13 @@ def main() -> int:
             moto = start_moto(moto_log)
             endpoint = f"http://127.0.0.1:{MOTO_PORT}"
             os.environ.update(stack_environment(endpoint, create_aws_resources(endpoint, dsn)))
-            migrate_and_seed()
+            new_account = migrate_and_seed()
             api = start_api(api_log)
             worker = start_worker()
             dhis2 = start_dhis2()
+            if new_account:
+                api_url = f"http://127.0.0.1:{API_PORT}"
+                say(demo_data.import_from_dhis2(api_url, DEMO_EMAIL, DEMO_PASSWORD, dhis2))
             banner(cluster, dhis2)
             while not stopping.wait(0.5):
                 pass

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack import demo_data
 from devstack.postgres import free_port, port_in_use
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,20 @@ def _demo_task_succeeds(url: str, token: str) -> None:
         _, task = _request("GET", f"{url}/api/tasks/{task['id']}", token=token)
     assert task["status"] == "SUCCESS" and task["result"] == {"counted": 3}
     assert task["artifacts"][0]["url"].startswith("http://127.0.0.1:")
+
+
+def _demo_registry_is_imported(output: str, url: str, token: str) -> None:
+    """The first start imports the DHIS2 stand-in's units into the demo account, as a task."""
+    units = int(re.search(r"demo registry: importing the stand-in's (\d+) units", output).group(1))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, sources = _request("GET", f"{url}/api/data-sources", token=token)
+        found = [s for s in sources["results"] if s["name"] == demo_data.SOURCE_NAME]
+        _, listed = _request("GET", f"{url}/api/data-sources/{found[0]['id']}/versions", token=token)
+        if any(version["org_unit_count"] == units for version in listed["results"]):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the demo registry never got its {units} units: {listed}")
 
 
 def _demo_credentials(output: str) -> tuple[str, str]:
@@ -190,6 +205,7 @@ def _bring_up_twice(clone: Path) -> None:
         project = {"name": "Kept", "app_id": "org.demo.kept"}
         assert _request("POST", f"{first.url}/api/projects", project, login["token"])[0] == 201
         _demo_task_succeeds(first.url, login["token"])
+        _demo_registry_is_imported(first.output, first.url, login["token"])
         _operator_cli_works(clone, first.output, first.url)
     finally:
         stopped = first.stop()
@@ -202,6 +218,7 @@ def _bring_up_twice(clone: Path) -> None:
     second = Stack(clone)
     try:
         assert "demo account already there" in second.output
+        assert "demo registry" not in second.output  # imported once, on the first start
         _, login = _request("POST", f"{second.url}/api/auth/login", {"email": email, "password": password})
         _, projects = _request("GET", f"{second.url}/api/projects", token=login["token"])
         assert "Kept" in [p["name"] for p in projects["results"]]

@@ -49,10 +49,10 @@ FUNCTION_RULES = [
     (r"test_bulk_", "run_task"),  # the bulk zip is ingested as a task
     (r"test_a_10_mb_|test_a_nul_in_an_input_error|ends_a_task_errored|test_an_import_problem", "run_task"),
     (
-        r"unit/test_hostile_nesting\.py::test_(xml|more_elements|same_named|a_long_repeat|an_entity)",
+        r"unit/test_hostile_nesting_parsers\.py::test_(xml|more_elements|same_named|a_long_repeat|an_entity)",
         "ingest_uploads",
     ),
-    (r"unit/test_hostile_nesting\.py::test_(answers|an_unreadable|an_instance_id)", "ingest_uploads"),
+    (r"unit/test_hostile_nesting_parsers\.py::test_(answers|an_unreadable|an_instance_id)", "ingest_uploads"),
 ]
 DEFAULT_FUNCTION = "api_handler"
 BASELINE_TEST = "def test_baseline({fixtures}):\n    pass\n"

@@ -37,11 +37,46 @@ def test_no_module_is_over_400_lines():
     assert long == {}
 
 
-def test_no_two_modules_share_a_name():
+def _shared_names(paths: list[Path]) -> dict[str, list[str]]:
     by_name: dict[str, list[str]] = {}
-    for path in _modules():
+    for path in paths:
         by_name.setdefault(path.stem, []).append(str(path.relative_to(ROOT)))
-    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
+    return {name: found for name, found in by_name.items() if len(found) > 1}
+
+
+# pytest's conftest.py and packages' __init__.py are named by convention, not by what they hold.
+CONVENTIONAL = {"__init__.py", "conftest.py"}
+CONSOLE_CODE = ("console/src", "console/e2e")
+
+
+def _python_everywhere() -> list[Path]:
+    folders = ("chalicelib", "devstack", "bench", "tests")
+    found = [path for folder in folders for path in (ROOT / folder).rglob("*.py")]
+    return [path for path in found if path.name not in CONVENTIONAL and "__pycache__" not in path.parts]
+
+
+def _console_modules() -> list[Path]:
+    return sorted(
+        path
+        for folder in CONSOLE_CODE
+        for path in (ROOT / folder).rglob("*")
+        if path.suffix in {".js", ".jsx", ".mjs"}
+    )
+
+
+def test_no_two_modules_share_a_name():
+    assert _shared_names(_modules()) == {}
+    assert _shared_names(_python_everywhere()) == {}  # tests, bench and devstack too
+    assert _shared_names(_console_modules()) == {}
+
+
+def test_no_console_module_is_over_400_lines():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _console_modules()
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
 
 
 # One database boundary: the driver is imported by platform/db.py alone, and SQL text lives in the

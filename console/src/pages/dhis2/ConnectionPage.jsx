@@ -8,7 +8,7 @@ import { PagedList } from "../../components/PagedList.jsx";
 import { useTask } from "../../components/useTask.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { canImport, canManage, NotFound, RunStatus, TaskLink, useAll, useOne } from "./common.jsx";
+import { canImport, canManage, NotFound, RunStatus, TaskLink, useAll, useOne } from "./dhis2Parts.jsx";
 import { ConnectionForm } from "./ConnectionForm.jsx";
 import { authText, CheckResult } from "./Connections.jsx";
 import { Schedules } from "./Schedules.jsx";

@@ -7,7 +7,7 @@ import { PagedList } from "../../components/PagedList.jsx";
 import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { canList, canManage, canReadMappings, ConnectionLink } from "./common.jsx";
+import { canList, canManage, canReadMappings, ConnectionLink } from "./dhis2Parts.jsx";
 import { ConnectionForm } from "./ConnectionForm.jsx";
 
 // The last check: DHIS2's version, its failure, or none yet.

@@ -8,7 +8,7 @@ import { Field, formLevel } from "../../components/Field.jsx";
 import { useAction } from "../../components/useAction.js";
 import { t } from "../../strings.js";
 import { errorProps, TaskFollow } from "../sources/taskFollow.jsx";
-import { useAll } from "./common.jsx";
+import { useAll } from "./dhis2Parts.jsx";
 import { TaskResult } from "./results.jsx";
 
 const NEW_SOURCE = "new";

@@ -6,7 +6,7 @@ import { Artifacts } from "../../components/Artifacts.jsx";
 import { Link } from "../../router.jsx";
 import { t } from "../../strings.js";
 import { RowsTable, useArtifactJson } from "../sources/taskFollow.jsx";
-import { count } from "./common.jsx";
+import { count } from "./dhis2Parts.jsx";
 
 const REPORT_MAX_BYTES = 20 * 1024 * 1024; // larger push reports: the download only
 

@@ -5,7 +5,7 @@ import { Field, formLevel } from "../../components/Field.jsx";
 import { PlaceMap } from "../../components/PlaceMap.jsx";
 import { Link } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { kindOf, RequestStatus, UnitLink } from "./common.jsx";
+import { kindOf, RequestStatus, UnitLink } from "./requestParts.jsx";
 import { differs, fieldLabel, fieldsOf, useNames, Value } from "./values.jsx";
 
 const REVIEW_PERMISSION = "orgunits.review";

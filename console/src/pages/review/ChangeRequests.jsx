@@ -2,7 +2,7 @@ import { useEffect } from "preact/hooks";
 import { PagedList } from "../../components/PagedList.jsx";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { kindOf, RequestStatus, UnitLink } from "./common.jsx";
+import { kindOf, RequestStatus, UnitLink } from "./requestParts.jsx";
 
 // The API's statuses, and "all" (no filter). Pending ("new") first: what a reviewer has to do.
 const CHOICES = ["new", "approved", "rejected", "all"];

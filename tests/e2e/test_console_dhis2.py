@@ -3,7 +3,8 @@ made from the page (its password never shown back), checked (a wrong password: t
 the right one: DHIS2's version), its tree imported into a new version of a data source and followed to
 SUCCESS with its counts, the new version's units read through the API, a sync finding no change; a
 data-value mapping run from its page; a push's dry run then commit from its report, DHIS2 holding the
-new name, and sync schedules made, paused and deleted; and another account seeing none of it."""
+new name, and sync schedules made, paused and deleted; a token connection checked from the list (DHIS2
+sees `ApiToken`) and deleted; and another account seeing none of it."""
 
 import copy
 import re
@@ -249,3 +250,37 @@ def test_a_version_is_pushed_to_dhis2_after_a_dry_run_read_from_its_report(page,
     page.get_by_role("button", name="Dry run").wait_for()
     wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert wider <= 1, f"the connection's page is {wider} px wider than a tablet's screen"
+
+
+def test_a_token_connection_is_checked_from_the_list_then_deleted(page, console, dhis2):
+    tenant = console.tenant("dhistoken")
+    log_in(page, tenant.admin_email)
+    page.goto("/console/dhis2")
+    page.get_by_label("Name", exact=True).fill("Ministry (token)")
+    page.get_by_label("DHIS2 URL").fill(dhis2.url)
+    page.get_by_label("Personal access token").first.check()  # the sign-in kind, then its field
+    expect(page.get_by_label("Username", exact=True)).to_have_count(0)
+    page.get_by_role("textbox", name="Personal access token").fill(dhis2.token)
+    page.get_by_role("button", name="Create the connection").click()
+    page.get_by_role("heading", name="DHIS2 connection: Ministry (token)").wait_for()
+    connection_id = int(re.search(r"/dhis2/(\d+)$", page.url).group(1))
+    made = console.api("GET", f"/api/dhis2/connections/{connection_id}", tenant.tokens["admin"])
+    assert made["auth_kind"] == "token" and made["username"] is None and dhis2.token not in str(made)
+
+    page.get_by_role("link", name="All DHIS2 connections").click()
+    page.get_by_role("button", name="Check Ministry (token)").click()
+    page.get_by_text("Ministry (token) answered: DHIS2 2.38.4.").wait_for()
+    assert [r["auth"] for r in dhis2.requests if r["path"].endswith("/system/info")] == ["ApiToken"]
+    check_accessibility(page)
+
+    page.get_by_role("link", name="Ministry (token)").click()
+    page.get_by_text("Change this connection").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete this connection").click()
+    page.get_by_role("heading", name="DHIS2", exact=True).wait_for()
+    gone = requests.get(
+        f"{console.url}/api/dhis2/connections/{connection_id}",
+        headers={"Authorization": f"Bearer {tenant.tokens['admin']}"},
+        timeout=10,
+    )
+    assert gone.status_code == 404

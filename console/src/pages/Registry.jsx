@@ -2,11 +2,11 @@ import { useEffect, useState } from "preact/hooks";
 import { api } from "../api.js";
 import { PagedList } from "../components/PagedList.jsx";
 import { UnitMap } from "../components/UnitMap.jsx";
+import { UNIT_STATUSES } from "../components/UnitStatusOptions.jsx";
 import { Link, ROOT } from "../router.jsx";
 import { t } from "../strings.js";
 import { Tree, useVersions } from "./units/Tree.jsx";
 
-const STATUSES = ["NEW", "VALID", "REJECTED"];
 const FILTERS = ["search", "type", "validation_status", "group", "parent", "descendants_of", "version"];
 const IN_URL = [...FILTERS, "view"]; // view: "tree" or the list and map
 const SEARCH_PAUSE_MS = 300; // search once typing pauses, not on every key
@@ -110,7 +110,7 @@ function Filters({ filters, change, types, within }) {
         value={filters.validation_status}
         onChange={(status) => change({ validation_status: status })}
         anyLabel={t("registry.status.any")}
-        options={STATUSES.map((status) => ({ value: status, label: t(`unitStatus.${status}`) }))}
+        options={UNIT_STATUSES.map((status) => ({ value: status, label: t(`unitStatus.${status}`) }))}
       />
       <Choice
         id="filter-group"

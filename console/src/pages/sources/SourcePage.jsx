@@ -5,12 +5,12 @@ import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
 import { useTask } from "../../components/useTask.js";
+import { UnitStatusOptions } from "../../components/UnitStatusOptions.jsx";
 import { Link, ROOT } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { canWrite, NotFoundSource, TaskFollow, useSource, useVersions } from "./taskFollow.jsx";
 
 const EXPORT_FORMATS = ["csv", "xlsx", "geojson", "gpkg"];
-const STATUSES = ["NEW", "VALID", "REJECTED"];
 
 function Versions({ source, me, refresh, changed }) {
   const [error, setError] = useState(null);
@@ -189,11 +189,7 @@ function Export({ source, versions, params }) {
         <Field id="export-status" name="validation_status" label={t("sources.export.status")} error={error}>
           <select id="export-status" name="validation_status">
             <option value="">{t("sources.export.status.any")}</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {t(`unitStatus.${status}`)}
-              </option>
-            ))}
+            <UnitStatusOptions />
           </select>
         </Field>
         <div class="field">

@@ -4,9 +4,9 @@ import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { PlaceMap } from "../../components/PlaceMap.jsx";
 import { useAction } from "../../components/useAction.js";
+import { UnitStatusOptions } from "../../components/UnitStatusOptions.jsx";
 import { t } from "../../strings.js";
 
-const STATUSES = ["NEW", "VALID", "REJECTED"];
 const SEARCH_PAUSE_MS = 300;
 
 // The parent: the current one, a search by name among the units of the same version, a choice.
@@ -148,11 +148,7 @@ export function UnitEdit({ unit, types, onDone, onCancel }) {
       </Field>
       <Field id="unit-status" name="validation_status" label={t("units.field.status")} error={error}>
         <select id="unit-status" value={form.status} onChange={set("status")}>
-          {STATUSES.map((status) => (
-            <option key={status} value={status}>
-              {t(`unitStatus.${status}`)}
-            </option>
-          ))}
+          <UnitStatusOptions />
         </select>
       </Field>
       <ParentPicker unit={unit} parent={parent} setParent={setParent} error={error} />

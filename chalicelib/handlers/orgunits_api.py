@@ -248,7 +248,7 @@ def orgunit_history(call: Call, query: PageQuery, unit_id: UnitId) -> Page[Audit
     permission=READ_REGISTRY,
 )
 def locate_orgunits(call: Call, query: LocateQuery) -> Results[OrgUnit]:
-    types = [_type_id(part) for part in (query.type or "").split(",") if part]
+    types = unit_filters.id_list(query.type or "", "type")
     version_id = units.version_to_read(call.cur, call.principal, query.version)
     found = units.locate(call.cur, call.principal, version_id, query.lon, query.lat, types)
     return {"results": [units.present(row) for row in found]}
@@ -262,21 +262,8 @@ def locate_orgunits(call: Call, query: LocateQuery) -> Results[OrgUnit]:
     permission=READ_REGISTRY,
 )
 def orgunit_child_counts(call: Call, query: ChildCountsQuery) -> Results[ChildCounts]:
-    ids = [_id(part, "ids") for part in query.ids.split(",") if part.strip()]
+    ids = unit_filters.id_list(query.ids, "ids")
     return {"results": unit_tree.child_counts(call.cur, call.principal, query.version, ids)}
-
-
-def _id(part: str, name: str) -> int:
-    digits = part.strip()
-    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) < 2**63:
-        raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
-    return int(digits)
-
-
-def _type_id(part: str) -> int:
-    if not part.strip().isdigit():
-        raise problems.invalid_parameter("type", "must be a comma-separated list of ids")
-    return int(part)
 
 
 @operation(

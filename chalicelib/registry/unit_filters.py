@@ -147,11 +147,19 @@ def _list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def _ids(params: Mapping[str, str], name: str) -> list[int]:
-    items = _list(params[name])
-    if not items or not all(item.isdigit() for item in items):
+def id_list(raw: str, name: str) -> list[int]:
+    """Comma-separated ids (none is an empty list); anything else, "²" or an id past bigint, a 400."""
+    items = _list(raw)
+    if not all(item.isascii() and item.isdigit() and 0 < int(item) < 2**63 for item in items):
         raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
     return [int(item) for item in items]
+
+
+def _ids(params: Mapping[str, str], name: str) -> list[int]:
+    ids = id_list(params[name], name)
+    if not ids:
+        raise problems.invalid_parameter(name, "must be a comma-separated list of ids")
+    return ids
 
 
 def _date(params: Mapping[str, str], name: str) -> datetime.date:

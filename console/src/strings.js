@@ -148,6 +148,13 @@ const en = {
   "task.killRequested": "Kill requested; the task stops at its next step.",
   "task.relaunch": "Run again",
   "task.back": "All tasks",
+  "follow.title": "Task {id}",
+  "follow.open": "Open the task's page",
+  "follow.error": "The task failed: {error}",
+  "follow.killed": "The task was killed: nothing was written.",
+  "rows.previous": "Previous rows",
+  "rows.next": "Next rows",
+  "rows.range": "Rows {from}–{to} of {total}",
   "task.notFound": "There is no task {id}, or it is not yours to see.",
 
   "duration.s": "{s} s",

@@ -28,3 +28,7 @@ export function Field({ id, name, label, error, children, ...input }) {
 export function formLevel(error) {
   return error && !error.field ? error : null;
 }
+
+// For a control given to Field as its child: marked invalid and described by Field's message.
+export const errorProps = (error, name, id) =>
+  error?.field === name ? { "aria-invalid": "true", "aria-describedby": `${id}-error` } : {};

@@ -7,7 +7,7 @@ import { ProgressBar } from "../components/ProgressBar.jsx";
 import { elapsedSeconds, useNow, useTask } from "../components/useTask.js";
 import { Link, navigate } from "../router.jsx";
 import { formatTime, t } from "../strings.js";
-import { StatusBadge } from "./Tasks.jsx";
+import { StatusBadge } from "../components/StatusBadge.jsx";
 
 function Actions({ task, again }) {
   const [error, setError] = useState(null);

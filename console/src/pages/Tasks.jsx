@@ -3,16 +3,13 @@ import { api, TERMINAL } from "../api.js";
 import { ErrorMessage } from "../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../components/Field.jsx";
 import { PagedList } from "../components/PagedList.jsx";
+import { StatusBadge } from "../components/StatusBadge.jsx";
 import { Link, navigate, ROOT } from "../router.jsx";
 import { formatTime, t } from "../strings.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "SUCCESS", "ERRORED", "KILLED"];
 const LIST_RELOAD_MS = 3000; // while a task on the page has not ended
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-export function StatusBadge({ status }) {
-  return <span class={`badge status-${status.toLowerCase()}`}>{t(`status.${status}`)}</span>;
-}
 
 // The filters live in the URL (?scope=&status=&kind=), so a filtered list can be bookmarked.
 function useFilters(params) {

@@ -133,6 +133,13 @@ export const fr = {
   "task.killRequested": "Arrêt demandé\u00a0; la tâche s'arrêtera à sa prochaine étape.",
   "task.relaunch": "Relancer",
   "task.back": "Toutes les tâches",
+  "follow.title": "Tâche {id}",
+  "follow.open": "Ouvrir la page de la tâche",
+  "follow.error": "La tâche a échoué\u00a0: {error}",
+  "follow.killed": "La tâche a été arrêtée\u00a0: rien n'a été écrit.",
+  "rows.previous": "Lignes précédentes",
+  "rows.next": "Lignes suivantes",
+  "rows.range": "Lignes {from} à {to} sur {total}",
   "task.notFound": "La tâche {id} n'existe pas, ou vous n'avez pas le droit de la voir.",
 
   "duration.s": "{s} s",

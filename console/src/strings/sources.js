@@ -57,10 +57,6 @@ export const en = {
   "sources.export.task": "Export (task {id})",
   "sources.export.exported": "{count} units exported.",
 
-  "sources.follow.title": "Task {id}",
-  "sources.follow.open": "Open the task's page",
-  "sources.follow.error": "The task failed: {error}",
-  "sources.follow.killed": "The task was killed: nothing was written.",
 
   "sources.import.title": "Import a file into {name}",
   "sources.import.intro": "The file goes straight to storage, then a task reads it. A dry run checks it and writes nothing.",
@@ -140,9 +136,6 @@ export const en = {
   "sources.compare.loading": "Loading the differences…",
   "sources.compare.failed": "The differences could not be read: {message}",
 
-  "sources.rows.previous": "Previous rows",
-  "sources.rows.next": "Next rows",
-  "sources.rows.range": "Rows {from}–{to} of {total}",
 
   "sources.field.name": "name",
   "sources.field.code": "code",
@@ -215,10 +208,6 @@ export const fr = {
   "sources.export.task": "Export (tâche {id})",
   "sources.export.exported": "{count} unités exportées.",
 
-  "sources.follow.title": "Tâche {id}",
-  "sources.follow.open": "Ouvrir la page de la tâche",
-  "sources.follow.error": "La tâche a échoué\u00a0: {error}",
-  "sources.follow.killed": "La tâche a été arrêtée\u00a0: rien n'a été écrit.",
 
   "sources.import.title": "Importer un fichier dans {name}",
   "sources.import.intro":
@@ -300,9 +289,6 @@ export const fr = {
   "sources.compare.loading": "Chargement des différences…",
   "sources.compare.failed": "Les différences n'ont pas pu être lues\u00a0: {message}",
 
-  "sources.rows.previous": "Lignes précédentes",
-  "sources.rows.next": "Lignes suivantes",
-  "sources.rows.range": "Lignes {from} à {to} sur {total}",
 
   "sources.field.name": "nom",
   "sources.field.code": "code",

@@ -9,7 +9,7 @@ import { useTask } from "../../components/useTask.js";
 import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { StatusBadge } from "../Tasks.jsx";
+import { StatusBadge } from "../../components/StatusBadge.jsx";
 import { canRunMappings, ConnectionLink, NotFound, TaskLink, useOne } from "./dhis2Parts.jsx";
 import { Followed } from "./TreeActions.jsx";
 

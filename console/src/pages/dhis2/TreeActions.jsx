@@ -4,10 +4,10 @@
 import { useState } from "preact/hooks";
 import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
-import { Field, formLevel } from "../../components/Field.jsx";
+import { errorProps, Field, formLevel } from "../../components/Field.jsx";
 import { useAction } from "../../components/useAction.js";
+import { TaskFollow } from "../../components/TaskFollow.jsx";
 import { t } from "../../strings.js";
-import { errorProps, TaskFollow } from "../sources/taskFollow.jsx";
 import { useAll } from "./dhis2Parts.jsx";
 import { TaskResult } from "./results.jsx";
 

@@ -3,9 +3,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api.js";
 import { Artifacts } from "../../components/Artifacts.jsx";
+import { RowsTable } from "../../components/RowsTable.jsx";
+import { useArtifactJson } from "../../components/TaskFollow.jsx";
 import { Link } from "../../router.jsx";
 import { t } from "../../strings.js";
-import { RowsTable, useArtifactJson } from "../sources/taskFollow.jsx";
 import { count } from "./dhis2Parts.jsx";
 
 const REPORT_MAX_BYTES = 20 * 1024 * 1024; // larger push reports: the download only

@@ -3,17 +3,11 @@ import { api, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Field, formLevel } from "../../components/Field.jsx";
 import { useTask } from "../../components/useTask.js";
+import { RowsTable } from "../../components/RowsTable.jsx";
+import { TaskFollow, useArtifactJson } from "../../components/TaskFollow.jsx";
 import { Link, navigate } from "../../router.jsx";
 import { formatBytes, t } from "../../strings.js";
-import {
-  canRunTasks,
-  NotFoundSource,
-  RowsTable,
-  TaskFollow,
-  useArtifactJson,
-  useSource,
-  useVersions,
-} from "./taskFollow.jsx";
+import { canRunTasks, NotFoundSource, useSource, useVersions } from "./sourceParts.jsx";
 
 const STATUSES = ["added", "removed", "changed"];
 const SHOWN_MAX_BYTES = 20 * 1024 * 1024; // larger diffs: the CSV download

@@ -1,20 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, TERMINAL } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
-import { Field, formLevel } from "../../components/Field.jsx";
+import { errorProps, Field, formLevel } from "../../components/Field.jsx";
 import { useTask } from "../../components/useTask.js";
+import { RowsTable } from "../../components/RowsTable.jsx";
+import { TaskFollow, useArtifactJson } from "../../components/TaskFollow.jsx";
 import { Link, navigate } from "../../router.jsx";
 import { formatBytes, t } from "../../strings.js";
-import {
-  canWrite,
-  errorProps,
-  NotFoundSource,
-  RowsTable,
-  TaskFollow,
-  useArtifactJson,
-  useSource,
-  useVersions,
-} from "./taskFollow.jsx";
+import { canWrite, NotFoundSource, useSource, useVersions } from "./sourceParts.jsx";
 
 const FORMATS = ["gpkg", "csv", "geojson"];
 const EXTENSIONS = { gpkg: "gpkg", csv: "csv", txt: "csv", geojson: "geojson", json: "geojson" };

@@ -6,9 +6,10 @@ import { Field, formLevel } from "../../components/Field.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
 import { useTask } from "../../components/useTask.js";
 import { UnitStatusOptions } from "../../components/UnitStatusOptions.jsx";
+import { TaskFollow } from "../../components/TaskFollow.jsx";
 import { Link, ROOT } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
-import { canWrite, NotFoundSource, TaskFollow, useSource, useVersions } from "./taskFollow.jsx";
+import { canWrite, NotFoundSource, useSource, useVersions } from "./sourceParts.jsx";
 
 const EXPORT_FORMATS = ["csv", "xlsx", "geojson", "gpkg"];
 
@@ -32,7 +33,7 @@ function Versions({ source, me, refresh, changed }) {
       setNotice(
         <>
           {t("sources.source.copying", { number: copied.version.number, from: version.number })}{" "}
-          <Link to={`/tasks/${copied.task.id}`}>{t("sources.follow.open")}</Link>
+          <Link to={`/tasks/${copied.task.id}`}>{t("follow.open")}</Link>
         </>,
       );
       changed();

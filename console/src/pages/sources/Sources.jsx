@@ -6,7 +6,7 @@ import { PagedList } from "../../components/PagedList.jsx";
 import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { t } from "../../strings.js";
-import { canWrite } from "./taskFollow.jsx";
+import { canWrite } from "./sourceParts.jsx";
 
 function CreateSource() {
   const [act, busy, error] = useAction();

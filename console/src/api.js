@@ -54,3 +54,15 @@ export function page(path, query = {}, cursor = null, limit = 25) {
 }
 
 export const TERMINAL = new Set(["SUCCESS", "ERRORED", "KILLED"]);
+
+// Every row of a paged list, page after page, up to `max` (for pickers: sources, versions, forms).
+export async function allPages(path, query = {}, max = 2000) {
+  const rows = [];
+  let cursor = null;
+  do {
+    const answer = await page(path, query, cursor, 200);
+    rows.push(...answer.results);
+    cursor = answer.next_cursor;
+  } while (cursor && rows.length < max);
+  return rows;
+}

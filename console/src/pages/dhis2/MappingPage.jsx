@@ -10,7 +10,8 @@ import { useAction } from "../../components/useAction.js";
 import { Link, navigate } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { StatusBadge } from "../../components/StatusBadge.jsx";
-import { canRunMappings, ConnectionLink, NotFound, TaskLink, useOne } from "./dhis2Parts.jsx";
+import { useOne } from "../../components/useOne.js";
+import { canRunMappings, ConnectionLink, NotFound, TaskLink } from "./dhis2Parts.jsx";
 import { Followed } from "./TreeActions.jsx";
 
 const EXPORT_STATUSES = ["exported", "conflict", "skipped"];

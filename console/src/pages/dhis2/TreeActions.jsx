@@ -7,8 +7,8 @@ import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { errorProps, Field, formLevel } from "../../components/Field.jsx";
 import { useAction } from "../../components/useAction.js";
 import { TaskFollow } from "../../components/TaskFollow.jsx";
+import { useAll } from "../../components/useAll.js";
 import { t } from "../../strings.js";
-import { useAll } from "./dhis2Parts.jsx";
 import { TaskResult } from "./results.jsx";
 
 const NEW_SOURCE = "new";

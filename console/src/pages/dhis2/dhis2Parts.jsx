@@ -1,7 +1,5 @@
-// What the DHIS2 pages share: who may do what, the connection itself, whole lists for the pickers,
+// What the DHIS2 pages share: who may do what, links to a connection and a task,
 // a run's status, and the "not found" of another account's connection.
-import { useEffect, useState } from "preact/hooks";
-import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Link } from "../../router.jsx";
 import { t } from "../../strings.js";
@@ -12,50 +10,6 @@ export const canList = (me) => can(me, "tasks.run"); // list connections
 export const canImport = (me) => can(me, "orgunits.write") && can(me, "tasks.run"); // imports, syncs, pushes
 export const canReadMappings = (me) => can(me, "submissions.read");
 export const canRunMappings = (me) => can(me, "forms.manage");
-
-// One object of the API (null while loading), its error (404: not found or another account's).
-export function useOne(path) {
-  const [state, setState] = useState({ value: null, error: null });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let live = true;
-    api("GET", path).then(
-      (value) => live && setState({ value, error: null }),
-      (error) => live && setState({ value: null, error }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [path, round]);
-  return [state, () => setRound((n) => n + 1), (value) => setState({ value, error: null })];
-}
-
-// Every row of a paged list (a few pages at most: data sources, a source's versions), for a picker.
-export function useAll(path, refresh = 0) {
-  const [rows, setRows] = useState(null);
-  useEffect(() => {
-    if (!path) {
-      setRows([]);
-      return undefined;
-    }
-    let live = true;
-    setRows(null);
-    (async () => {
-      const all = [];
-      let cursor = null;
-      do {
-        const answer = await api("GET", path, { query: { cursor, limit: 200 } });
-        all.push(...answer.results);
-        cursor = answer.next_cursor;
-      } while (cursor && all.length < 2000);
-      if (live) setRows(all);
-    })().catch(() => live && setRows([]));
-    return () => {
-      live = false;
-    };
-  }, [path, refresh]);
-  return rows;
-}
 
 // A run's status: the task's five, and a run's own UNCHANGED (nothing new) and SKIPPED (another was live).
 export function RunStatus({ status }) {

@@ -1,7 +1,7 @@
 // What the sources pages share: who may do what, the source and its versions, and "not found".
-import { useEffect, useState } from "preact/hooks";
-import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
+import { useAll } from "../../components/useAll.js";
+import { useOne } from "../../components/useOne.js";
 import { t } from "../../strings.js";
 
 // Whether the caller may change sources, versions and units (managers).
@@ -10,41 +10,13 @@ export const canRunTasks = (me) => me.permissions.includes("tasks.run");
 
 // The source itself, or the API's error (404: not found or not the caller's).
 export function useSource(id) {
-  const [state, setState] = useState({ source: null, error: null });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let live = true;
-    api("GET", `/api/data-sources/${id}`).then(
-      (source) => live && setState({ source, error: null }),
-      (error) => live && setState({ source: null, error }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [id, round]);
-  return [state, () => setRound((n) => n + 1)];
+  const [state, reload] = useOne(`/api/data-sources/${id}`);
+  return [{ source: state.value, error: state.error }, reload];
 }
 
 // Every version of a source (a registry has a handful), for the pickers.
 export function useVersions(sourceId, refresh) {
-  const [versions, setVersions] = useState([]);
-  useEffect(() => {
-    let live = true;
-    (async () => {
-      const all = [];
-      let cursor = null;
-      do {
-        const answer = await api("GET", `/api/data-sources/${sourceId}/versions`, { query: { cursor, limit: 100 } });
-        all.push(...answer.results);
-        cursor = answer.next_cursor;
-      } while (cursor && all.length < 1000);
-      if (live) setVersions(all);
-    })().catch(() => {});
-    return () => {
-      live = false;
-    };
-  }, [sourceId, refresh]);
-  return versions;
+  return useAll(`/api/data-sources/${sourceId}/versions`, refresh) || [];
 }
 
 export function NotFoundSource({ id, error }) {

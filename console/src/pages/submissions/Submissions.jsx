@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api } from "../../api.js";
+import { allPages, api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
 import { Link, ROOT } from "../../router.jsx";
@@ -11,7 +11,6 @@ export const REVIEW_STATUSES = ["PENDING", "APPROVED", "REJECTED"];
 const FILTERS = ["form", "validation_status", "org_unit", "period", "from", "to", "has_location", "deleted"];
 const SEARCH_PAUSE_MS = 300;
 const UNIT_CHOICES = 8;
-const FORMS_PAGE = 500;
 
 function useFilters(params) {
   const [filters, setFilters] = useState(() => Object.fromEntries(FILTERS.map((n) => [n, params.get(n) || ""])));
@@ -29,16 +28,10 @@ function useForms() {
   const [state, setState] = useState({ forms: null, error: null });
   useEffect(() => {
     let live = true;
-    (async () => {
-      const forms = [];
-      let cursor = null;
-      do {
-        const answer = await api("GET", "/api/forms", { query: { limit: FORMS_PAGE, cursor } });
-        forms.push(...answer.results);
-        cursor = answer.next_cursor;
-      } while (cursor && live);
-      if (live) setState({ forms, error: null });
-    })().catch((error) => live && setState({ forms: [], error }));
+    allPages("/api/forms").then(
+      (forms) => live && setState({ forms, error: null }),
+      (error) => live && setState({ forms: [], error }),
+    );
     return () => {
       live = false;
     };

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, page } from "../../api.js";
+import { allPages, api, page } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { Link } from "../../router.jsx";
 import { t } from "../../strings.js";
@@ -100,12 +100,10 @@ export function useVersions() {
   const [versions, setVersions] = useState([]);
   useEffect(() => {
     (async () => {
-      const sources = (await api("GET", "/api/data-sources", { query: { limit: 50 } })).results;
+      const sources = await allPages("/api/data-sources");
       const lists = await Promise.all(
-        sources.map((source) =>
-          api("GET", `/api/data-sources/${source.id}/versions`, { query: { limit: 50 } }).then((answer) =>
-            answer.results.map((version) => ({ ...version, source: source.name })),
-          ),
+        sources.map(async (source) =>
+          (await allPages(`/api/data-sources/${source.id}/versions`)).map((v) => ({ ...v, source: source.name })),
         ),
       );
       setVersions(lists.flat());

@@ -27,10 +27,9 @@ AREA = "ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, 4326)"
 # of encoding thousands of features passes the thresholds of parallel plans and JIT compilation,
 # whose workers take 30-40 ms to start and whose compiling took 24 ms, more than a whole tile.
 PLAIN_PLAN = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"
-# With filters or a subtree: the registry is held in memory, so a random page costs the planner 1.1 (the
-# usual SSD value), not 4; it then walks a region's units to points_max + 1 rather than ANDing their bitmap
-# with the tile's 265,000 points (27 -> 5 ms for a zoom-6 tile holding most of a region). Not without
-# filters: the nearest-first walk needs no help, and the admin's zoom-10 tiles took 11 % longer.
+# With filters or a subtree: the registry is held in memory, so a random page costs about what a
+# sequential one does; the planner then walks a region's units to points_max + 1 rather than ANDing
+# them with every point of the tile. Without filters the nearest-first walk needs no help (bench/README.md).
 CACHED_PAGES = "SET LOCAL random_page_cost = 1.1"
 
 # `located` tells whether the tile holds more than points_max points without reading them all. With

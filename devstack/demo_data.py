@@ -21,6 +21,12 @@ def _call(api_url: str, method: str, path: str, body: dict | None = None, token:
         return json.loads(response.read())
 
 
+def connection_body(dhis2: Dhis2StandIn) -> dict:
+    """POST /api/dhis2/connections's body for the stand-in (Basic: every DHIS2 version takes it)."""
+    return {"name": "DHIS2 stand-in", "base_url": dhis2.url, "auth_kind": "basic",
+            "username": dhis2.username, "password": dhis2.password}  # fmt: skip
+
+
 def import_from_dhis2(api_url: str, email: str, password: str, dhis2: Dhis2StandIn) -> str:
     """Connects the demo account to the stand-in and starts the import; says what it started, or why
     it could not (the stack is usable without it)."""
@@ -32,9 +38,7 @@ def import_from_dhis2(api_url: str, email: str, password: str, dhis2: Dhis2Stand
 
 def _start_import(api_url: str, email: str, password: str, dhis2: Dhis2StandIn) -> str:
     token = _call(api_url, "POST", "/api/auth/login", {"email": email, "password": password})["token"]
-    connection = {"name": "DHIS2 stand-in", "base_url": dhis2.url, "auth_kind": "basic",
-                  "username": dhis2.username, "password": dhis2.password}  # fmt: skip
-    connection_id = _call(api_url, "POST", "/api/dhis2/connections", connection, token)["id"]
+    connection_id = _call(api_url, "POST", "/api/dhis2/connections", connection_body(dhis2), token)["id"]
     source_id = _call(api_url, "POST", "/api/data-sources", {"name": SOURCE_NAME}, token)["id"]
     imports = f"/api/dhis2/connections/{connection_id}/imports"
     run = _call(api_url, "POST", imports, {"data_source_id": source_id}, token)

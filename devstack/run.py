@@ -249,8 +249,7 @@ def start_dhis2() -> Dhis2StandIn:
 def dhis2_banner(dhis2: Dhis2StandIn) -> str:
     """How to connect the demo account to the stand-in and import its tree, as commands to paste."""
     url, auth, json_in = f"http://127.0.0.1:{API_PORT}", '-H "Authorization: Bearer $TOKEN"', JSON_HEADER
-    connection = {"name": "DHIS2 stand-in", "base_url": dhis2.url, "auth_kind": "basic"}
-    connection |= {"username": dhis2.username, "password": dhis2.password}
+    connection = demo_data.connection_body(dhis2)
     token = f", or the token {dhis2.token}" if dhis2.minor >= 37 else " (no tokens before DHIS2 2.37)"
     return f"""
   DHIS2        stand-in {dhis2.url}/api (DHIS2 {dhis2.version}, {len(dhis2.tree.units)} units)

@@ -3,6 +3,7 @@ import { api } from "../api.js";
 import { PagedList } from "../components/PagedList.jsx";
 import { UnitMap } from "../components/UnitMap.jsx";
 import { UNIT_STATUSES } from "../components/UnitStatusOptions.jsx";
+import { useAll } from "../components/useAll.js";
 import { Link, ROOT } from "../router.jsx";
 import { t } from "../strings.js";
 import { Tree, useVersions } from "./units/Tree.jsx";
@@ -22,30 +23,6 @@ function useFilters(params) {
     window.history.replaceState(null, "", `${ROOT}/registry${search ? `?${search}` : ""}`);
   };
   return [filters, change];
-}
-
-function useTypes() {
-  const [types, setTypes] = useState([]);
-  useEffect(() => {
-    api("GET", "/api/orgunit-types", { query: { limit: 100 } }).then((answer) => setTypes(answer.results), () => {});
-  }, []);
-  return types;
-}
-
-// The groups of the version shown (the account's default when none is picked).
-function useGroups(version) {
-  const [groups, setGroups] = useState([]);
-  useEffect(() => {
-    let live = true;
-    api("GET", "/api/groups", { query: { version, limit: 200 } }).then(
-      (answer) => live && setGroups(answer.results),
-      () => live && setGroups([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [version]);
-  return groups;
 }
 
 function Choice({ id, label, value, onChange, anyLabel, options }) {
@@ -81,7 +58,8 @@ function SearchField({ value, change }) {
 
 function Filters({ filters, change, types, within }) {
   const versions = useVersions();
-  const groups = useGroups(filters.version);
+  // the groups of the version shown (the account's default when none is picked)
+  const groups = useAll(filters.version ? `/api/groups?version=${filters.version}` : "/api/groups") || [];
   return (
     <form class="filters" aria-label={t("registry.filters")} onSubmit={(event) => event.preventDefault()}>
       <SearchField value={filters.search} change={change} />
@@ -192,7 +170,7 @@ const summaryOf = (row) => ({
 
 export function Registry({ params }) {
   const [filters, change] = useFilters(params);
-  const types = useTypes();
+  const types = useAll("/api/orgunit-types") || [];
   useEffect(() => {
     document.title = `${t("registry.title")} · ${t("app.name")}`;
   }, []);

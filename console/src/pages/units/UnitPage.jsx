@@ -3,36 +3,14 @@ import { api } from "../../api.js";
 import { ErrorMessage } from "../../components/ErrorMessage.jsx";
 import { PagedList } from "../../components/PagedList.jsx";
 import { PlaceMap } from "../../components/PlaceMap.jsx";
+import { useAll } from "../../components/useAll.js";
+import { useOne } from "../../components/useOne.js";
 import { Link } from "../../router.jsx";
 import { formatTime, t } from "../../strings.js";
 import { childrenText } from "./Tree.jsx";
 import { UnitEdit } from "./UnitEdit.jsx";
 
 const WRITE = "orgunits.write";
-
-function useUnit(id) {
-  const [state, setState] = useState({ unit: null, error: null });
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let live = true;
-    api("GET", `/api/orgunits/${id}`).then(
-      (unit) => live && setState({ unit, error: null }),
-      (error) => live && setState({ unit: null, error }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [id, round]);
-  return [state, () => setRound((n) => n + 1)];
-}
-
-export function useTypes() {
-  const [types, setTypes] = useState([]);
-  useEffect(() => {
-    api("GET", "/api/orgunit-types", { query: { limit: 100 } }).then((answer) => setTypes(answer.results), () => {});
-  }, []);
-  return types;
-}
 
 function useFetched(path, query, deps) {
   const [value, setValue] = useState(null);
@@ -244,8 +222,8 @@ function places(unit) {
 }
 
 export function UnitPage({ id, me }) {
-  const [{ unit, error }, reload] = useUnit(id);
-  const types = useTypes();
+  const [{ value: unit, error }, reload] = useOne(`/api/orgunits/${id}`);
+  const types = useAll("/api/orgunit-types") || [];
   const [editing, setEditing] = useState(false);
   const [saved, setSaved] = useState(null);
   useEffect(() => {
